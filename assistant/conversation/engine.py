@@ -1,0 +1,355 @@
+"""The conversation engine: one code path for every channel.
+
+``await engine.handle(incoming)`` loads the person and their conversation,
+routes the event (a command, a menu or action button, or the answer to the
+current question), runs one step, stores the new state and returns what to
+send. ``/cancel``, ``/help`` and ``/start`` work in every state; a flow left
+quiet for ``[conversation] idle_minutes`` is dropped politely; a button that
+was not offered in the current state is answered as expired; any failure is
+logged once and answered kindly, leaving the state as it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from assistant.clock import from_iso, to_iso
+from assistant.conversation.flow import Action, Ctx, Flow, Refused, State, Turn, Unexpected
+from assistant.conversation.vocabulary import Address, Choice, Incoming, Kind, Outbound, Reply
+from assistant.i18n import normalise
+from assistant.services import people
+from assistant.store.base import Tx
+
+if TYPE_CHECKING:
+    from assistant.bootstrap import App
+
+log = logging.getLogger(__name__)
+
+CONVERSATIONS = "conversations"
+MAX_TEXT = 4000
+MENU_PREFIX = "m:"
+ACTION_PREFIX = "a:"
+LANGUAGE_PREFIX = "lang:"
+ALWAYS = ("cancel", "help", "start", "menu", "language")
+
+
+class Engine:
+    """Routes incoming events to flows and keeps conversation state."""
+
+    def __init__(
+        self,
+        app: App,
+        flows: Sequence[Flow],
+        actions: Mapping[str, Action] | None = None,
+        onboarding: str = "onboard",
+    ) -> None:
+        self.app = app
+        self.flows = {flow.name: flow for flow in flows}
+        self.states: dict[str, State] = {}
+        self.commands: dict[str, Flow] = {}
+        for flow in flows:
+            for name, state in flow.states.items():
+                if name in self.states:
+                    raise ValueError(f"state {name} defined twice")
+                self.states[name] = state
+            for command in flow.commands:
+                if command in self.commands or command in ALWAYS:
+                    raise ValueError(f"command /{command} defined twice")
+                self.commands[command] = flow
+        self.actions = dict(actions or {})
+        self.onboarding = onboarding
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    # -- entry point -------------------------------------------------------
+
+    async def handle(self, incoming: Incoming) -> list[Outbound]:
+        """Answer one event; never raises for anything a person can send."""
+        lock = self._locks.setdefault(incoming.sender, asyncio.Lock())
+        async with lock:
+            try:
+                return await self._handle(incoming)
+            except Exception:
+                log.exception("engine failed on a %s event", incoming.kind)
+                language = normalise(incoming.language_hint or self.default_language)
+                return [self._out(incoming, Reply(_tr(language, "core.error")), language)]
+            finally:
+                if not lock.locked():
+                    self._locks.pop(incoming.sender, None)
+
+    @property
+    def default_language(self) -> str:
+        """The community's default language."""
+        return str(self.app.settings.get("community", "language"))
+
+    async def _handle(self, incoming: Incoming) -> list[Outbound]:
+        conversation, person = await asyncio.to_thread(self._load, incoming.sender)
+        language = self._language(conversation, person, incoming)
+        ctx = Ctx(self.app, incoming, person, dict(conversation.get("data", {})), language)
+        ctx.menu_builder = self.menu
+        before: list[Reply] = []
+        state = conversation.get("state")
+        if state and self._idle(conversation):
+            before.append(Reply(ctx.t("core.idle_dropped")))
+            state = None
+            ctx.data = {}
+        if incoming.kind is Kind.TEXT and len(incoming.text) > MAX_TEXT:
+            return self._outs(ctx, [Reply(ctx.t("core.too_long"))])
+        if incoming.is_group:
+            return self._outs(ctx, await self._group(ctx))
+        turn, state = await self._route(ctx, state, conversation)
+        replies = before + list(turn.replies)
+        offered: list[str] = []
+        if turn.state is not None:
+            asked = await self._ask(ctx, turn.state)
+            replies += asked
+            offered = sorted({value for reply in asked for value in reply.values()})
+        elif turn.state is None and state is not None and not turn.replies:
+            replies.append(Reply(ctx.t("core.done")))
+        await asyncio.to_thread(
+            self._save, incoming.sender, turn.state, ctx.data, offered, ctx.language
+        )
+        return self._outs(ctx, replies)
+
+    # -- routing -------------------------------------------------------------
+
+    async def _route(
+        self, ctx: Ctx, state: str | None, conversation: Mapping[str, Any]
+    ) -> tuple[Turn, str | None]:
+        """Decide what this event means and run the matching step."""
+        incoming = ctx.incoming
+        if incoming.kind is Kind.COMMAND:
+            return await self._command(ctx, state), state
+        if incoming.kind is Kind.PRESS:
+            value = incoming.press
+            if value.startswith(MENU_PREFIX):
+                return await self._menu(ctx, value[len(MENU_PREFIX) :], state), state
+            if value.startswith(ACTION_PREFIX):
+                return await self._action(ctx, value[len(ACTION_PREFIX) :], state), state
+            if state is None or value not in conversation.get("offered", []):
+                return self._stay(state, Reply(ctx.t("core.button_expired"))), state
+        if state is None:
+            return await self._idle_input(ctx), state
+        return await self._answer(ctx, state), state
+
+    def _stay(self, state: str | None, *replies: Reply) -> Turn:
+        """Keep the current state, asking its question again after ``replies``."""
+        return Turn(state, replies)
+
+    async def _command(self, ctx: Ctx, state: str | None) -> Turn:
+        command = ctx.incoming.command
+        if command == "cancel":
+            ctx.data = {}
+            if state is None:
+                return Turn(None, (Reply(ctx.t("core.nothing_to_cancel")), self.menu(ctx)))
+            return Turn(None, (Reply(ctx.t("core.cancelled")), self.menu(ctx)))
+        if command == "help":
+            return self._stay(state, self.help(ctx))
+        if command in ("start", "menu"):
+            ctx.data = {}
+            if ctx.person is None or command == "start" and ctx.incoming.args:
+                return await self._begin(ctx, self.flows[self.onboarding])
+            return Turn(None, (self.menu(ctx),))
+        if command == "language":
+            return Turn(None, (self.language_choice(ctx),))
+        flow = self.commands.get(command)
+        if flow is None:
+            return self._stay(state, Reply(ctx.t("core.unknown_command", command=command[:32])))
+        ctx.data = {}
+        return await self._begin(ctx, flow)
+
+    async def _menu(self, ctx: Ctx, name: str, state: str | None) -> Turn:
+        flow = self.flows.get(name)
+        if flow is None or not flow.menu_key:
+            return self._stay(state, Reply(ctx.t("core.button_expired")))
+        ctx.data = {}
+        return await self._begin(ctx, flow)
+
+    async def _action(self, ctx: Ctx, value: str, state: str | None) -> Turn:
+        name, *parts = value.split(":")
+        if name == "lang" and parts:
+            return await self._set_language(ctx, parts[0], state)
+        action = self.actions.get(name)
+        if action is None:
+            return self._stay(state, Reply(ctx.t("core.button_expired")))
+        try:
+            turn = await action(ctx, parts)
+        except Refused as refusal:
+            return self._stay(state, Reply(ctx.t(refusal.key, **refusal.values)))
+        if turn.state is None and state is not None:
+            # An action answered outside the current flow: keep the flow where it was.
+            return Turn(state, turn.replies)
+        return turn
+
+    async def _set_language(self, ctx: Ctx, language: str, state: str | None) -> Turn:
+        ctx.language = normalise(language)
+        if ctx.person is not None:
+            await ctx.run(people.set_language, self.app.store, ctx.person["id"], ctx.language)
+        return Turn(state, (Reply(ctx.t("core.language_set")),))
+
+    async def _begin(self, ctx: Ctx, flow: Flow) -> Turn:
+        if flow.needs_profile and ctx.person is None:
+            return await self._begin(ctx, self.flows[self.onboarding])
+        if flow.roles and not set(flow.roles) & set(people.roles_of(self.app, ctx.person)):
+            return Turn(None, (Reply(ctx.t("core.not_allowed")),))
+        return await self._guarded(ctx, None, flow.start)
+
+    async def _idle_input(self, ctx: Ctx) -> Turn:
+        """Something said outside any flow: greet a newcomer, else show the menu."""
+        if ctx.person is None:
+            return await self._begin(ctx, self.flows[self.onboarding])
+        if ctx.incoming.kind in (Kind.TEXT, Kind.PRESS):
+            return Turn(None, (self.menu(ctx),))
+        return Turn(None, (Reply(ctx.t("core.cannot_use_that")), self.menu(ctx)))
+
+    async def _answer(self, ctx: Ctx, state: str) -> Turn:
+        step = self.states.get(state)
+        if step is None:
+            log.warning("stored state %s no longer exists; starting over", state)
+            ctx.data = {}
+            return Turn(None, (Reply(ctx.t("core.flow_changed")), self.menu(ctx)))
+        return await self._guarded(ctx, state, step.answer)
+
+    async def _guarded(self, ctx: Ctx, state: str | None, answer: Any) -> Turn:
+        """Run a step; turn expected refusals into a kind word and the same question."""
+        saved = dict(ctx.data)
+        try:
+            turn: Turn = await answer(ctx)
+            return turn
+        except Unexpected as unexpected:
+            ctx.data = saved
+            return self._stay(state, Reply(ctx.t(unexpected.key, **unexpected.values)))
+        except Refused as refusal:
+            ctx.data = saved
+            return self._stay(state, Reply(ctx.t(refusal.key, **refusal.values)))
+
+    async def _ask(self, ctx: Ctx, state: str) -> list[Reply]:
+        step = self.states.get(state)
+        if step is None:
+            raise KeyError(f"no state {state}")
+        return await step.ask(ctx)
+
+    async def _group(self, ctx: Ctx) -> list[Reply]:
+        """In a group chat: only addressed commands, and never personal data."""
+        incoming = ctx.incoming
+        if incoming.kind is not Kind.COMMAND:
+            return []
+        action = self.actions.get(f"group_{incoming.command}")
+        if action is not None:
+            turn = await action(ctx, incoming.args.split())
+            return list(turn.replies)
+        if incoming.command in ("help", "start"):
+            return [Reply(ctx.t("core.group_help"))]
+        return [Reply(ctx.t("core.group_private_only"))]
+
+    # -- menus -------------------------------------------------------------------
+
+    def menu(self, ctx: Ctx) -> Reply:
+        """The main menu for this person's roles."""
+        if ctx.person is None:
+            return Reply(ctx.t("core.welcome_new"))
+        roles = set(people.roles_of(self.app, ctx.person))
+        buttons = [
+            Choice(ctx.t(flow.menu_key), MENU_PREFIX + flow.name)
+            for flow in self.flows.values()
+            if flow.menu_key and (not flow.roles or roles & set(flow.roles))
+        ]
+        from assistant.conversation.vocabulary import rows
+
+        return Reply(
+            ctx.t("core.menu", name=ctx.person.get("name", "")), choices=rows(*buttons, width=2)
+        )
+
+    def help(self, ctx: Ctx) -> Reply:
+        """What this person can do, by role."""
+        roles = set(people.roles_of(self.app, ctx.person)) if ctx.person else set()
+        lines = [ctx.t("core.help_intro")]
+        for flow in self.flows.values():
+            if not flow.help_key or (flow.roles and not roles & set(flow.roles)):
+                continue
+            if flow.needs_profile and ctx.person is None:
+                continue
+            lines.append(ctx.t(flow.help_key))
+        lines.append(ctx.t("core.help_always"))
+        return Reply("\n".join(lines))
+
+    def language_choice(self, ctx: Ctx) -> Reply:
+        """Buttons to switch language at any time."""
+        return Reply(
+            ctx.t("core.choose_language"),
+            choices=(
+                (
+                    Choice("中文", ACTION_PREFIX + "lang:zh_CN"),
+                    Choice("English", ACTION_PREFIX + "lang:en"),
+                ),
+            ),
+        )
+
+    # -- persistence ---------------------------------------------------------------
+
+    def _load(self, address: Address) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        with self.app.store.snapshot() as tx:
+            conversation = tx.get(CONVERSATIONS, address) or {}
+            person = people.person_at(tx, address)
+        return conversation, person
+
+    def _save(
+        self,
+        address: Address,
+        state: str | None,
+        data: dict[str, Any],
+        offered: list[str],
+        lang: str,
+    ) -> None:
+        def write(tx: Tx) -> None:
+            if state is None:
+                tx.put(CONVERSATIONS, address, {"state": None, "language": lang, "data": {}})
+            else:
+                tx.put(
+                    CONVERSATIONS,
+                    address,
+                    {
+                        "state": state,
+                        "data": data,
+                        "offered": offered,
+                        "language": lang,
+                        "updated_at": to_iso(self.app.clock.now()),
+                    },
+                )
+
+        with self.app.store.transaction() as tx:
+            write(tx)
+
+    def _idle(self, conversation: Mapping[str, Any]) -> bool:
+        updated = conversation.get("updated_at")
+        if not updated:
+            return False
+        limit = timedelta(minutes=int(self.app.settings.get("conversation", "idle_minutes")))
+        return bool(self.app.clock.now() - from_iso(updated) > limit)
+
+    def _language(
+        self, conversation: Mapping[str, Any], person: Mapping[str, Any] | None, incoming: Incoming
+    ) -> str:
+        if person and person.get("language"):
+            return normalise(person["language"])
+        if conversation.get("language"):
+            return normalise(conversation["language"])
+        if incoming.language_hint:
+            return normalise(incoming.language_hint)
+        return normalise(self.default_language)
+
+    def _out(self, incoming: Incoming, reply: Reply, language: str) -> Outbound:
+        return Outbound(to=reply.to or incoming.where, reply=reply, language=language)
+
+    def _outs(self, ctx: Ctx, replies: list[Reply]) -> list[Outbound]:
+        out = [self._out(ctx.incoming, reply, ctx.language) for reply in replies]
+        return out + ctx.notes
+
+
+def _tr(language: str, key: str) -> str:
+    from assistant.i18n import translator
+
+    return translator(language).t(key)

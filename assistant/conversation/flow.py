@@ -1,0 +1,188 @@
+"""Flows: tables of small async steps over the neutral vocabulary.
+
+A flow is a table from state names (stable strings such as ``"care.when"``,
+since they are stored) to a :class:`State`: ``ask`` renders the question of
+that state, ``answer`` reads what the person did and returns a :class:`Turn`
+naming the next state. Steps never talk to a network: they return replies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+
+from assistant.conversation.vocabulary import Address, Incoming, Kind, Outbound, Reply
+from assistant.i18n import Translator, translator
+from assistant.store.base import Tx
+
+if TYPE_CHECKING:
+    from assistant.bootstrap import App
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Unexpected(Exception):
+    """The answer does not fit the question; the engine says so kindly and asks again.
+
+    ``key`` is the message id of the hint (default: "please use the buttons").
+    """
+
+    def __init__(self, key: str = "core.use_buttons", **values: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+class Refused(Exception):
+    """A named condition a person should be told about (``SlotFull``, ``AlreadyTaken``…).
+
+    Subclasses set ``key``, the message id the engine replies with.
+    """
+
+    key = "core.refused"
+
+    def __init__(self, **values: object) -> None:
+        super().__init__(self.key)
+        self.values = values
+
+
+@dataclass
+class Ctx:
+    """What a step sees: the event, the person, the flow's data and the services."""
+
+    app: App
+    incoming: Incoming
+    person: dict[str, Any] | None
+    data: dict[str, Any]
+    language: str
+    notes: list[Outbound] = field(default_factory=list)
+    menu_builder: Callable[[Ctx], Reply] | None = None
+
+    @property
+    def tr(self) -> Translator:
+        """The person's translator."""
+        return translator(self.language)
+
+    def t(self, key: str, **values: object) -> str:
+        """A message in the person's language."""
+        return self.tr.t(key, **values)
+
+    @property
+    def sender(self) -> Address:
+        """Who is speaking."""
+        return self.incoming.sender
+
+    @property
+    def text(self) -> str:
+        """The typed text, stripped; raise :class:`Unexpected` for anything else."""
+        if self.incoming.kind is not Kind.TEXT or not self.incoming.text.strip():
+            raise Unexpected("core.type_answer")
+        return self.incoming.text.strip()
+
+    @property
+    def press(self) -> str:
+        """The pressed button's value; raise :class:`Unexpected` for anything else."""
+        if self.incoming.kind is not Kind.PRESS:
+            raise Unexpected("core.use_buttons")
+        return self.incoming.press
+
+    def tell(self, message: Outbound) -> None:
+        """Send a message to someone else once the step has succeeded."""
+        self.notes.append(message)
+
+    def menu(self) -> Reply:
+        """The main menu for this person."""
+        if self.menu_builder is None:
+            return Reply(self.t("core.menu", name=(self.person or {}).get("name", "")))
+        return self.menu_builder(self)
+
+    async def view(
+        self, query: Callable[Concatenate[Tx, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run ``query(tx, ...)`` on a read-only snapshot, off the event loop."""
+
+        def work() -> T:
+            with self.app.store.snapshot() as tx:
+                return query(tx, *args, **kwargs)
+
+        return await asyncio.to_thread(work)
+
+    async def atomic(
+        self, change: Callable[Concatenate[Tx, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run ``change(tx, ...)`` in one transaction, off the event loop."""
+
+        def work() -> T:
+            with self.app.store.transaction() as tx:
+                return change(tx, *args, **kwargs)
+
+        return await asyncio.to_thread(work)
+
+    async def run(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run blocking service code off the event loop."""
+        return await asyncio.to_thread(work, *args, **kwargs)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What an answer decided: the next state (``None`` ends the flow) and what to say first."""
+
+    state: str | None
+    replies: tuple[Reply, ...] = ()
+
+
+def go(state: str, *replies: Reply) -> Turn:
+    """Move to ``state``; its question is asked after ``replies``."""
+    return Turn(state, replies)
+
+
+def end(*replies: Reply) -> Turn:
+    """Finish the flow with ``replies``."""
+    return Turn(None, replies)
+
+
+Ask = Callable[[Ctx], Awaitable[list[Reply]]]
+Answer = Callable[[Ctx], Awaitable[Turn]]
+
+
+@dataclass(frozen=True)
+class State:
+    """One question of a flow and how its answer is read."""
+
+    ask: Ask
+    answer: Answer
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A named conversation: how it starts and its states.
+
+    Args:
+        name: stable name, the prefix of its states.
+        start: called when the flow begins (command or menu button).
+        states: the table of states.
+        commands: commands that start it (without the slash).
+        roles: roles allowed to start it (empty: anyone registered).
+        needs_profile: whether the person must have finished onboarding.
+        menu_key: message id of its main-menu button (empty: not in the menu).
+    """
+
+    name: str
+    start: Answer
+    states: Mapping[str, State]
+    commands: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    needs_profile: bool = True
+    menu_key: str = ""
+    help_key: str = ""
+
+
+Action = Callable[[Ctx, list[str]], Awaitable[Turn]]
+"""Handles a button that is not part of a flow (``a:offer:accept:<id>``).
+
+It receives the parts after the action name and must check, on the server,
+that the presser may do this now.
+"""

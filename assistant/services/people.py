@@ -1,0 +1,238 @@
+"""People: profiles, linked chat addresses, roles, proxies, and forgetting.
+
+Collections:
+    people      one person: name, language, household, grid, roles, volunteer
+    addresses   chat address → person id, and whether the bot can reach it
+    proxies     a family helper's request to act for a relative
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from assistant.clock import to_iso
+from assistant.store.base import Doc, NotFound, Store, Tx, new_id
+
+if TYPE_CHECKING:
+    from assistant.bootstrap import App
+
+log = logging.getLogger(__name__)
+
+PEOPLE = "people"
+ADDRESSES = "addresses"
+PROXIES = "proxies"
+
+RESIDENT = "resident"
+VOLUNTEER = "volunteer"
+COORDINATOR = "coordinator"
+ADMIN = "admin"
+ROLES = (RESIDENT, VOLUNTEER, COORDINATOR, ADMIN)
+
+FORGOTTEN_NAME = "—"
+PERSONAL_FIELDS = ("name", "phone", "household", "notes", "health_notes")
+
+
+def person_at(tx: Tx, address: str) -> Doc | None:
+    """The person who uses this chat address, if any."""
+    link = tx.get(ADDRESSES, address)
+    if link is None:
+        return None
+    person = tx.get(PEOPLE, link["person_id"])
+    if person is None or person.get("forgotten"):
+        return None
+    return person
+
+
+def roles_of(app: App, person: Doc | None) -> list[str]:
+    """Every role a person has; admin comes from settings."""
+    if person is None:
+        return []
+    roles = list(person.get("roles", []))
+    if set(person.get("addresses", [])) & set(app.settings.admins) and ADMIN not in roles:
+        roles.append(ADMIN)
+    return roles
+
+
+def has_role(app: App, person: Doc | None, *wanted: str) -> bool:
+    """Whether a person holds any of these roles (admins hold every one)."""
+    roles = set(roles_of(app, person))
+    return bool(roles & set(wanted)) or ADMIN in roles
+
+
+def create_person(
+    tx: Tx,
+    *,
+    name: str,
+    address: str | None,
+    language: str,
+    now: str,
+    roles: Iterable[str] = (RESIDENT,),
+    grid_id: str | None = None,
+    household: dict[str, str] | None = None,
+    phone: str = "",
+    person_id: str | None = None,
+) -> Doc:
+    """Create a person, linking one chat address (refused if it is taken)."""
+    if address is not None:
+        taken = tx.get(ADDRESSES, address)
+        if taken is not None and tx.get(PEOPLE, taken["person_id"]) is not None:
+            raise ValueError("address already linked")
+    pid = person_id or new_id("p")
+    person: Doc = {
+        "name": name,
+        "language": language,
+        "addresses": [address] if address else [],
+        "roles": sorted(set(roles)),
+        "grid_id": grid_id,
+        "household": household,
+        "phone": phone,
+        "created_at": now,
+        "coordinator_grids": [],
+    }
+    tx.put(PEOPLE, pid, person)
+    if address is not None:
+        tx.put(ADDRESSES, address, {"person_id": pid, "reachable": True})
+    person["id"] = pid
+    return person
+
+
+def link_address(tx: Tx, person_id: str, address: str, reachable: bool = True) -> None:
+    """Let a person use one more chat address."""
+    person = tx.require(PEOPLE, person_id)
+    if address not in person["addresses"]:
+        person["addresses"].append(address)
+        tx.put(PEOPLE, person_id, person)
+    tx.put(ADDRESSES, address, {"person_id": person_id, "reachable": reachable})
+
+
+def set_reachable(tx: Tx, address: str, reachable: bool) -> None:
+    """Record whether the bot can write to this address."""
+    link = tx.get(ADDRESSES, address)
+    if link is not None and link.get("reachable") != reachable:
+        link["reachable"] = reachable
+        tx.put(ADDRESSES, address, link)
+
+
+def reachable_addresses(tx: Tx, person: Doc) -> list[str]:
+    """The addresses a message to this person can go to."""
+    out = []
+    for address in person.get("addresses", []):
+        link = tx.get(ADDRESSES, address)
+        if link is not None and link.get("reachable", True):
+            out.append(address)
+    return out
+
+
+def set_language(store: Store, person_id: str, language: str) -> None:
+    """Remember a person's language."""
+    with store.transaction() as tx:
+        person = tx.require(PEOPLE, person_id)
+        person["language"] = language
+        tx.put(PEOPLE, person_id, person)
+
+
+def update(store: Store, person_id: str, **fields: Any) -> Doc:
+    """Change some fields of a person's profile."""
+    with store.transaction() as tx:
+        person = tx.require(PEOPLE, person_id)
+        person.update(fields)
+        tx.put(PEOPLE, person_id, person)
+        return person
+
+
+def forget(store: Store, person_id: str, now: str) -> None:
+    """Delete a person's personal data; keep an anonymous placeholder for others' records.
+
+    The person's chat addresses are unlinked, their conversations deleted, and
+    the profile keeps only its id, so bookings and tasks that point to it stay
+    consistent without naming anyone.
+    """
+    with store.transaction() as tx:
+        person = tx.get(PEOPLE, person_id)
+        if person is None:
+            raise NotFound(person_id)
+        for address in person.get("addresses", []):
+            tx.delete(ADDRESSES, address)
+            tx.delete("conversations", address)
+        for link in tx.find(PROXIES, helper_id=person_id):
+            tx.delete(PROXIES, link["id"])
+        placeholder: Doc = {
+            "name": FORGOTTEN_NAME,
+            "forgotten": True,
+            "forgotten_at": now,
+            "addresses": [],
+            "roles": [],
+            "language": person.get("language", "zh_CN"),
+        }
+        tx.put(PEOPLE, person_id, placeholder)
+    log.info("person %s asked to be forgotten; personal data deleted", person_id)
+
+
+def what_we_keep(tx: Tx, person: Doc) -> dict[str, Any]:
+    """Everything stored about a person, for them to see."""
+    return {
+        "profile": {k: v for k, v in person.items() if k not in ("id",)},
+        "proxies": tx.find(PROXIES, helper_id=person["id"]),
+    }
+
+
+def request_proxy(tx: Tx, helper_id: str, relative_name: str, note: str, now: str) -> Doc:
+    """A family helper asks to act for a relative; a coordinator decides."""
+    link: Doc = {
+        "helper_id": helper_id,
+        "relative_name": relative_name,
+        "note": note,
+        "status": "pending",
+        "created_at": now,
+    }
+    link_id = new_id("px")
+    tx.put(PROXIES, link_id, link)
+    link["id"] = link_id
+    return link
+
+
+def decide_proxy(tx: Tx, link_id: str, approve: bool, coordinator_id: str) -> Doc:
+    """Accept or decline a proxy request; accepting creates the relative's profile."""
+    link = tx.require(PROXIES, link_id)
+    if link["status"] != "pending":
+        return link
+    helper = tx.require(PEOPLE, link["helper_id"])
+    link["status"] = "approved" if approve else "declined"
+    link["decided_by"] = coordinator_id
+    if approve:
+        relative = create_person(
+            tx,
+            name=link["relative_name"],
+            address=None,
+            language=helper.get("language", "zh_CN"),
+            now=link["created_at"],
+            grid_id=helper.get("grid_id"),
+            household=helper.get("household"),
+        )
+        link["relative_id"] = relative["id"]
+    tx.put(PROXIES, link_id, link)
+    return link
+
+
+def relatives_of(tx: Tx, helper_id: str) -> list[Doc]:
+    """The relatives a person may act for (accepted proxies)."""
+    out = []
+    for link in tx.find(PROXIES, helper_id=helper_id, status="approved"):
+        relative = tx.get(PEOPLE, link.get("relative_id", ""))
+        if relative is not None and not relative.get("forgotten"):
+            out.append(relative)
+    return out
+
+
+def coordinators_for(tx: Tx, grid_id: str | None) -> list[Doc]:
+    """Coordinators of a grid; all coordinators when the grid has none."""
+    everyone = [p for p in tx.all(PEOPLE) if COORDINATOR in p.get("roles", [])]
+    mine = [p for p in everyone if grid_id and grid_id in p.get("coordinator_grids", [])]
+    return mine or everyone
+
+
+def now_iso(app: App) -> str:
+    """The app's current time as stored."""
+    return to_iso(app.clock.now())

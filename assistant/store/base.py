@@ -1,0 +1,108 @@
+"""The storage port: collections of JSON documents under our own string ids.
+
+Every unit of work is a :class:`Tx` taken from :meth:`Store.transaction`: it
+holds the store's lock, sees the files as they are now (never a stale cache),
+and commits all its writes atomically when the ``with`` block ends without an
+exception; an exception discards them. :meth:`Store.snapshot` gives a read-only
+view without taking the lock.
+
+Closed records leave the hot collections with :meth:`Tx.archive`, so that the
+files rewritten on every write stay small whatever the history.
+
+Exceptions::
+
+    StoreError
+     ├── NotFound        a document that must exist does not
+     └── ReadOnly        a write through a snapshot
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from typing import Any, Protocol, TypeVar
+
+Doc = dict[str, Any]
+T = TypeVar("T")
+
+
+class StoreError(Exception):
+    """Base of every storage error."""
+
+
+class NotFound(StoreError):
+    """A document that must exist does not."""
+
+
+class ReadOnly(StoreError):
+    """A write was attempted through a read-only snapshot."""
+
+
+def new_id(prefix: str) -> str:
+    """A fresh id that sorts by creation time: ``prefix-<ms base36><random>``."""
+    stamp = _base36(int(time.time() * 1000))
+    return f"{prefix}-{stamp}{secrets.token_hex(3)}"
+
+
+def _base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while number:
+        number, rest = divmod(number, 36)
+        out = digits[rest] + out
+    return out or "0"
+
+
+class Tx(Protocol):
+    """One unit of work over the collections."""
+
+    def get(self, collection: str, doc_id: str) -> Doc | None:
+        """The document with this id (hot first, then archived), or ``None``."""
+
+    def require(self, collection: str, doc_id: str) -> Doc:
+        """Like :meth:`get` but raises :class:`NotFound`."""
+
+    def put(self, collection: str, doc_id: str, doc: Doc) -> None:
+        """Insert or replace a hot document; ``doc["id"]`` is set to ``doc_id``."""
+
+    def delete(self, collection: str, doc_id: str) -> None:
+        """Remove a document (hot or archived); missing is not an error."""
+
+    def all(self, collection: str) -> list[Doc]:
+        """Every hot document of a collection, in id order."""
+
+    def find(self, collection: str, **equals: Any) -> list[Doc]:
+        """Hot documents whose fields equal the given values."""
+
+    def archive(self, collection: str, doc_id: str) -> None:
+        """Move a closed document out of the hot file into the archive."""
+
+    def archived(self, collection: str) -> Iterator[Doc]:
+        """Every archived document of a collection (slow; for reports)."""
+
+
+class Store(Protocol):
+    """A set of collections with atomic units of work."""
+
+    def transaction(self) -> AbstractContextManager[Tx]:
+        """Lock, read fresh, and commit atomically on success."""
+
+    def snapshot(self) -> AbstractContextManager[Tx]:
+        """A read-only view that takes no lock."""
+
+    def close(self) -> None:
+        """Release whatever the store holds open."""
+
+
+def atomically(store: Store, work: Callable[[Tx], T]) -> T:
+    """Run ``work`` inside one transaction and return its result."""
+    with store.transaction() as tx:
+        return work(tx)
+
+
+async def run_atomically(store: Store, work: Callable[[Tx], T]) -> T:
+    """:func:`atomically` off the event loop, so async callers never block."""
+    return await asyncio.to_thread(atomically, store, work)

@@ -1,0 +1,289 @@
+"""/me → show profile → change name / language / home, see what is kept, or forget me.
+
+/forget → confirm → personal data deleted. /family → relative's name → how
+related → a coordinator accepts or declines in chat.
+"""
+
+from __future__ import annotations
+
+import json
+
+from assistant.conversation.flow import Ctx, Flow, Refused, State, Turn, Unexpected, end, go
+from assistant.conversation.vocabulary import Choice, Outbound, Reply, rows
+from assistant.services import community, people
+from assistant.store.base import Doc, Tx
+
+MAX_NAME = 30
+
+
+def _profile_text(ctx: Ctx, person: Doc, grid: str) -> str:
+    household = community.describe_household(person.get("household"), ctx.tr.is_chinese)
+    roles = "、".join(ctx.t(f"role.{r}") for r in people.roles_of(ctx.app, person))
+    return ctx.t(
+        "profile.show",
+        name=person.get("name", ""),
+        home=household or ctx.t("profile.no_home"),
+        grid=grid or ctx.t("profile.no_grid"),
+        roles=roles,
+        language="中文" if ctx.tr.is_chinese else "English",
+    )
+
+
+async def start(ctx: Ctx) -> Turn:
+    """Show the profile and what can be changed."""
+    return go("profile.menu")
+
+
+async def ask_menu(ctx: Ctx) -> list[Reply]:
+    """Show the profile with buttons for each change."""
+    person = ctx.person or {}
+    grid = await ctx.view(community.grid_name, person.get("grid_id"))
+    return [
+        Reply(
+            _profile_text(ctx, person, grid),
+            choices=rows(
+                Choice(ctx.t("profile.change_name"), "name"),
+                Choice(ctx.t("profile.change_language"), "language"),
+                Choice(ctx.t("profile.see_data"), "data"),
+                Choice(ctx.t("profile.forget"), "forget"),
+                Choice(ctx.t("profile.close"), "close"),
+                width=2,
+            ),
+        )
+    ]
+
+
+async def got_menu(ctx: Ctx) -> Turn:
+    """Go to the chosen change."""
+    choice = ctx.press
+    if choice == "close":
+        return end(Reply(ctx.t("profile.closed")))
+    if choice == "name":
+        return go("profile.name")
+    if choice == "language":
+        return go("profile.language")
+    if choice == "forget":
+        return go("profile.forget")
+    if choice == "data":
+        kept = await ctx.view(people.what_we_keep, ctx.person or {})
+        text = json.dumps(kept, ensure_ascii=False, indent=1)[:3500]
+        return go("profile.menu", Reply(ctx.t("profile.data_intro") + "\n" + text))
+    raise Unexpected()
+
+
+async def ask_name(ctx: Ctx) -> list[Reply]:
+    """Ask for the new name."""
+    return [Reply(ctx.t("onboard.ask_name"))]
+
+
+async def got_name(ctx: Ctx) -> Turn:
+    """Save the new name."""
+    name = " ".join(ctx.text.split())
+    if len(name) > MAX_NAME:
+        raise Unexpected("onboard.name_too_long", limit=MAX_NAME)
+    ctx.person = await ctx.run(people.update, ctx.app.store, _pid(ctx), name=name)
+    return go("profile.menu", Reply(ctx.t("profile.saved")))
+
+
+async def ask_language(ctx: Ctx) -> list[Reply]:
+    """Offer the two languages."""
+    return [
+        Reply(
+            ctx.t("onboard.ask_language"),
+            choices=((Choice("中文", "zh_CN"), Choice("English", "en")),),
+        )
+    ]
+
+
+async def got_language(ctx: Ctx) -> Turn:
+    """Save the language."""
+    if ctx.press not in ("zh_CN", "en"):
+        raise Unexpected()
+    ctx.language = ctx.press
+    ctx.person = await ctx.run(people.update, ctx.app.store, _pid(ctx), language=ctx.press)
+    return go("profile.menu", Reply(ctx.t("profile.saved")))
+
+
+async def forget_command(ctx: Ctx) -> Turn:
+    """/forget goes straight to the confirmation."""
+    return go("profile.forget")
+
+
+async def ask_forget(ctx: Ctx) -> list[Reply]:
+    """Explain what forgetting does and ask to confirm."""
+    return [
+        Reply(
+            ctx.t("profile.forget_explain"),
+            choices=(
+                (
+                    Choice(ctx.t("profile.forget_yes"), "yes"),
+                    Choice(ctx.t("profile.forget_no"), "no"),
+                ),
+            ),
+        )
+    ]
+
+
+async def got_forget(ctx: Ctx) -> Turn:
+    """Forget the person, or keep everything."""
+    if ctx.press == "no":
+        return end(Reply(ctx.t("profile.forget_kept")))
+    if ctx.press != "yes":
+        raise Unexpected()
+    await ctx.run(people.forget, ctx.app.store, _pid(ctx), people.now_iso(ctx.app))
+    ctx.person = None
+    ctx.data = {}
+    return end(Reply(ctx.t("profile.forgotten")))
+
+
+def _pid(ctx: Ctx) -> str:
+    if ctx.person is None:
+        raise Refused()
+    return str(ctx.person["id"])
+
+
+# -- family helper (proxy) ---------------------------------------------------------
+
+
+async def family_start(ctx: Ctx) -> Turn:
+    """Show linked relatives and ask for a new one."""
+    relatives = await ctx.view(people.relatives_of, _pid(ctx))
+    names = "、".join(r["name"] for r in relatives) or ctx.t("family.none")
+    return go("family.name", Reply(ctx.t("family.current", names=names)))
+
+
+async def ask_family_name(ctx: Ctx) -> list[Reply]:
+    """Ask for the relative's name."""
+    return [Reply(ctx.t("family.ask_name"))]
+
+
+async def got_family_name(ctx: Ctx) -> Turn:
+    """Record the relative's name; ask how they are related."""
+    name = " ".join(ctx.text.split())
+    if len(name) > MAX_NAME:
+        raise Unexpected("onboard.name_too_long", limit=MAX_NAME)
+    ctx.data["relative"] = name
+    return go("family.relation")
+
+
+async def ask_relation(ctx: Ctx) -> list[Reply]:
+    """Ask how they are related."""
+    labels = ("mother", "father", "grandparent", "spouse", "other")
+    return [
+        Reply(
+            ctx.t("family.ask_relation"),
+            choices=rows(*(Choice(ctx.t(f"family.rel_{k}"), k) for k in labels), width=3),
+        )
+    ]
+
+
+async def got_relation(ctx: Ctx) -> Turn:
+    """File the request and tell the coordinators."""
+    relation = ctx.press
+    if relation not in ("mother", "father", "grandparent", "spouse", "other"):
+        raise Unexpected()
+    person = ctx.person or {}
+    link, coordinators = await ctx.atomic(
+        _file_request, str(person.get("id")), ctx.data["relative"], relation, ctx
+    )
+    for coordinator in coordinators:
+        for address in coordinator.get("addresses", []):
+            ctx.tell(_proxy_notice(coordinator, address, person, link))
+    return end(Reply(ctx.t("family.sent")))
+
+
+def _file_request(
+    tx: Tx, helper_id: str, relative: str, relation: str, ctx: Ctx
+) -> tuple[Doc, list[Doc]]:
+    link = people.request_proxy(tx, helper_id, relative, relation, people.now_iso(ctx.app))
+    helper = tx.require(people.PEOPLE, helper_id)
+    return link, people.coordinators_for(tx, helper.get("grid_id"))
+
+
+def _proxy_notice(coordinator: Doc, address: str, helper: Doc, link: Doc) -> Outbound:
+    from assistant.i18n import translator
+
+    tr = translator(coordinator.get("language", "zh_CN"))
+    return Outbound(
+        to=address,  # type: ignore[arg-type]
+        language=tr.language,
+        reply=Reply(
+            tr.t(
+                "family.coordinator_ask",
+                helper=helper.get("name", ""),
+                relative=link["relative_name"],
+                relation=tr.t(f"family.rel_{link['note']}"),
+            ),
+            choices=(
+                (
+                    Choice(tr.t("family.approve"), f"a:proxy:yes:{link['id']}"),
+                    Choice(tr.t("family.refuse"), f"a:proxy:no:{link['id']}"),
+                ),
+            ),
+        ),
+    )
+
+
+async def decide_proxy(ctx: Ctx, parts: list[str]) -> Turn:
+    """A coordinator's press on a proxy request; checked again on the server."""
+    if len(parts) != 2 or parts[0] not in ("yes", "no"):
+        raise Refused()
+    if not people.has_role(ctx.app, ctx.person, people.COORDINATOR):
+        return end(Reply(ctx.t("core.button_expired")))
+    approve = parts[0] == "yes"
+
+    def decide(tx: Tx) -> tuple[Doc, Doc | None, bool]:
+        before = tx.get(people.PROXIES, parts[1])
+        if before is None:
+            return {}, None, False
+        was_pending = before["status"] == "pending"
+        link = people.decide_proxy(tx, parts[1], approve, str((ctx.person or {}).get("id")))
+        return link, tx.get(people.PEOPLE, link["helper_id"]), was_pending
+
+    link, helper, changed = await ctx.atomic(decide)
+    if not changed or helper is None:
+        return end(Reply(ctx.t("core.button_expired")))
+    from assistant.i18n import translator
+
+    tr = translator(helper.get("language", "zh_CN"))
+    key = "family.approved" if approve else "family.declined"
+    for address in helper.get("addresses", []):
+        ctx.tell(
+            Outbound(
+                to=address,
+                language=tr.language,
+                reply=Reply(tr.t(key, relative=link["relative_name"])),
+            )
+        )
+    return end(Reply(ctx.t("family.decided")))
+
+
+PROFILE = Flow(
+    name="profile",
+    start=start,
+    commands=("me",),
+    menu_key="menu.profile",
+    help_key="help.profile",
+    states={
+        "profile.menu": State(ask_menu, got_menu),
+        "profile.name": State(ask_name, got_name),
+        "profile.language": State(ask_language, got_language),
+        "profile.forget": State(ask_forget, got_forget),
+    },
+)
+
+FORGET = Flow(name="forget", start=forget_command, commands=("forget",), states={})
+
+FAMILY = Flow(
+    name="family",
+    start=family_start,
+    commands=("family",),
+    menu_key="menu.family",
+    help_key="help.family",
+    states={
+        "family.name": State(ask_family_name, got_family_name),
+        "family.relation": State(ask_relation, got_relation),
+    },
+)
+
+ACTIONS = {"proxy": decide_proxy}
