@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from assistant.conversation.flow import Ctx, Flow, State, Turn, Unexpected, end, go
 from assistant.conversation.vocabulary import Choice, Reply, rows
-from assistant.services import community, people
+from assistant.services import community, invitations, people
 from assistant.store.base import Doc, Tx
 
 NOT_LISTED = "none"
@@ -17,11 +17,21 @@ MAX_ROOM = 12
 
 
 async def start(ctx: Ctx) -> Turn:
-    """Remember an invitation payload, if any, and ask for the language."""
-    if ctx.incoming.args:
-        ctx.data["invite"] = ctx.incoming.args[:64]
+    """Use an invitation if there is one; otherwise ask for the language."""
     if ctx.person is not None:
-        return end(Reply(ctx.t("onboard.already", name=ctx.person.get("name", ""))))
+        return end(Reply(ctx.t("onboard.already", name=ctx.person.get("name", ""))), ctx.menu())
+    payload = ctx.incoming.args[:64]
+    if payload:
+        invite = await ctx.atomic(invitations.redeem, payload, ctx.sender, people.now_iso(ctx.app))
+        if invite is None:
+            return go("onboard.language", Reply(ctx.t("onboard.invite_unusable")))
+        if invite.get("person_id"):
+            ctx.person = await ctx.view(people.person_at, ctx.sender)
+            name = (ctx.person or {}).get("name", "")
+            return end(Reply(ctx.t("onboard.volunteer_linked", name=name)), ctx.menu())
+        ctx.data["invite"] = invite.get("kind", "")
+        hello = ctx.t("onboard.hello_invited", name=invite.get("name", ""))
+        return go("onboard.language", Reply(hello))
     return go("onboard.language", Reply(ctx.t("onboard.hello")))
 
 

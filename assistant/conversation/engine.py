@@ -131,6 +131,8 @@ class Engine:
                 return await self._action(ctx, value[len(ACTION_PREFIX) :], state), state
             if state is None or value not in conversation.get("offered", []):
                 return self._stay(state, Reply(ctx.t("core.button_expired"))), state
+        if incoming.kind is Kind.VOICE and "voice" in self.actions:
+            return await self._action(ctx, "voice", state), state
         if state is None:
             return await self._idle_input(ctx), state
         return await self._answer(ctx, state), state

@@ -149,5 +149,43 @@ class Outbound:
     meta: dict[str, str] = field(default_factory=dict)
 
 
+def outbound_to_dict(message: Outbound) -> dict[str, object]:
+    """A message as plain JSON-able data, for queues and outboxes."""
+    reply = message.reply
+    return {
+        "to": message.to,
+        "language": message.language,
+        "meta": dict(message.meta),
+        "text": reply.text,
+        "choices": [[[c.label, c.value] for c in row] for row in reply.choices],
+        "request_location": reply.request_location,
+        "request_contact": reply.request_contact,
+        "key": reply.key,
+        "edit": reply.edit,
+    }
+
+
+def outbound_from_dict(data: dict[str, object]) -> Outbound:
+    """Undo :func:`outbound_to_dict`."""
+    choices = tuple(
+        tuple(Choice(str(label), str(value)) for label, value in row)
+        for row in data.get("choices", [])  # type: ignore[attr-defined]
+    )
+    reply = Reply(
+        text=str(data["text"]),
+        choices=choices,
+        request_location=bool(data.get("request_location")),
+        request_contact=bool(data.get("request_contact")),
+        key=str(data.get("key", "")),
+        edit=bool(data.get("edit")),
+    )
+    return Outbound(
+        to=parse_address(str(data["to"])),
+        reply=reply,
+        language=str(data.get("language", "zh_CN")),
+        meta={str(k): str(v) for k, v in dict(data.get("meta") or {}).items()},  # type: ignore[call-overload]
+    )
+
+
 class CannotRender(RuntimeError):
     """A channel was asked to show something its network cannot show."""

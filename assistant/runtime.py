@@ -1,0 +1,392 @@
+"""Running the assistant for real: Redis, worker processes, the scheduler, channels.
+
+``assistant up`` = :func:`up`: it makes sure Redis is there (the embedded one
+when ``[redis] url`` is empty), starts ``[workers] processes`` worker
+processes and one scheduler process, then serves every channel whose
+credentials are set (the console when none are). Ctrl-C or SIGTERM stops
+everything it started within 10 seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from assistant.bootstrap import App, build
+from assistant.config import Settings
+from assistant.conversation.vocabulary import (
+    Outbound,
+    network_of,
+    outbound_from_dict,
+    outbound_to_dict,
+)
+from assistant.delivery import Delivery, RoutedDelivery
+from assistant.queue import TaskQueue
+from assistant.redis_server import EmbeddedRedis
+
+log = logging.getLogger(__name__)
+
+CONSOLE_OUTBOX = "assistant:console:outbox"
+STOP_SECONDS = 8.0
+
+
+# -- Redis -----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def redis_for(settings: Settings) -> Iterator[str]:
+    """The Redis URL to use; starts the embedded server for the data folder if needed."""
+    configured = str(settings.get("redis", "url"))
+    if configured:
+        yield configured
+        return
+    server = EmbeddedRedis(settings.data_dir / "redis")
+    url = server.start()
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+# -- delivery across processes ------------------------------------------------------------
+
+
+class ConsoleOutbox:
+    """Messages for console users, from any process, through a Redis list."""
+
+    def __init__(self, url: str) -> None:
+        self.client = redis.Redis.from_url(url)
+
+    def deliver(self, message: Outbound) -> None:
+        """Queue a message for the console process to show."""
+        self.client.rpush(CONSOLE_OUTBOX, json.dumps(outbound_to_dict(message)))
+
+    def pop(self, timeout: float = 1.0) -> Outbound | None:
+        """Wait up to ``timeout`` seconds for the next console message."""
+        item = self.client.blpop([CONSOLE_OUTBOX], timeout=timeout)
+        if item is None:
+            return None
+        return outbound_from_dict(json.loads(item[1]))
+
+
+def production_delivery(settings: Settings, url: str, app_store: Any) -> RoutedDelivery:
+    """A delivery that reaches every network configured."""
+    routes: dict[str, Delivery] = {"console": ConsoleOutbox(url)}
+    if settings.get("telegram", "token"):
+        from assistant.channels.telegram import TelegramDelivery
+
+        routes["telegram"] = TelegramDelivery(settings, url, app_store)
+    return RoutedDelivery(routes)
+
+
+def production_app(settings: Settings, url: str) -> App:
+    """The app of a worker or bot process: TinyDB store, dramatiq queue, real delivery."""
+    from workers.broker import DramatiqQueue, make_broker
+
+    app = build(settings, queue=DramatiqQueue(make_broker(url)))
+    app.delivery = production_delivery(settings, url, app.store)
+    return app
+
+
+# -- worker and scheduler processes ----------------------------------------------------------
+
+
+def stop_signal() -> threading.Event:
+    """An event set by SIGINT or SIGTERM."""
+    stopping = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    return stopping
+
+
+def run_worker(settings: Settings, threads: int | None = None) -> None:
+    """A dramatiq worker process: run jobs until told to stop."""
+    import dramatiq
+
+    from workers.broker import set_app
+
+    url = str(settings.get("redis", "url"))
+    if not url:
+        raise SystemExit("assistant worker needs [redis] url (assistant up sets it for you)")
+    app = production_app(settings, url)
+    set_app(app)
+    stopping = stop_signal()
+    worker = dramatiq.Worker(
+        app.queue.broker,  # type: ignore[attr-defined]
+        worker_threads=threads or int(settings.get("workers", "threads")),
+        worker_timeout=500,
+    )
+    worker.start()
+    log.info("worker started with %d threads", worker.worker_threads)
+    stopping.wait()
+    worker.stop(timeout=int(STOP_SECONDS * 1000) - 1000)
+    app.queue.broker.close()  # type: ignore[attr-defined]
+    log.info("worker stopped")
+
+
+def run_scheduler(settings: Settings) -> None:
+    """The scheduler process: hand due timers to the workers, once a second."""
+    from assistant.services import timers
+
+    url = str(settings.get("redis", "url"))
+    if not url:
+        raise SystemExit("assistant scheduler needs [redis] url (assistant up sets it for you)")
+    app = production_app(settings, url)
+    interval = float(settings.get("workers", "scheduler_interval_seconds"))
+    stopping = stop_signal()
+    log.info("scheduler started")
+    while not stopping.is_set():
+        try:
+            timers.tick(app)
+        except Exception:
+            log.exception("scheduler round failed; trying again")
+        stopping.wait(interval)
+    log.info("scheduler stopped")
+
+
+class Children:
+    """Child processes started by ``assistant up``, stopped together."""
+
+    def __init__(self) -> None:
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def start(self, settings: Settings, url: str, *command: str) -> None:
+        """Start ``python -m assistant <command>`` on the same settings and Redis."""
+        env = dict(os.environ)
+        env["ASSISTANT_REDIS__URL"] = url
+        env["ASSISTANT_STORAGE__DIR"] = str(settings.data_dir)
+        if settings.source != "defaults":
+            env["ASSISTANT_SETTINGS"] = str(Path(settings.source).resolve())
+        self.processes.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "assistant", *command],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        )
+
+    def alive(self) -> bool:
+        """Whether every child still runs."""
+        return all(process.poll() is None for process in self.processes)
+
+    def stop(self, timeout: float = STOP_SECONDS) -> None:
+        """SIGTERM every child, wait, then SIGKILL what is left."""
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for process in self.processes:
+            remaining = max(0.1, deadline - time.monotonic())
+            try:
+                process.wait(remaining)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.processes.clear()
+
+
+# -- channels -------------------------------------------------------------------------------
+
+
+async def serve(
+    app: App,
+    url: str,
+    console: bool,
+    jsonl: bool,
+    stopping: asyncio.Event,
+    children_alive: Callable[[], bool] = lambda: True,
+) -> None:
+    """Serve the channels until stopped (or until console input ends)."""
+    from assistant.channels.console.channel import ConsoleChannel
+
+    engine = app.engine()
+    tasks: list[asyncio.Task[Any]] = []
+    telegram = None
+    if app.settings.get("telegram", "token"):
+        from assistant.channels.telegram import TelegramChannel
+
+        telegram = TelegramChannel(app, engine, url)
+        await telegram.start()
+        log.info("Telegram channel started")
+    if console:
+        channel = ConsoleChannel(engine.handle, jsonl=jsonl, forward=app.delivery.deliver)
+        outbox = ConsoleOutbox(url)
+
+        async def pump() -> None:
+            while not stopping.is_set():
+                message = await asyncio.to_thread(outbox.pop, 0.5)
+                if message is not None:
+                    channel.deliver(message)
+
+        async def read() -> None:
+            await channel.run()
+            # End of input: let workers finish what the last lines started.
+            await asyncio.sleep(float(os.environ.get("ASSISTANT_CONSOLE_LINGER", "1.5")))
+            stopping.set()
+
+        tasks += [asyncio.create_task(pump()), asyncio.create_task(read())]
+
+    async def watch() -> None:
+        while not stopping.is_set():
+            if not children_alive():
+                log.error("a worker or scheduler process stopped; shutting down")
+                stopping.set()
+            await asyncio.sleep(0.5)
+
+    tasks.append(asyncio.create_task(watch()))
+    await stopping.wait()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    if telegram is not None:
+        await telegram.stop()
+
+
+def up(settings: Settings, console: bool | None = None, jsonl: bool = False) -> int:
+    """Start everything and serve until Ctrl-C, SIGTERM or (console) end of input."""
+    if console is None:
+        console = not (settings.get("telegram", "token") or settings.get("matrix", "homeserver"))
+    if console and not jsonl:
+        print(
+            "No chat network is set up, so the assistant talks here in the terminal.\n"
+            "To connect Telegram, set ASSISTANT_TELEGRAM__TOKEN (see README).",
+            file=sys.stderr,
+        )
+    with redis_for(settings) as url:
+        children = Children()
+        try:
+            for _ in range(int(settings.get("workers", "processes"))):
+                children.start(settings, url, "worker")
+            children.start(settings, url, "scheduler")
+            app = production_app(settings, url)
+            asyncio.run(_serve_until_signal(app, url, console, jsonl, children.alive))
+        finally:
+            children.stop()
+    return 0
+
+
+async def _serve_until_signal(
+    app: App, url: str, console: bool, jsonl: bool, alive: Callable[[], bool]
+) -> None:
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    await serve(app, url, console, jsonl, stopping, alive)
+
+
+# -- inline mode (no Redis, no other processes) --------------------------------------------------
+
+
+class InlineQueue:
+    """Runs jobs on a background thread of this process (``assistant console --inline``)."""
+
+    def __init__(self) -> None:
+        self.app: App | None = None
+        self._pending: list[tuple[float, str, tuple[Any, ...]]] = []
+        self._lock = threading.Condition()
+        self._thread = threading.Thread(target=self._loop, daemon=True, name="inline-jobs")
+        self._stopped = False
+
+    def enqueue(self, job: str, *args: Any, delay_ms: int = 0) -> None:
+        """Run ``job(*args)`` soon on the job thread."""
+        with self._lock:
+            self._pending.append((time.monotonic() + delay_ms / 1000, job, args))
+            self._lock.notify()
+
+    def start(self, app: App) -> None:
+        """Start the job thread for this app."""
+        self.app = app
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the job thread."""
+        with self._lock:
+            self._stopped = True
+            self._lock.notify()
+
+    def _loop(self) -> None:
+        from workers.registry import jobs
+
+        table = jobs()
+        while True:
+            with self._lock:
+                while not self._stopped and not self._due():
+                    self._lock.wait(0.2)
+                if self._stopped:
+                    return
+                now = time.monotonic()
+                ready = [item for item in self._pending if item[0] <= now]
+                self._pending = [item for item in self._pending if item[0] > now]
+            for _, job, args in ready:
+                try:
+                    table[job].function(self.app, *args)
+                except Exception:
+                    log.exception("inline job %s failed", job)
+
+    def _due(self) -> bool:
+        now = time.monotonic()
+        return any(item[0] <= now for item in self._pending)
+
+
+def console_inline(settings: Settings, jsonl: bool) -> int:
+    """The console with jobs and timers run inside this one process."""
+    from assistant.channels.console.channel import ConsoleChannel
+    from assistant.services import timers
+
+    queue = InlineQueue()
+    app = build(settings, queue=queue)
+    engine = app.engine()
+    channel = ConsoleChannel(engine.handle, jsonl=jsonl)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+
+        class LoopDelivery:
+            def deliver(self, message: Outbound) -> None:
+                if network_of(message.to) == "console":
+                    loop.call_soon_threadsafe(channel.deliver, message)
+                else:
+                    log.warning("no channel for %s in inline mode", network_of(message.to))
+
+        app.delivery = LoopDelivery()
+        channel.forward = app.delivery.deliver
+        queue.start(app)
+        stopping = asyncio.Event()
+
+        async def scheduler() -> None:
+            interval = float(settings.get("workers", "scheduler_interval_seconds"))
+            while not stopping.is_set():
+                await asyncio.to_thread(timers.tick, app)
+                await asyncio.sleep(interval)
+
+        ticking = asyncio.create_task(scheduler())
+        await channel.run()
+        await asyncio.sleep(float(os.environ.get("ASSISTANT_CONSOLE_LINGER", "0.5")))
+        stopping.set()
+        ticking.cancel()
+        queue.stop()
+
+    asyncio.run(main())
+    return 0
+
+
+__all__ = ["TaskQueue", "console_inline", "run_scheduler", "run_worker", "up"]

@@ -1,0 +1,43 @@
+"""The outbox: messages to people, written with the change that causes them.
+
+A service that must tell someone something (an offer, a reminder, a note to
+a coordinator) calls :func:`post` inside its transaction. The message becomes
+a timer due now, so it is sent exactly when the change was committed, retried
+by the scheduler if a queue message or worker is lost, and sent once: the
+timer is marked done right after the network accepted it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from assistant.conversation.vocabulary import Outbound, outbound_from_dict, outbound_to_dict
+from assistant.services import timers
+from assistant.store.base import Tx
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from assistant.bootstrap import App
+
+log = logging.getLogger(__name__)
+
+
+def post(
+    tx: Tx, message: Outbound, now: datetime, due: datetime | None = None, key: str = ""
+) -> str:
+    """Queue a message inside the caller's transaction; return its timer id.
+
+    Call :func:`assistant.services.timers.kick` with the id after commit for an
+    immediate send; the scheduler sends it anyway if that is lost.
+    """
+    return timers.schedule(
+        tx, "outbox.deliver", [outbound_to_dict(message)], due or now, now, key=key
+    )
+
+
+def deliver_job(app: App, payload: dict[str, Any]) -> None:
+    """Send one queued message through the delivery port."""
+    message = outbound_from_dict(payload)
+    app.delivery.deliver(message)
