@@ -148,7 +148,7 @@ def _coerce(section: str, key: str, spec: Key, value: Any) -> Any:
         raise SettingsError(f"{name}: expected {spec.kind.__name__}, got {value!r}")
     if spec.choices and value not in spec.choices:
         raise SettingsError(f"{name}: must be one of {', '.join(map(str, spec.choices))}")
-    if spec.minimum is not None and value < spec.minimum:
+    if spec.minimum is not None and isinstance(value, int | float) and value < spec.minimum:
         raise SettingsError(f"{name}: must be at least {spec.minimum}")
     return value
 

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import redis
 
@@ -150,8 +151,8 @@ class EmbeddedRedis:
 
     def restart_killed(self) -> str:
         """Bring the server back at the same URL after :meth:`kill` (for tests)."""
-        parsed = redis.connection.parse_url(self.url)
-        return self.start(port=int(parsed["port"]), password=str(parsed["password"]))
+        parsed = urlsplit(self.url)
+        return self.start(port=int(parsed.port or 0), password=parsed.password or "")
 
     def kill(self) -> None:
         """Kill the server at once (for tests of a Redis crash)."""

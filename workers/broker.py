@@ -56,7 +56,7 @@ def _actor_function(name: str, spec: JobSpec) -> Any:
 
 def make_broker(url: str) -> RedisBroker:
     """A Redis broker with every job declared as an actor."""
-    broker = RedisBroker(
+    broker = RedisBroker(  # type: ignore[no-untyped-call]
         url=url,
         namespace="assistant-tasks",
         middleware=[
@@ -70,17 +70,16 @@ def make_broker(url: str) -> RedisBroker:
     )
     dramatiq.set_broker(broker)
     for name, spec in jobs().items():
-        dramatiq.actor(
-            _actor_function(name, spec),
-            actor_name=name,
-            queue_name=QUEUE,
-            broker=broker,
-            max_retries=spec.max_retries,
-            min_backoff=spec.min_backoff_ms,
-            max_backoff=spec.max_backoff_ms,
-            throws=spec.throws or None,
-            time_limit=spec.time_limit_ms,
-        )
+        options: dict[str, Any] = {
+            "max_retries": spec.max_retries,
+            "min_backoff": spec.min_backoff_ms,
+            "max_backoff": spec.max_backoff_ms,
+            "time_limit": spec.time_limit_ms,
+        }
+        if spec.throws:
+            options["throws"] = spec.throws
+        declare = dramatiq.actor(actor_name=name, queue_name=QUEUE, broker=broker, **options)
+        declare(_actor_function(name, spec))
     return broker
 
 

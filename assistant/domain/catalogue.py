@@ -138,7 +138,7 @@ DEFAULT_SERVICES: dict[str, dict[str, Any]] = {
     },
 }
 
-_REQUIRED = {
+_REQUIRED: dict[str, type | tuple[type, ...]] = {
     "name_zh": str,
     "name_en": str,
     "skill": str,
@@ -150,7 +150,7 @@ _REQUIRED = {
     "daily_capacity": int,
     "needs_approval": bool,
 }
-_OPTIONAL = {"asap": bool, "wave_minutes": (int, float)}
+_OPTIONAL: dict[str, type | tuple[type, ...]] = {"asap": bool, "wave_minutes": (int, float)}
 
 
 def check_service(code: str, spec: Any) -> dict[str, Any]:
