@@ -124,6 +124,27 @@ def cmd_invite(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_role(args: argparse.Namespace) -> int:
+    """Grant or revoke a role (coordinator of some grids, or volunteer) by chat address."""
+    from assistant.bootstrap import build
+    from assistant.services import people
+    from assistant.store.base import NotFound
+
+    app = build(_settings(args))
+    grids = [g.strip() for g in (args.grids or "").split(",") if g.strip()]
+    try:
+        with app.store.transaction() as tx:
+            if args.action == "grant":
+                person = people.grant(tx, args.address, args.role, grids)
+            else:
+                person = people.revoke(tx, args.address, args.role)
+    except (NotFound, ValueError) as error:
+        print(f"Nothing changed: {error}", file=sys.stderr)
+        return 2
+    print(f"{args.address}: roles {', '.join(person['roles'])}")
+    return 0
+
+
 def cmd_settings(args: argparse.Namespace) -> int:
     """Check the settings and print them with secrets hidden."""
     settings = _settings(args)
@@ -164,6 +185,11 @@ def parser() -> argparse.ArgumentParser:
     invite.add_argument("kind", choices=("volunteer", "household"))
     invite.add_argument("name", help="who the invitation is for")
     invite.add_argument("--qr", help="also write a QR code PNG to this file")
+    role = add("role", cmd_role)
+    role.add_argument("action", choices=("grant", "revoke"))
+    role.add_argument("address", help="chat address, e.g. telegram:123456")
+    role.add_argument("role", choices=("coordinator", "volunteer"))
+    role.add_argument("--grids", help="comma-separated micro-grid ids (coordinators)")
     add("settings", cmd_settings)
     return top
 

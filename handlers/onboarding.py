@@ -1,4 +1,4 @@
-"""/start → language → name → complex → building → unit → room → privacy notice → menu.
+"""/start → language → name → complex → building → unit → room → phone (optional) → privacy → menu.
 
 Nothing is stored about a newcomer until they accept the privacy notice; then
 one transaction creates their profile in their household's micro-grid.
@@ -7,7 +7,7 @@ one transaction creates their profile in their household's micro-grid.
 from __future__ import annotations
 
 from assistant.conversation.flow import Ctx, Flow, State, Turn, Unexpected, end, go
-from assistant.conversation.vocabulary import Choice, Reply, rows
+from assistant.conversation.vocabulary import Choice, Kind, Reply, rows
 from assistant.services import community, invitations, people
 from assistant.store.base import Doc, Tx
 
@@ -141,6 +141,32 @@ async def got_room(ctx: Ctx) -> Turn:
         "unit": ctx.data["unit"],
         "room": room,
     }
+    return go("onboard.phone")
+
+
+async def ask_phone(ctx: Ctx) -> list[Reply]:
+    """Ask for a phone number, optional, shared with one tap where the network can."""
+    return [
+        Reply(
+            ctx.t("onboard.ask_phone"),
+            choices=((Choice(ctx.t("onboard.skip"), "skip"),),),
+            request_contact=True,
+        )
+    ]
+
+
+async def got_phone(ctx: Ctx) -> Turn:
+    """Record the phone number (shared or typed) or skip it; show the privacy notice."""
+    incoming = ctx.incoming
+    if incoming.kind is Kind.PRESS and incoming.press == "skip":
+        ctx.data["phone"] = ""
+        return go("onboard.privacy")
+    phone = incoming.contact_phone if incoming.kind is Kind.CONTACT else ctx.text
+    cleaned = phone.replace(" ", "").replace("-", "")
+    digits = cleaned.removeprefix("+")
+    if not digits.isdigit() or not 6 <= len(digits) <= 15:
+        raise Unexpected("onboard.phone_invalid")
+    ctx.data["phone"] = cleaned
     return go("onboard.privacy")
 
 
@@ -192,6 +218,7 @@ def _register(ctx: Ctx) -> Doc:
             now=now,
             grid_id=ctx.data.get("grid_id"),
             household=ctx.data.get("household"),
+            phone=ctx.data.get("phone", ""),
         )
         person["privacy_accepted_at"] = now
         tx.put(people.PEOPLE, person["id"], person)
@@ -209,6 +236,7 @@ FLOW = Flow(
         "onboard.building": State(ask_building, got_building),
         "onboard.unit": State(ask_unit, got_unit),
         "onboard.room": State(ask_room, got_room),
+        "onboard.phone": State(ask_phone, got_phone),
         "onboard.privacy": State(ask_privacy, got_privacy),
     },
 )

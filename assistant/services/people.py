@@ -226,6 +226,37 @@ def relatives_of(tx: Tx, helper_id: str) -> list[Doc]:
     return out
 
 
+def grant(tx: Tx, address: str, role: str, grids: Iterable[str] = ()) -> Doc:
+    """Give the person at an address a role (coordinators: of some grids)."""
+    if role not in (VOLUNTEER, COORDINATOR):
+        raise ValueError(f"roles that can be granted: {VOLUNTEER}, {COORDINATOR}")
+    person = person_at(tx, address)
+    if person is None:
+        raise NotFound(f"nobody has registered from {address} yet")
+    person["roles"] = sorted(set(person.get("roles", [])) | {role})
+    if role == COORDINATOR:
+        known = {grid["id"] for grid in tx.all("grids")}
+        wanted = set(grids)
+        unknown = wanted - known
+        if unknown:
+            raise ValueError(f"no such micro-grid: {', '.join(sorted(unknown))}")
+        person["coordinator_grids"] = sorted(set(person.get("coordinator_grids", [])) | wanted)
+    tx.put(PEOPLE, person["id"], person)
+    return person
+
+
+def revoke(tx: Tx, address: str, role: str) -> Doc:
+    """Take a role away from the person at an address."""
+    person = person_at(tx, address)
+    if person is None:
+        raise NotFound(f"nobody has registered from {address} yet")
+    person["roles"] = sorted(set(person.get("roles", [])) - {role})
+    if role == COORDINATOR:
+        person["coordinator_grids"] = []
+    tx.put(PEOPLE, person["id"], person)
+    return person
+
+
 def coordinators_for(tx: Tx, grid_id: str | None) -> list[Doc]:
     """Coordinators of a grid; all coordinators when the grid has none."""
     everyone = [p for p in tx.all(PEOPLE) if COORDINATOR in p.get("roles", [])]

@@ -16,6 +16,10 @@ async def register(t: Transcript, user: str, english: bool = False) -> None:
     await t.press(user, "Building 1" if english else "1栋")
     await t.press(user, "Unit 2" if english else "2单元")
     await t.say(user, "502")
+    if english:
+        await t.press(user, "Skip")
+    else:
+        await t.say(user, "139 1234 5678")
 
 
 async def test_two_people_register_one_in_chinese_one_in_english() -> None:
@@ -40,7 +44,28 @@ async def test_two_people_register_one_in_chinese_one_in_english() -> None:
         tom = people.person_at(tx, "console:tom")
     assert mei is not None and mei["language"] == "zh_CN" and mei["grid_id"] == "jx-1"
     assert mei["household"] == {"complex": "锦绣家园", "building": "1", "unit": "2", "room": "502"}
-    assert tom is not None and tom["language"] == "en"
+    assert mei["phone"] == "13912345678"
+    assert tom is not None and tom["language"] == "en" and tom["phone"] == ""
+
+
+async def test_a_shared_contact_or_a_bad_number_at_the_phone_question() -> None:
+    from assistant.conversation.vocabulary import Incoming, Kind, make_address
+
+    t = Transcript()
+    for text in ("/start", "梅阿姨"):
+        await t.say("mei", text)
+        if text == "/start":
+            await t.press("mei", "✓ 中文")
+    for label in ("锦绣家园", "1栋", "2单元"):
+        await t.press("mei", label)
+    asked = await t.say("mei", "502")
+    assert asked[-1].get("asks") == "contact"
+    bad = await t.say("mei", "call me maybe")
+    assert "不对" in texts(bad)
+    shared = await t.engine.handle(
+        Incoming(make_address("console", "mei"), Kind.CONTACT, contact_phone="+86 139-0000-1111")
+    )
+    assert "同意吗" in shared[-1].reply.text
 
 
 async def test_declining_the_privacy_notice_keeps_nothing() -> None:

@@ -98,6 +98,7 @@ async def put_users_in_every_state(t: Transcript) -> list[str]:
         (None, "1栋"),
         (None, "1单元"),
         ("502", None),
+        (None, "跳过"),
     ]
     for depth in range(len(steps) + 1):
         user = f"new{depth}"

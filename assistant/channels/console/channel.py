@@ -201,6 +201,8 @@ def _as_text(user: str, reply: Reply) -> str:
         lines.append("    " + "   ".join(cells))
     if reply.request_location:
         lines.append("    (share a location: type 'lat,lon')")
+    if reply.request_contact:
+        lines.append("    (type a phone number)")
     return "\n".join(lines)
 
 

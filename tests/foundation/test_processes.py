@@ -1,0 +1,156 @@
+"""The real thing: `assistant console --jsonl` and `assistant up` with Redis, workers and scheduler."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+
+from assistant.clock import SystemClock
+from assistant.conversation.vocabulary import Outbound, Reply, make_address
+from assistant.services import outbox, timers
+
+pytestmark = pytest.mark.slow
+
+
+def assistant(*args: str, data: Path, **popen: Any) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env["ASSISTANT_CONSOLE_LINGER"] = "0.5"
+    return subprocess.Popen(
+        [sys.executable, "-m", "assistant", *args, "--data", str(data)],
+        env=env,
+        text=True,
+        **popen,
+    )
+
+
+def load_demo(data: Path) -> None:
+    done = assistant("demo-data", data=data, stdout=subprocess.PIPE)
+    assert done.wait(60) == 0
+
+
+class Console:
+    """A running `assistant console --jsonl` process."""
+
+    def __init__(self, data: Path) -> None:
+        self.process = assistant(
+            "console", "--jsonl", data=data, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.stdin: IO[str] = self.process.stdin
+        self.stdout: IO[str] = self.process.stdout
+
+    def send(self, **line: Any) -> None:
+        self.stdin.write(json.dumps(line, ensure_ascii=False) + "\n")
+        self.stdin.flush()
+
+    def read_until(self, needle: str, limit: float = 30) -> list[dict[str, Any]]:
+        """Output lines up to the first whose text contains ``needle``."""
+        seen: list[dict[str, Any]] = []
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            line = self.stdout.readline()
+            if not line:
+                break
+            message = json.loads(line)
+            seen.append(message)
+            if needle in message.get("text", ""):
+                return seen
+        raise AssertionError(f"{needle!r} never came; saw {seen}")
+
+    def close(self) -> int:
+        self.stdin.close()
+        return self.process.wait(30)
+
+
+def test_the_jsonl_console_onboards_two_people_and_shows_worker_messages(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    load_demo(data)
+    console = Console(data)
+    try:
+        # Given two newcomers, one in Chinese and one in English
+        for user, language, name, agree, building, unit, skip in (
+            ("mei", "✓ 中文", "梅阿姨", "同意", "1栋", "2单元", "跳过"),
+            ("tom", "English", "Tom", "I agree", "Building 1", "Unit 2", "Skip"),
+        ):
+            console.send(**{"as": user, "text": "/start"})
+            console.read_until("language")
+            console.send(**{"as": user, "press": language})
+            console.send(**{"as": user, "text": name})
+            console.send(**{"as": user, "press": "锦绣家园"})
+            console.send(**{"as": user, "press": building})
+            console.send(**{"as": user, "press": unit})
+            console.send(**{"as": user, "text": "502"})
+            console.read_until("电话" if user == "mei" else "phone")
+            console.send(**{"as": user, "press": skip})
+            console.read_until("同意吗" if user == "mei" else "Do you agree")
+            console.send(**{"as": user, "press": agree})
+        # Then both are registered, each in their language
+        console.read_until("登记好了，梅阿姨")
+        console.read_until("You're registered, Tom")
+        # When a worker process sends a message (an outbox timer, as reminders are)
+        from assistant.bootstrap import build
+        from assistant.config import defaults
+
+        app = build(defaults().with_values(storage={"dir": str(data)}))
+        now = SystemClock().now()
+        with app.store.transaction() as tx:
+            outbox.post(
+                tx,
+                Outbound(make_address("console", "mei"), Reply("来自后台的提醒"), "zh_CN"),
+                now,
+            )
+        # Then the scheduler hands it to a worker and the console shows it
+        seen = console.read_until("来自后台的提醒")
+        assert seen[-1]["to"] == "mei"
+        with app.store.snapshot() as tx:
+            assert timers.pending(tx) == []
+    finally:
+        assert console.close() == 0
+
+
+def processes_using(folder: Path) -> list[int]:
+    """Pids whose command line or environment mention the folder."""
+    found = []
+    needle = str(folder).encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            blob = (entry / "cmdline").read_bytes() + (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if needle in blob:
+            found.append(int(entry.name))
+    return found
+
+
+def test_up_stops_everything_on_sigterm_within_ten_seconds(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    up = assistant("up", data=data, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    try:
+        # Given `assistant up` with its Redis, two workers and the scheduler running
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(processes_using(data)) < 5:
+            time.sleep(0.1)
+        assert len(processes_using(data)) >= 5, processes_using(data)
+        assert (data / "redis" / "redis.url").exists()
+        # When it gets SIGTERM
+        up.send_signal(signal.SIGTERM)
+        # Then it stops within the promised ten seconds …
+        code = up.wait(timeout=10)
+    finally:
+        if up.poll() is None:
+            up.kill()
+    # … cleanly, and leaves no process behind
+    assert code == 0
+    assert processes_using(data) == []
+    assert not (data / "redis" / "redis.url").exists()
