@@ -267,7 +267,8 @@ def up(settings: Settings, console: bool | None = None, jsonl: bool = False) -> 
     if console and not jsonl:
         print(
             "No chat network is set up, so the assistant talks here in the terminal.\n"
-            "To connect Telegram, set ASSISTANT_TELEGRAM__TOKEN (see README).",
+            "To connect Telegram, set ASSISTANT_TELEGRAM__TOKEN; for Matrix, the [matrix]\n"
+            "settings (see README). Load a demo community with: assistant demo-data",
             file=sys.stderr,
         )
     with redis_for(settings) as url:

@@ -109,6 +109,9 @@ class ConsoleChannel:
 
     def _incoming(self, user: str, text: str) -> Incoming:
         sender = make_address(NETWORK, user)
+        location = _location(text)
+        if location is not None:
+            return Incoming(sender=sender, kind=Kind.LOCATION, location=location)
         buttons = self._buttons.get(user, [])
         if text.isdigit() and buttons:
             return Incoming(sender=sender, kind=Kind.PRESS, press=self._resolve(user, text))
@@ -168,6 +171,20 @@ class ConsoleChannel:
             if not line:
                 return
             await self.feed(line)
+
+
+def _location(text: str) -> tuple[float, float] | None:
+    """``"24.93,118.18"`` → a location; anything else → None."""
+    lat_text, sep, lon_text = text.partition(",")
+    if not sep:
+        return None
+    try:
+        lat, lon = float(lat_text), float(lon_text)
+    except ValueError:
+        return None
+    if -90 <= lat <= 90 and -180 <= lon <= 180 and "." in text:
+        return (lat, lon)
+    return None
 
 
 def _user(text: str) -> str:
