@@ -80,6 +80,7 @@ def free_slots(
     *,
     after: datetime | None = None,
     limit: int = 6,
+    per_day: int | None = None,
     days: int = 14,
 ) -> list[datetime]:
     """The next free slot starts, soonest first, in the community's zone.
@@ -91,6 +92,7 @@ def free_slots(
         taken: visits already booked per local date.
         after: only slots strictly later than this (for "later times").
         limit: at most this many slots.
+        per_day: at most this many slots of one day, so that several days show.
         days: how many local days ahead to look, from today.
     """
     earliest = earliest_start(rules, now)
@@ -100,12 +102,16 @@ def free_slots(
         day = today + timedelta(days=offset)
         if day_full(rules, day, taken):
             continue
+        of_day = 0
         for start in starts_of_day(rules, day, zone):
             if start < earliest or (after is not None and start <= after):
                 continue
             found.append(start)
+            of_day += 1
             if len(found) >= limit:
                 return found
+            if per_day is not None and of_day >= per_day:
+                break
     return found
 
 

@@ -131,3 +131,11 @@ def test_labels_say_today_and_tomorrow_in_both_languages() -> None:
     assert label(local(2026, 6, 4, 9, 0), now, SHANGHAI, True) == "6月4日 周四 09:00"
     assert label(local(2026, 6, 2, 9, 0), now, SHANGHAI, False) == "Tomorrow 09:00"
     assert label(local(2026, 6, 4, 9, 0), now, SHANGHAI, False) == "Thu 4 Jun 09:00"
+
+
+def test_a_few_slots_per_day_so_that_several_days_show() -> None:
+    now = local(2026, 6, 1, 6, 0)
+    slots = free_slots(HOME_CARE, now, SHANGHAI, {}, limit=6, per_day=2)
+    assert hours(slots) == ["01 08:00", "01 09:00", "02 08:00", "02 09:00", "03 08:00", "03 09:00"]
+    later = free_slots(HOME_CARE, now, SHANGHAI, {}, after=slots[-1], limit=2, per_day=2)
+    assert hours(later) == ["03 10:00", "03 11:00"]

@@ -1,0 +1,216 @@
+"""Closing the loop of a care visit: rating, the next-day follow-up, and archiving.
+
+After "done" the resident (or the family helper who booked) is asked to
+confirm and rate the visit; the next day at ``[dispatch] follow_up_hour``
+local time a follow-up asks how they are, and a worrying answer goes to the
+coordinator of their micro-grid. A week after the visit the booking leaves the
+hot file. Everything later than now is a durable timer, so a restart loses
+nothing; every job checks the booking first, so running one twice is harmless.
+
+Jobs (add this module to the optional modules of ``workers/registry.py``):
+    care.follow_up   ask "林奶奶今天身体还好吗？" (args: booking id)
+    care.expire      archive a finished booking a week on (args: booking id)
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from assistant.clock import to_iso
+from assistant.conversation.vocabulary import Choice, Reply
+from assistant.domain import slots
+from assistant.i18n import Translator
+from assistant.services import care, people, timers
+from assistant.store.base import Doc, Tx
+from workers.registry import JobSpec
+
+if TYPE_CHECKING:
+    from assistant.bootstrap import App
+
+log = logging.getLogger(__name__)
+
+KEEP_FINISHED = timedelta(days=7)
+STARS = (1, 2, 3, 4, 5)
+FINE, UNWELL, HELP = "ok", "unwell", "help"
+ANSWERS = (FINE, UNWELL, HELP)
+MAX_COMMENT = 300
+
+
+class AlreadyAnswered(care.CareError):
+    """The rating or follow-up was already given (perhaps by the family helper)."""
+
+    key = "care.already_answered"
+
+
+# -- after the visit ---------------------------------------------------------------
+
+
+def rating_choices(booking_id: str) -> care.ChoicesFor:
+    """Star buttons and "not done" for a booking."""
+
+    def build(tr: Translator) -> tuple[tuple[Choice, ...], ...]:
+        stars = tuple(Choice("⭐" * n, f"a:care:rate:{booking_id}:{n}") for n in STARS)
+        return (
+            stars[:3],
+            stars[3:],
+            (Choice(tr.t("care.not_done"), f"a:care:notdone:{booking_id}"),),
+        )
+
+    return build
+
+
+def after_done(tx: Tx, app: App, booking: Doc, now: datetime) -> list[str]:
+    """Ask for a rating now; schedule the follow-up and the archiving."""
+    ids = care.tell(tx, app, booking, "care.ask_rating", now, choices=rating_choices(booking["id"]))
+    hour = int(app.settings.get("dispatch", "follow_up_hour"))
+    due = slots.next_day_at(now, hour, app.settings.timezone)
+    key = booking["id"]
+    timers.schedule(tx, "care.follow_up", [key], due, now, key=f"care.follow_up:{key}")
+    timers.schedule(tx, "care.expire", [key], now + KEEP_FINISHED, now, key=f"care.expire:{key}")
+    return ids
+
+
+def after_failed(tx: Tx, app: App, booking: Doc, now: datetime) -> list[str]:
+    """Schedule the archiving of a visit that did not happen."""
+    key = booking["id"]
+    timers.schedule(tx, "care.expire", [key], now + KEEP_FINISHED, now, key=f"care.expire:{key}")
+    return []
+
+
+def _answerer(tx: Tx, app: App, booking_id: str, actor: Doc) -> Doc:
+    booking = tx.get(care.BOOKINGS, booking_id)
+    if booking is None:
+        raise care.NotChangeable()
+    if care.relation(tx, app, booking, actor) not in (care.SELF, care.BOOKER, care.PROXY):
+        raise care.NotYours()
+    return booking
+
+
+def rate(
+    tx: Tx, app: App, booking_id: str, actor: Doc, stars: int, now: datetime
+) -> tuple[Doc, list[str]]:
+    """Record the rating of a finished visit; the first answer counts."""
+    booking = _answerer(tx, app, booking_id, actor)
+    if booking["status"] != care.DONE or stars not in STARS:
+        raise care.NotChangeable()
+    if booking.get("rating") is not None:
+        raise AlreadyAnswered()
+    booking["rating"] = stars
+    booking["rated_by"] = actor["id"]
+    booking["rated_at"] = to_iso(now)
+    care.save(tx, booking)
+    log.info("booking %s rated %d", booking_id, stars)
+    return booking, []
+
+
+def comment(tx: Tx, app: App, booking_id: str, actor: Doc, text: str, now: datetime) -> Doc:
+    """Keep the optional comment of the person who rated."""
+    booking = _answerer(tx, app, booking_id, actor)
+    if booking.get("rated_by") != actor["id"] or booking.get("comment"):
+        raise AlreadyAnswered()
+    booking["comment"] = text[:MAX_COMMENT]
+    booking["commented_at"] = to_iso(now)
+    care.save(tx, booking)
+    return booking
+
+
+def not_done(tx: Tx, app: App, booking_id: str, actor: Doc, now: datetime) -> tuple[Doc, list[str]]:
+    """The resident says the visit did not happen: tell the coordinators of the grid."""
+    booking = _answerer(tx, app, booking_id, actor)
+    if booking["status"] != care.DONE:
+        raise care.NotChangeable()
+    if booking.get("rating") is not None or booking.get("disputed_at"):
+        raise AlreadyAnswered()
+    booking["disputed_at"] = to_iso(now)
+    care.save(tx, booking)
+    log.warning("booking %s: resident says the visit was not done", booking_id)
+    return booking, _to_coordinators(tx, app, booking, "care.coordinator_not_done", now)
+
+
+# -- the next day ---------------------------------------------------------------------
+
+
+def follow_up_job(app: App, booking_id: str) -> None:
+    """Ask how the resident is, the day after the visit; once."""
+    now = app.clock.now()
+    with app.store.transaction() as tx:
+        booking = tx.get(care.BOOKINGS, booking_id)
+        if booking is None or booking["status"] != care.DONE or booking.get("follow_up_sent_at"):
+            return
+        booking["follow_up_sent_at"] = to_iso(now)
+        person = tx.get(people.PEOPLE, booking["person_id"]) or {}
+        name = str(person.get("name", ""))
+
+        def choices(tr: Translator) -> tuple[tuple[Choice, ...], ...]:
+            return (
+                tuple(
+                    Choice(tr.t(f"care.fu_{answer}"), f"a:care:fu:{booking_id}:{answer}")
+                    for answer in ANSWERS
+                ),
+            )
+
+        ids = care.tell(tx, app, booking, "care.follow_up_ask", now, choices=choices, name=name)
+        if not care.recipients(tx, booking):
+            ids += _to_coordinators(tx, app, booking, "care.coordinator_call", now)
+        care.save(tx, booking)
+    timers.kick(app, ids)
+    log.info("booking %s: follow-up sent", booking_id)
+
+
+def answer_follow_up(
+    tx: Tx, app: App, booking_id: str, actor: Doc, answer: str, now: datetime
+) -> tuple[Doc, list[str]]:
+    """Record how the resident is; a worrying answer goes to the grid's coordinator."""
+    booking = _answerer(tx, app, booking_id, actor)
+    if answer not in ANSWERS or not booking.get("follow_up_sent_at"):
+        raise care.NotChangeable()
+    if booking.get("follow_up_answer"):
+        raise AlreadyAnswered()
+    booking["follow_up_answer"] = answer
+    booking["follow_up_answered_at"] = to_iso(now)
+    care.save(tx, booking)
+    if answer == FINE:
+        return booking, []
+    log.warning("booking %s: follow-up answer %s routed to a coordinator", booking_id, answer)
+    return booking, _to_coordinators(tx, app, booking, "care.coordinator_worry", now)
+
+
+def _to_coordinators(tx: Tx, app: App, booking: Doc, key: str, now: datetime) -> list[str]:
+    person = tx.get(people.PEOPLE, booking["person_id"]) or {}
+    answer = str(booking.get("follow_up_answer") or FINE)
+
+    def build(tr: Translator) -> Reply:
+        return Reply(
+            tr.t(
+                key,
+                name=person.get("name", ""),
+                service=care.service_name(app, booking["service"], tr),
+                when=care.when_text(app, booking, tr, now),
+                place=care.describe_address(booking.get("household"), tr.is_chinese),
+                phone=person.get("phone") or tr.t("care.no_phone"),
+                answer=tr.t(f"care.fu_{answer}"),
+            )
+        )
+
+    ids: list[str] = []
+    for coordinator in people.coordinators_for(tx, booking.get("grid_id")):
+        ids += care.post_to(tx, coordinator, build, now)
+    return ids
+
+
+def expire_job(app: App, booking_id: str) -> None:
+    """A week after the visit, the booking leaves the hot file."""
+    with app.store.transaction() as tx:
+        booking = tx.get(care.BOOKINGS, booking_id)
+        if booking is None or booking["status"] not in (care.DONE, care.FAILED):
+            return
+        booking["expired"] = True
+        care.save(tx, booking)
+
+
+JOBS: dict[str, JobSpec] = {
+    "care.follow_up": JobSpec(follow_up_job, max_retries=5),
+    "care.expire": JobSpec(expire_job, max_retries=5),
+}

@@ -1,0 +1,164 @@
+"""A console in JSON-lines mode over in-memory twins, with the care flows and a fake dispatch."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import handlers
+from assistant.bootstrap import App, build_for_tests
+from assistant.channels.console.channel import ConsoleChannel
+from assistant.clock import FakeClock
+from assistant.conversation.engine import Engine
+from assistant.conversation.vocabulary import Incoming, Kind, make_address
+from assistant.services import care, demo, people, timers
+from assistant.store.base import Doc, Tx
+from handlers import care as care_handlers
+from workers import registry
+
+# 09:00 on Monday 1 June 2026 in the community's zone (Asia/Shanghai).
+MONDAY_9 = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)
+
+
+@dataclass
+class FakeDispatch:
+    """Records what the care side asks of dispatch; opens no offers."""
+
+    opened: list[dict[str, Any]] = field(default_factory=list)
+    cancelled: list[tuple[str, str]] = field(default_factory=list)
+    moved: list[tuple[str, datetime]] = field(default_factory=list)
+
+    def open_task(self, tx: Tx, app: App, **task: Any) -> tuple[str, list[str]]:
+        self.opened.append(task)
+        return f"tk-{len(self.opened)}", []
+
+    def cancel_task(self, tx: Tx, app: App, task_id: str, reason: str) -> list[str]:
+        self.cancelled.append((task_id, reason))
+        return []
+
+    def reschedule_task(self, tx: Tx, app: App, task_id: str, starts_at: datetime) -> list[str]:
+        self.moved.append((task_id, starts_at))
+        return []
+
+
+def engine_for(app: App) -> Engine:
+    """The product's engine, with the care flows added until the lead wires them in."""
+    if any(flow.name == care_handlers.BOOK.name for flow in handlers.FLOWS):
+        return handlers.build_engine(app)
+    return Engine(
+        app,
+        handlers.FLOWS + care_handlers.FLOWS,
+        {**handlers.ACTIONS, **care_handlers.ACTIONS},
+    )
+
+
+class Transcript:
+    """Residents, volunteers and the coordinator of the demo community at one console."""
+
+    def __init__(self, app: App | None = None) -> None:
+        self.clock = FakeClock(MONDAY_9)
+        self.app = app or build_for_tests(clock=self.clock)
+        demo.load(self.app.store, "2026-06-01T00:00:00+00:00")
+        self.engine = engine_for(self.app)
+        self.out = io.StringIO()
+        self.channel = ConsoleChannel(self.engine.handle, out=self.out, jsonl=True)
+        self.app.delivery = self.channel  # outbox messages show up here too
+
+    def _read_from(self, start: int) -> list[dict[str, Any]]:
+        self.out.seek(start)
+        produced = [json.loads(text) for text in self.out.read().splitlines() if text]
+        self.out.seek(0, io.SEEK_END)
+        return produced
+
+    def run_jobs(self) -> list[dict[str, Any]]:
+        """Run every queued job (outbox deliveries, events) and return what was sent."""
+        start = self.out.tell()
+        self.app.queue.run_all(registry.bound(self.app))  # type: ignore[attr-defined]
+        return self._read_from(start)
+
+    def travel(self, **units: float) -> list[dict[str, Any]]:
+        """Let time pass, then run the scheduler once and every job it hands out."""
+        self.clock.advance(**units)
+        timers.tick(self.app)
+        return self.run_jobs()
+
+    async def send(self, **line: Any) -> list[dict[str, Any]]:
+        """Feed one input line, then run the jobs it queued; return every line produced."""
+        start = self.out.tell()
+        await self.channel.feed(json.dumps(line, ensure_ascii=False))
+        self.app.queue.run_all(registry.bound(self.app))  # type: ignore[attr-defined]
+        return self._read_from(start)
+
+    async def say(self, user: str, text: str) -> list[dict[str, Any]]:
+        return await self.send(**{"as": user, "text": text})
+
+    async def press(self, user: str, label: str) -> list[dict[str, Any]]:
+        return await self.send(**{"as": user, "press": label})
+
+    async def forge(self, user: str, value: str) -> list[dict[str, Any]]:
+        """Press a raw button value the user was never shown (a stale or forged button)."""
+        incoming = Incoming(sender=make_address("console", user), kind=Kind.PRESS, press=value)
+        out = await self.engine.handle(incoming)
+        return [{"to": m.to.partition(":")[2], "text": m.reply.text} for m in out]
+
+    async def race(self, *moves: tuple[str, str]) -> list[list[dict[str, Any]]]:
+        """Several people press at the same moment; each gets their own replies."""
+
+        async def one(user: str, label: str) -> list[dict[str, Any]]:
+            value = self.channel._resolve(user, label)
+            incoming = Incoming(sender=make_address("console", user), kind=Kind.PRESS, press=value)
+            out = await self.engine.handle(incoming)
+            return [
+                {
+                    "to": m.to.partition(":")[2],
+                    "text": m.reply.text,
+                    "buttons": [[c.label for c in row] for row in m.reply.choices],
+                }
+                for m in out
+            ]
+
+        results = await asyncio.gather(*(one(user, label) for user, label in moves))
+        self.app.queue.run_all(registry.bound(self.app))  # type: ignore[attr-defined]
+        return list(results)
+
+    # -- looking at records ---------------------------------------------------------
+
+    def person(self, user: str) -> Doc:
+        with self.app.store.snapshot() as tx:
+            found = people.person_at(tx, f"console:{user}")
+        assert found is not None
+        return found
+
+    def bookings(self) -> list[Doc]:
+        """Hot bookings."""
+        with self.app.store.snapshot() as tx:
+            return tx.all(care.BOOKINGS)
+
+    def booking(self, booking_id: str) -> Doc:
+        """A booking, hot or archived."""
+        with self.app.store.snapshot() as tx:
+            return tx.require(care.BOOKINGS, booking_id)
+
+    def archived(self) -> list[Doc]:
+        with self.app.store.snapshot() as tx:
+            return list(tx.archived(care.BOOKINGS))
+
+
+def texts(messages: list[dict[str, Any]], to: str | None = None) -> str:
+    """All texts of some output lines, joined, optionally only those to one user."""
+    return "\n".join(m.get("text", "") for m in messages if to is None or m.get("to") == to)
+
+
+def buttons(messages: list[dict[str, Any]], to: str | None = None) -> list[str]:
+    """Every button label in some output lines."""
+    return [
+        label
+        for m in messages
+        if to is None or m.get("to") == to
+        for row in m.get("buttons", [])
+        for label in row
+    ]
