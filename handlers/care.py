@@ -384,7 +384,7 @@ async def _chosen(ctx: Ctx, person: Doc) -> Turn:
 
 async def ask_phone_menu(ctx: Ctx) -> list[Reply]:
     """Show the resident's current bookings with their buttons, and "new booking"."""
-    live = await ctx.view(care.live_for, ctx.data["for"])
+    live = await ctx.view(_named, care.live_for, ctx.data["for"])
     text, buttons = _listing(ctx, live, coordinator=True)
     header = ctx.t("care.phone_current", name=ctx.data.get("for_name", ""))
     new = (Choice(ctx.t("care.new_booking"), "new"),)
@@ -438,8 +438,9 @@ def _listing(
     return "\n".join(lines), tuple(buttons)
 
 
-def _mine(tx: Tx, person_id: str) -> list[Doc]:
-    found = care.visible_to(tx, person_id)
+def _named(tx: Tx, query: Callable[[Tx, str], list[Doc]], person_id: str) -> list[Doc]:
+    """Bookings from ``query`` with the name of the person each is for."""
+    found = query(tx, person_id)
     for booking in found:
         person = tx.get(people.PEOPLE, booking["person_id"]) or {}
         booking["for_name"] = person.get("name", "")
@@ -448,7 +449,7 @@ def _mine(tx: Tx, person_id: str) -> list[Doc]:
 
 async def mine(ctx: Ctx) -> Turn:
     """List the person's (and their relatives') bookings with what can be done."""
-    found = await ctx.view(_mine, _me(ctx)["id"])
+    found = await ctx.view(_named, care.visible_to, _me(ctx)["id"])
     if not found:
         book = (Choice(ctx.t("care.menu_book"), "m:care"),)
         return end(Reply(ctx.t("care.mine_none"), choices=(book,)))
@@ -539,28 +540,48 @@ async def _checked(ctx: Ctx, booking_id: str) -> Doc:
 
 async def _cancel(ctx: Ctx, booking_id: str, rest: list[str]) -> Turn:
     booking = await _checked(ctx, booking_id)
+    ctx.data = {"booking": booking_id, "service": booking["service"]}
+    return go("care.cancel_sure")
+
+
+async def ask_cancel(ctx: Ctx) -> list[Reply]:
+    """Ask to confirm the cancellation, naming the visit."""
+    booking = await ctx.view(_booking, ctx.data["booking"])
     when = care.when_text(ctx.app, booking, ctx.tr, ctx.app.clock.now())
     service = care.service_name(ctx.app, booking["service"], ctx.tr)
-    return end(
+    return [
         Reply(
             ctx.t("care.cancel_sure", service=service, when=when),
             choices=(
-                (
-                    Choice(ctx.t("care.cancel_yes"), f"a:care:cancelyes:{booking_id}"),
-                    Choice(ctx.t("care.cancel_no"), f"a:care:keep:{booking_id}"),
-                ),
+                (Choice(ctx.t("care.cancel_yes"), "yes"), Choice(ctx.t("care.cancel_no"), "no")),
             ),
         )
-    )
+    ]
 
 
-async def _cancel_yes(ctx: Ctx, booking_id: str, rest: list[str]) -> Turn:
+async def got_cancel(ctx: Ctx) -> Turn:
+    """Cancel the booking (checked again atomically) or keep it."""
+    if ctx.press == "no":
+        return end(Reply(ctx.t("care.kept")))
+    if ctx.press != "yes":
+        raise Unexpected()
+    try:
+        await _commit(ctx, care.cancel, ctx.data["booking"], _me(ctx))
+    except CareRefused as refusal:
+        return end(Reply(ctx.t(refusal.key)))
+    return end(Reply(ctx.t("care.cancelled")))
+
+
+async def _cancel_now(ctx: Ctx, booking_id: str, rest: list[str]) -> Turn:
     await _commit(ctx, care.cancel, booking_id, _me(ctx))
     return end(Reply(ctx.t("care.cancelled")))
 
 
-async def _keep(ctx: Ctx, booking_id: str, rest: list[str]) -> Turn:
-    return end(Reply(ctx.t("care.kept")))
+def _booking(tx: Tx, booking_id: str) -> Doc:
+    booking = tx.get(care.BOOKINGS, booking_id)
+    if booking is None:
+        raise CareRefused(care.NotChangeable.key)
+    return booking
 
 
 async def _move(ctx: Ctx, booking_id: str, rest: list[str]) -> Turn:
@@ -602,8 +623,7 @@ VERBS: dict[str, Verb] = {
     "approve": _approve,
     "decline": _decline,
     "cancel": _cancel,
-    "cancelyes": _cancel_yes,
-    "keep": _keep,
+    "cancelyes": _cancel_now,
     "move": _move,
     "stars": _stars,
     "rate": _rate,
@@ -651,6 +671,7 @@ MINE = Flow(
     help_key="care.help_mine",
     states={
         "care.move_when": State(ask_move, stoppable(got_move)),
+        "care.cancel_sure": State(ask_cancel, got_cancel),
         "care.comment": State(ask_comment, got_comment),
     },
 )
