@@ -6,13 +6,15 @@ from typing import TYPE_CHECKING
 
 from assistant.conversation.engine import Engine
 from assistant.conversation.flow import Action, Flow
-from handlers import onboarding, profile
+from handlers import care, onboarding, profile, volunteer
 
 if TYPE_CHECKING:
     from assistant.bootstrap import App
 
 FLOWS: tuple[Flow, ...] = (
     onboarding.FLOW,
+    *care.FLOWS,
+    *volunteer.FLOWS,
     profile.PROFILE,
     profile.FORGET,
     profile.FAMILY,
@@ -20,6 +22,8 @@ FLOWS: tuple[Flow, ...] = (
 
 ACTIONS: dict[str, Action] = {
     **profile.ACTIONS,
+    **care.ACTIONS,
+    **volunteer.ACTIONS,
 }
 
 

@@ -46,7 +46,11 @@ def _optional_modules() -> list[Any]:
     import importlib
 
     found = []
-    for name in ("assistant.services.care_jobs", "assistant.channels.telegram.jobs"):
+    for name in (
+        "assistant.services.care_jobs",
+        "assistant.services.care_followups",
+        "assistant.channels.telegram.jobs",
+    ):
         try:
             found.append(importlib.import_module(name))
         except ModuleNotFoundError as error:

@@ -48,10 +48,14 @@ class Engine:
         onboarding: str = "onboard",
     ) -> None:
         self.app = app
-        self.flows = {flow.name: flow for flow in flows}
+        unique: dict[str, Flow] = {}
+        for flow in flows:
+            if unique.setdefault(flow.name, flow) is not flow:
+                raise ValueError(f"two flows are named {flow.name}")
+        self.flows = unique
         self.states: dict[str, State] = {}
         self.commands: dict[str, Flow] = {}
-        for flow in flows:
+        for flow in unique.values():
             for name, state in flow.states.items():
                 if name in self.states:
                     raise ValueError(f"state {name} defined twice")

@@ -16,6 +16,7 @@ MESSAGE_ID = re.compile(
 
 TRANSLATING_CALLS = {"t", "Unexpected"}
 KEY_NAMES = {"key", "menu_key", "help_key", "message_key"}
+KEYWORD_NAMES = {"menu_key", "help_key", "message_key"}  # `key=` also names timers and edits
 
 
 def _literal_ids(node: ast.AST) -> tuple[list[str], list[str]]:
@@ -47,7 +48,7 @@ def message_ids_in_code() -> tuple[dict[str, str], dict[str, str]]:
                     name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
                     if name in TRANSLATING_CALLS and node.args:
                         candidates.append(node.args[0])
-                    candidates += [kw.value for kw in node.keywords if kw.arg in KEY_NAMES]
+                    candidates += [kw.value for kw in node.keywords if kw.arg in KEYWORD_NAMES]
                 elif isinstance(node, ast.Assign):
                     for target in node.targets:
                         if isinstance(target, ast.Name) and target.id in KEY_NAMES:
