@@ -1,0 +1,402 @@
+"""/volunteer → skills → teams → home grid → weekly hours → a coordinator approves in chat.
+
+/duty switches offers on or off; /tasks lists a volunteer's tasks, open offers
+and tasks that still need someone. Buttons outside the flows are actions,
+each checked again on the server: ``a:offer:accept|decline:<offer>``,
+``a:task:<step>:<task>``, ``a:assign:<task>:<volunteer>`` (coordinators) and
+``a:vol:yes|no:<person>`` (coordinators).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assistant.conversation.flow import Action, Ctx, Flow, State, Turn, Unexpected, end, go
+from assistant.conversation.vocabulary import Choice, Reply, rows
+from assistant.domain.catalogue import SKILLS
+from assistant.services import dispatch, people, timers, volunteers
+from assistant.store.base import Doc, Tx
+
+DONE = "done"
+NO_TEAM = "none"
+MAX_LISTED = 10
+
+
+def _pid(ctx: Ctx) -> str:
+    return str((ctx.person or {}).get("id", ""))
+
+
+async def _kick(ctx: Ctx, kicks: list[str]) -> None:
+    """Hand the timers a committed change created to the workers."""
+    if kicks:
+        await ctx.run(timers.kick, ctx.app, kicks)
+
+
+# -- joining ---------------------------------------------------------------------------------
+
+
+async def join_start(ctx: Ctx) -> Turn:
+    """Say where an application stands, or start one with the skills."""
+    found = volunteers.profile(ctx.person) or {}
+    status = found.get("status")
+    if status == volunteers.APPROVED:
+        duty = ctx.t("volunteer.duty_on" if found.get("on_duty", True) else "volunteer.duty_off")
+        skills = volunteers.skill_names(ctx.tr, found.get("skills", []))
+        name = (ctx.person or {}).get("name", "")
+        return end(Reply(ctx.t("volunteer.already", name=name, skills=skills, duty=duty)))
+    if status == volunteers.PENDING:
+        return end(Reply(ctx.t("volunteer.pending")))
+    ctx.data["skills"] = []
+    ctx.data["teams"] = []
+    return go("volunteer.skills", Reply(ctx.t("volunteer.intro")))
+
+
+def _ticked(ctx: Ctx, label: str, on: bool) -> str:
+    return ("✓ " if on else "") + label
+
+
+async def ask_skills(ctx: Ctx) -> list[Reply]:
+    """Offer every skill as a button that ticks on and off."""
+    chosen = set(ctx.data.get("skills", []))
+    buttons = [
+        Choice(_ticked(ctx, ctx.t(f"volunteer.skill_{s}"), s in chosen), f"s:{s}") for s in SKILLS
+    ]
+    buttons.append(Choice(ctx.t("volunteer.done_choosing"), DONE))
+    return [Reply(ctx.t("volunteer.ask_skills"), choices=rows(*buttons, width=2))]
+
+
+async def got_skills(ctx: Ctx) -> Turn:
+    """Tick or untick a skill; on "done" ask for teams."""
+    press = ctx.press
+    if press == DONE:
+        if not ctx.data.get("skills"):
+            raise Unexpected("volunteer.pick_one_skill")
+        return go("volunteer.teams")
+    skill = press.removeprefix("s:")
+    if skill not in SKILLS:
+        raise Unexpected()
+    chosen = set(ctx.data.get("skills", []))
+    chosen ^= {skill}
+    ctx.data["skills"] = sorted(chosen)
+    return go("volunteer.skills")
+
+
+async def ask_teams(ctx: Ctx) -> list[Reply]:
+    """Offer the volunteer teams that exist, to tick, or none."""
+    names = await ctx.view(volunteers.teams)
+    ctx.data["team_list"] = names
+    chosen = set(ctx.data.get("teams", []))
+    buttons = [
+        Choice(_ticked(ctx, name, name in chosen), f"t:{index}") for index, name in enumerate(names)
+    ]
+    buttons.append(Choice(ctx.t("volunteer.no_team"), NO_TEAM))
+    if chosen:
+        buttons.append(Choice(ctx.t("volunteer.done_choosing"), DONE))
+    return [Reply(ctx.t("volunteer.ask_teams"), choices=rows(*buttons, width=2))]
+
+
+async def got_teams(ctx: Ctx) -> Turn:
+    """Tick a team, or go on to the home grid."""
+    press = ctx.press
+    if press == NO_TEAM:
+        ctx.data["teams"] = []
+        return go("volunteer.grid")
+    if press == DONE:
+        return go("volunteer.grid")
+    names = ctx.data.get("team_list", [])
+    index = press.removeprefix("t:")
+    if not index.isdigit() or int(index) >= len(names):
+        raise Unexpected()
+    chosen = set(ctx.data.get("teams", []))
+    chosen ^= {names[int(index)]}
+    ctx.data["teams"] = sorted(chosen)
+    return go("volunteer.teams")
+
+
+async def ask_grid(ctx: Ctx) -> list[Reply]:
+    """Offer the micro-grids, the person's own first."""
+    found = await ctx.view(volunteers.grids)
+    own = (ctx.person or {}).get("grid_id")
+    found.sort(key=lambda grid: grid[0] != own)
+    buttons = [Choice(name, f"g:{grid_id}") for grid_id, name in found]
+    return [Reply(ctx.t("volunteer.ask_grid"), choices=rows(*buttons, width=2))]
+
+
+async def got_grid(ctx: Ctx) -> Turn:
+    """Record the home grid; ask for the weekly hours."""
+    grid_id = ctx.press.removeprefix("g:")
+    known = {grid for grid, _ in await ctx.view(volunteers.grids)}
+    if grid_id not in known:
+        raise Unexpected()
+    ctx.data["grid_id"] = grid_id
+    return go("volunteer.hours")
+
+
+async def ask_hours(ctx: Ctx) -> list[Reply]:
+    """Ask how many hours a week, as buttons or a typed number."""
+    buttons = [
+        Choice(ctx.t("volunteer.hours_label", hours=h), f"h:{h}") for h in volunteers.HOURS_CHOICES
+    ]
+    return [Reply(ctx.t("volunteer.ask_hours"), choices=rows(*buttons, width=4))]
+
+
+async def got_hours(ctx: Ctx) -> Turn:
+    """File the application; the coordinators are asked in chat."""
+    incoming = ctx.incoming
+    raw = incoming.press.removeprefix("h:") if incoming.press else ctx.text
+    if not raw.strip().isdigit() or not 1 <= int(raw) <= volunteers.MAX_HOURS:
+        raise Unexpected("volunteer.hours_invalid", limit=volunteers.MAX_HOURS)
+    kicks = await ctx.atomic(
+        volunteers.apply,
+        ctx.app,
+        _pid(ctx),
+        skills=list(ctx.data["skills"]),
+        team_names=list(ctx.data.get("teams", [])),
+        grid_id=ctx.data.get("grid_id"),
+        hours=int(raw),
+    )
+    await _kick(ctx, kicks)
+    return end(Reply(ctx.t("volunteer.submitted")))
+
+
+async def decide_volunteer(ctx: Ctx, parts: list[str]) -> Turn:
+    """A coordinator's press on an application; checked again on the server."""
+    if len(parts) != 2 or parts[0] not in ("yes", "no"):
+        return end(Reply(ctx.t("core.button_expired")))
+    if not people.has_role(ctx.app, ctx.person, people.COORDINATOR):
+        return end(Reply(ctx.t("core.button_expired")))
+    changed, kicks = await ctx.atomic(
+        volunteers.decide, ctx.app, parts[1], parts[0] == "yes", _pid(ctx)
+    )
+    if not changed:
+        return end(Reply(ctx.t("core.button_expired")))
+    await _kick(ctx, kicks)
+    return end(Reply(ctx.t("volunteer.decided")))
+
+
+# -- duty -----------------------------------------------------------------------------------
+
+
+async def duty_start(ctx: Ctx) -> Turn:
+    """Switch offers on or off."""
+    try:
+        on_duty = await ctx.atomic(volunteers.set_duty, _pid(ctx))
+    except volunteers.VolunteerError as refusal:
+        return end(Reply(ctx.t(refusal.key)))
+    return end(Reply(ctx.t("volunteer.on_duty" if on_duty else "volunteer.off_duty")))
+
+
+# -- the task list -----------------------------------------------------------------------------
+
+
+def _my_work(tx: Tx, person_id: str) -> tuple[list[Doc], list[tuple[Doc, Doc]], list[Doc]]:
+    """My active tasks, my open offers (with their tasks), and escalated tasks I could take."""
+    person = tx.get(people.PEOPLE, person_id)
+    skills = set((volunteers.profile(person) or {}).get("skills", []))
+    approved = volunteers.is_approved(person)
+    mine: list[Doc] = []
+    needy: list[Doc] = []
+    for task in tx.all(dispatch.TASKS):
+        if task.get("assignee_id") == person_id and task["status"] in dispatch.ACTIVE:
+            mine.append(task)
+        elif (
+            approved
+            and task["status"] == dispatch.OPEN
+            and task.get("escalated")
+            and task["skill"] in skills
+            and person_id not in task["declined"] + task["dropped"]
+        ):
+            needy.append(task)
+    offers = []
+    for offer in tx.find(dispatch.OFFERS, person_id=person_id, status=dispatch.OFFER_OPEN):
+        offered = tx.get(dispatch.TASKS, offer["task_id"])
+        if offered is not None and offered["status"] == dispatch.OPEN:
+            offers.append((offer, offered))
+    mine.sort(key=lambda t: t["starts_at"])
+    needy.sort(key=lambda t: t["starts_at"])
+    return mine, offers, needy
+
+
+async def tasks_start(ctx: Ctx) -> Turn:
+    """List my tasks with their next-step buttons, my open offers, and tasks that need help."""
+    mine, offers, needy = await ctx.view(_my_work, _pid(ctx))
+    if not (mine or offers or needy):
+        return end(Reply(ctx.t("dispatch.tasks_none")))
+    app = ctx.app
+    replies: list[Reply] = []
+    if mine:
+        replies.append(Reply(ctx.t("dispatch.tasks_intro")))
+    for task in mine[:MAX_LISTED]:
+        text = ctx.t(
+            "dispatch.task_line",
+            status=ctx.t(f"dispatch.state_{task['status']}"),
+            address=dispatch.address_words(ctx.tr, task),
+            **dispatch.public_words(app, ctx.tr, task),
+        )
+        replies.append(Reply(text, choices=dispatch.step_buttons(ctx.tr, task)))
+    for offer, task in offers[:MAX_LISTED]:
+        replies.append(_offer_again(ctx, offer, task))
+    if needy:
+        replies.append(Reply(ctx.t("dispatch.open_intro")))
+    for task in needy[:MAX_LISTED]:
+        take = Choice(ctx.t("dispatch.accept"), f"a:task:take:{task['id']}")
+        text = ctx.t("dispatch.open_line", **dispatch.public_words(app, ctx.tr, task))
+        replies.append(Reply(text, choices=((take,),)))
+    return end(*replies)
+
+
+def _offer_again(ctx: Ctx, offer: Doc, task: Doc) -> Reply:
+    words: dict[str, Any] = dispatch.public_words(ctx.app, ctx.tr, task)
+    return Reply(
+        ctx.t("dispatch.offer", name=(ctx.person or {}).get("name", ""), **words),
+        choices=(
+            (
+                Choice(ctx.t("dispatch.accept"), f"a:offer:accept:{offer['id']}"),
+                Choice(ctx.t("dispatch.decline"), f"a:offer:decline:{offer['id']}"),
+            ),
+        ),
+    )
+
+
+# -- actions: offers, steps, assignment --------------------------------------------------------
+
+
+async def answer_offer(ctx: Ctx, parts: list[str]) -> Turn:
+    """Accept or decline an offer; the store decides who was first."""
+    if len(parts) != 2 or parts[0] not in ("accept", "decline") or ctx.person is None:
+        return end(Reply(ctx.t("core.button_expired")))
+    try:
+        if parts[0] == "decline":
+            kicks = await ctx.atomic(dispatch.decline, ctx.app, parts[1], _pid(ctx))
+            await _kick(ctx, kicks)
+            return end(Reply(ctx.t("dispatch.declined_ok")))
+        task, kicks = await ctx.atomic(dispatch.accept, ctx.app, parts[1], _pid(ctx))
+    except dispatch.DispatchError as refusal:
+        return end(Reply(ctx.t(refusal.key)))
+    await _kick(ctx, kicks)
+    return end(dispatch.details_reply(ctx.app, ctx.tr, task))
+
+
+STEP_SAYS = {
+    "on_way": "dispatch.status_on_way",
+    "arrived": "dispatch.status_arrived",
+    "done": "dispatch.status_done",
+    "fail": "dispatch.status_failed",
+    "drop": "dispatch.status_dropped",
+}
+
+
+async def task_step(ctx: Ctx, parts: list[str]) -> Turn:
+    """A volunteer's press on one of their tasks; the server checks it is theirs."""
+    if len(parts) < 2 or ctx.person is None:
+        return end(Reply(ctx.t("core.button_expired")))
+    verb, task_id = parts[0], parts[1]
+    if verb == "fail":
+        return end(_fail_reasons(ctx, task_id))
+    if verb == "drop":
+        return end(_confirm_drop(ctx, task_id))
+    if verb == "keep":
+        return end(Reply(ctx.t("dispatch.kept")))
+    try:
+        if verb == "help":
+            await _kick(ctx, await ctx.atomic(dispatch.ask_help, ctx.app, task_id, _pid(ctx)))
+            return end(Reply(ctx.t("dispatch.help_sent")))
+        if verb == "take":
+            task, kicks = await ctx.atomic(dispatch.take, ctx.app, task_id, _pid(ctx))
+            await _kick(ctx, kicks)
+            return end(dispatch.details_reply(ctx.app, ctx.tr, task))
+        name, reason = _step_of(verb, parts)
+        task, kicks = await ctx.atomic(dispatch.step, ctx.app, task_id, _pid(ctx), name, reason)
+    except dispatch.DispatchError as refusal:
+        return end(Reply(ctx.t(refusal.key)))
+    await _kick(ctx, kicks)
+    buttons = dispatch.step_buttons(ctx.tr, task) if task["status"] in dispatch.ACTIVE else ()
+    return end(Reply(ctx.t(STEP_SAYS[name]), choices=buttons))
+
+
+def _step_of(verb: str, parts: list[str]) -> tuple[str, str]:
+    """The lifecycle step a press means, with a failure reason when there is one."""
+    if verb == "failwhy" and len(parts) == 3 and parts[2] in dispatch.FAIL_REASONS:
+        return "fail", parts[2]
+    if verb == "dropyes":
+        return "drop", ""
+    if verb in ("on_way", "arrived", "done"):
+        return verb, ""
+    raise dispatch.WrongStep()
+
+
+def _fail_reasons(ctx: Ctx, task_id: str) -> Reply:
+    buttons = [
+        Choice(ctx.t(f"dispatch.fail_{code}"), f"a:task:failwhy:{task_id}:{code}")
+        for code in dispatch.FAIL_REASONS
+    ]
+    return Reply(ctx.t("dispatch.ask_fail_reason"), choices=rows(*buttons, width=2))
+
+
+def _confirm_drop(ctx: Ctx, task_id: str) -> Reply:
+    return Reply(
+        ctx.t("dispatch.confirm_drop"),
+        choices=(
+            (
+                Choice(ctx.t("dispatch.drop_yes"), f"a:task:dropyes:{task_id}"),
+                Choice(ctx.t("dispatch.drop_no"), f"a:task:keep:{task_id}"),
+            ),
+        ),
+    )
+
+
+async def assign_task(ctx: Ctx, parts: list[str]) -> Turn:
+    """A coordinator's one-tap assignment after escalation; checked again on the server."""
+    if len(parts) != 2 or not people.has_role(ctx.app, ctx.person, people.COORDINATOR):
+        return end(Reply(ctx.t("core.button_expired")))
+    try:
+        _, kicks = await ctx.atomic(dispatch.assign, ctx.app, parts[0], parts[1], _pid(ctx))
+    except dispatch.DispatchError:
+        return end(Reply(ctx.t("dispatch.assign_failed")))
+    await _kick(ctx, kicks)
+    volunteer = await ctx.view(lambda tx: tx.get(people.PEOPLE, parts[1]) or {})
+    return end(Reply(ctx.t("dispatch.assign_done", name=volunteer.get("name", ""))))
+
+
+JOIN = Flow(
+    name="volunteer",
+    start=join_start,
+    commands=("volunteer",),
+    menu_key="volunteer.menu_join",
+    help_key="volunteer.help_join",
+    states={
+        "volunteer.skills": State(ask_skills, got_skills),
+        "volunteer.teams": State(ask_teams, got_teams),
+        "volunteer.grid": State(ask_grid, got_grid),
+        "volunteer.hours": State(ask_hours, got_hours),
+    },
+)
+
+DUTY = Flow(
+    name="duty",
+    start=duty_start,
+    commands=("duty",),
+    roles=(people.VOLUNTEER,),
+    menu_key="volunteer.menu_duty",
+    help_key="volunteer.help_duty",
+    states={},
+)
+
+TASKS = Flow(
+    name="tasks",
+    start=tasks_start,
+    commands=("tasks",),
+    roles=(people.VOLUNTEER,),
+    menu_key="volunteer.menu_tasks",
+    help_key="volunteer.help_tasks",
+    states={},
+)
+
+FLOWS: tuple[Flow, ...] = (JOIN, DUTY, TASKS)
+
+ACTIONS: dict[str, Action] = {
+    "offer": answer_offer,
+    "task": task_step,
+    "assign": assign_task,
+    "vol": decide_volunteer,
+}
