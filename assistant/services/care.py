@@ -213,10 +213,10 @@ def _claim(tx: Tx, app: App, code: str, start: str, now: datetime) -> datetime:
 
 
 def _count(tx: Tx, code: str, day: date, change: int) -> None:
-    key = f"{code}|{day.isoformat()}"
-    doc = tx.get(DAYS, key) or {"service": code, "day": day.isoformat(), "count": 0}
+    doc_id = f"{code}|{day.isoformat()}"
+    doc = tx.get(DAYS, doc_id) or {"service": code, "day": day.isoformat(), "count": 0}
     doc["count"] = max(0, int(doc["count"]) + change)
-    tx.put(DAYS, key, doc)
+    tx.put(DAYS, doc_id, doc)
 
 
 def _release(tx: Tx, app: App, booking: Doc) -> None:

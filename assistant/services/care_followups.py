@@ -65,18 +65,27 @@ def after_done(tx: Tx, app: App, booking: Doc, now: datetime) -> list[str]:
     """Ask for a rating now; schedule the follow-up and the archiving."""
     ids = care.tell(tx, app, booking, "care.ask_rating", now, choices=rating_choices(booking["id"]))
     hour = int(app.settings.get("dispatch", "follow_up_hour"))
-    due = slots.next_day_at(now, hour, app.settings.timezone)
-    key = booking["id"]
-    timers.schedule(tx, "care.follow_up", [key], due, now, key=f"care.follow_up:{key}")
-    timers.schedule(tx, "care.expire", [key], now + KEEP_FINISHED, now, key=f"care.expire:{key}")
+    _schedule(
+        tx, "care.follow_up", booking, slots.next_day_at(now, hour, app.settings.timezone), now
+    )
+    _schedule(tx, "care.expire", booking, now + KEEP_FINISHED, now)
     return ids
 
 
 def after_failed(tx: Tx, app: App, booking: Doc, now: datetime) -> list[str]:
     """Schedule the archiving of a visit that did not happen."""
-    key = booking["id"]
-    timers.schedule(tx, "care.expire", [key], now + KEEP_FINISHED, now, key=f"care.expire:{key}")
+    _schedule(tx, "care.expire", booking, now + KEEP_FINISHED, now)
     return []
+
+
+def _schedule(tx: Tx, job: str, booking: Doc, due: datetime, now: datetime) -> None:
+    """A durable timer for a later job about a booking, once per job and booking."""
+    timers.schedule(tx, job, [booking["id"]], due, now, key=timer_key(job, booking["id"]))
+
+
+def timer_key(job: str, booking_id: str) -> str:
+    """The idempotency key of a booking's timer."""
+    return f"{job}:{booking_id}"
 
 
 def _answerer(tx: Tx, app: App, booking_id: str, actor: Doc) -> Doc:

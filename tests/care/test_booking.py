@@ -241,3 +241,22 @@ async def test_a_slot_that_became_too_soon_is_refused_at_confirm(dispatch: FakeD
     reply = await t.press("lin", "确认预约")
     assert "太近了" in texts(reply) and "今天 11:00" not in buttons(reply)
     assert t.bookings() == []
+
+
+async def test_later_times_page_on_and_english_speakers_read_english(
+    dispatch: FakeDispatch,
+) -> None:
+    t = Transcript()
+    people.update(t.app.store, t.person("zhang")["id"], language="en")
+    await t.say("zhang", "/care")
+    first = await t.press("zhang", "Home care visit · Free")
+    assert "Today 11:00" in buttons(first) and "Tomorrow 08:00" in buttons(first)
+    later = await t.press("zhang", "Later times")
+    assert buttons(later)[0] == "Tomorrow 12:00"
+    assert not set(buttons(first)) & set(buttons(later)) - {"Later times", "Stop"}
+    await t.press("zhang", "Tomorrow 12:00")
+    await t.press("zhang", "Yes, that's it")
+    summary = await t.press("zhang", "Skip")
+    assert "Price: Free" in texts(summary) and "When: Tomorrow 12:00" in texts(summary)
+    done = await t.press("zhang", "Confirm")
+    assert "Booked!" in texts(done)
