@@ -1,0 +1,382 @@
+"""The Telegram channel of the bot process: a PTB 22 ``Application`` that only translates.
+
+Updates come by long polling, or by webhook when ``[telegram] webhook_url`` is
+set (with a secret token). Each update is translated (:mod:`.translate`) and
+handed to the engine; what the engine returns is sent by :class:`.Sender`
+(Telegram addresses) or handed to ``app.delivery`` (other networks). Updates
+of one person are processed in order, different people concurrently.
+
+Button presses are answered at once; the press's token is checked in Redis
+(:mod:`.buttons`) and its keyboard is closed, showing what was chosen, before
+the value reaches the engine. Membership changes of the bot are told to the
+coordinators; a private message from an address stored unreachable makes it
+reachable again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from telegram import CallbackQuery, Message, Update, User
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    ContextTypes,
+    ExtBot,
+    MessageHandler,
+    filters,
+)
+
+from assistant.channels.telegram import reach, render, translate, wiring
+from assistant.channels.telegram.buttons import ButtonTokens, Press
+from assistant.channels.telegram.profile import set_commands
+from assistant.channels.telegram.sender import Sender, TryLater
+from assistant.conversation.vocabulary import Address, Incoming, Outbound, Reply, network_of
+from assistant.i18n import normalise, translator
+from assistant.services import community, outbox, people
+
+if TYPE_CHECKING:
+    from assistant.bootstrap import App
+    from assistant.conversation.engine import Engine
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+]
+POLL_TIMEOUT = 10
+CONCURRENT_UPDATES = 256
+REACHABLE_CACHE_SECONDS = 600.0
+Context = ContextTypes.DEFAULT_TYPE
+
+
+class PerPersonOrder(BaseUpdateProcessor):
+    """Process updates concurrently, but one person's (or chat's) strictly in order."""
+
+    def __init__(self, max_concurrent_updates: int = CONCURRENT_UPDATES) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: dict[int, int] = {}
+
+    async def do_process_update(self, update: object, coroutine: Any) -> None:
+        """Wait for this person's earlier updates, then process this one."""
+        key = _order_key(update)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:
+                del self._users[key], self._locks[key]
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+
+def _order_key(update: object) -> int:
+    if isinstance(update, Update):
+        if update.effective_user is not None:
+            return update.effective_user.id
+        if update.effective_chat is not None:
+            return update.effective_chat.id
+    return 0
+
+
+class TelegramChannel:
+    """Serves one bot: ``await start()`` returns once updates flow; ``await stop()``."""
+
+    def __init__(self, app: App, engine: Engine, redis_url: str) -> None:
+        self.app = app
+        self.engine = engine
+        self.redis_url = redis_url
+        self.section = app.settings.section("telegram")
+        self.application: Application[Any, Any, Any, Any, Any, Any] | None = None
+        self._sender: Sender | None = None
+        self._bot: ExtBot[int] | None = None
+        self._tokens: ButtonTokens | None = None
+        self._reachable: dict[str, float] = {}
+
+    # -- life -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Initialise the bot, publish its commands, start polling or the webhook."""
+        client = wiring.redis_client(self.redis_url)
+        bot = self._bot = wiring.ext_bot(self.section, wiring.rate_limiter(client, self.section))
+        self._tokens, sent = wiring.stores(client)
+        self._sender = Sender(bot, self._tokens, sent, self._blocked)
+        application = ApplicationBuilder().bot(bot).concurrent_updates(PerPersonOrder()).build()
+        application.add_handlers(
+            [
+                CallbackQueryHandler(self.on_press),
+                ChatMemberHandler(self.on_membership, ChatMemberHandler.MY_CHAT_MEMBER),
+                MessageHandler(filters.UpdateType.EDITED_MESSAGE, self.on_edited),
+                MessageHandler(filters.UpdateType.MESSAGE, self.on_message),
+            ]
+        )
+        application.add_error_handler(self.on_error)
+        self.application = application
+        await application.initialize()
+        await set_commands(bot, str(self.app.settings.get("community", "language")))
+        assert application.updater is not None
+        if self.section["webhook_url"]:
+            await self._start_webhook(application)
+        else:
+            await application.updater.start_polling(
+                poll_interval=0.0,
+                timeout=POLL_TIMEOUT,
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=False,
+            )
+        await application.start()
+        log.info("Telegram bot @%s is listening", bot.username)
+
+    async def _start_webhook(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        """Receive updates over HTTPS at ``webhook_url``, checking the secret token."""
+        url = str(self.section["webhook_url"])
+        secret = str(self.section["webhook_secret"]) or secrets.token_urlsafe(32)
+        assert application.updater is not None
+        await application.updater.start_webhook(
+            listen=str(self.section["webhook_listen"]),
+            port=int(self.section["webhook_port"]),
+            url_path=urlparse(url).path.lstrip("/"),
+            webhook_url=url,
+            secret_token=secret,
+            allowed_updates=ALLOWED_UPDATES,
+            drop_pending_updates=False,
+        )
+
+    async def stop(self) -> None:
+        """Stop receiving, finish what is being processed, close connections."""
+        application = self.application
+        if application is None:
+            return
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await application.shutdown()
+        if self._tokens is not None:
+            await self._tokens.client.aclose()
+        self.application = None
+
+    @property
+    def me(self) -> User:
+        """The bot's own user (known once started)."""
+        assert self._bot is not None
+        return self._bot.bot
+
+    @property
+    def sender(self) -> Sender:
+        """The sender of this process (once started)."""
+        assert self._sender is not None
+        return self._sender
+
+    # -- updates in -----------------------------------------------------------------------
+
+    async def on_message(self, update: Update, context: Context) -> None:
+        """A new message: translate it and hand it to the engine."""
+        message = update.message
+        if message is None:
+            return
+        if message.migrate_to_chat_id:
+            await asyncio.to_thread(self._migrate, message.chat.id, message.migrate_to_chat_id)
+            return
+        translated = translate.from_message(message, self.me)
+        if translated is None:
+            return
+        if translated.hint:
+            await self._hint(message, translated.hint)
+        elif translated.incoming is not None:
+            await self._handle(translated.incoming)
+
+    async def on_edited(self, update: Update, context: Context) -> None:
+        """An edited message: flows cannot go back, so say so (private chats only)."""
+        message = update.edited_message
+        if message is None:
+            return
+        translated = translate.from_message(message, self.me, edited=True)
+        if translated is not None and translated.hint:
+            await self._hint(message, translated.hint)
+
+    async def on_press(self, update: Update, context: Context) -> None:
+        """A button press: answer it, check its token, close its keyboard, hand on its value."""
+        query = update.callback_query
+        if query is None or self._tokens is None:
+            return
+        presser = translate.address(query.from_user.id)
+        pressed = await self._tokens.consume(query.data or "", presser)
+        if pressed.kind is not Press.VALID:
+            log.debug("a %s button token was pressed", pressed.kind.value)
+            language = await self._language_of(presser, query.from_user.language_code)
+            await _quietly(query.answer(translator(language).t("tg.button_expired"), True))
+            return
+        language = pressed.language or normalise(query.from_user.language_code)
+        incoming = translate.from_press(query, pressed.value)
+        await self._note_reachable(incoming)
+        _, _, outs = await asyncio.gather(
+            _quietly(query.answer()),
+            self._close_keyboard(query, language),
+            self.engine.handle(incoming),
+        )
+        await self.dispatch(outs)
+
+    async def on_membership(self, update: Update, context: Context) -> None:
+        """The bot joined or left a chat: keep reachability, tell the coordinators."""
+        change = update.my_chat_member
+        membership = translate.from_membership(change) if change is not None else None
+        if membership is None:
+            return
+        if not membership.group:
+            await asyncio.to_thread(
+                reach.set_reachable, self.app.store, membership.chat, membership.present
+            )
+            self._reachable.pop(membership.chat, None)
+            return
+        log.info("the bot was %s a group", "added to" if membership.present else "removed from")
+        outs = await asyncio.to_thread(self._membership_notices, membership)
+        await self.dispatch(outs)
+
+    async def on_error(self, update: object, context: Context) -> None:
+        """Log a failure once, without personal data."""
+        log.error("handling a Telegram update failed", exc_info=context.error)
+
+    # -- helpers for the way in --------------------------------------------------------------
+
+    async def _handle(self, incoming: Incoming) -> None:
+        """Let the engine answer, then send what it returns."""
+        await self._note_reachable(incoming)
+        outs = await self.engine.handle(incoming)
+        await self.dispatch(outs)
+
+    async def _note_reachable(self, incoming: Incoming) -> None:
+        """A private message proves the bot can write back."""
+        if incoming.is_group:
+            return
+        checked = self._reachable.get(incoming.sender, 0.0)
+        if time.monotonic() - checked < REACHABLE_CACHE_SECONDS:
+            return
+        await asyncio.to_thread(reach.mark_reachable, self.app.store, incoming.sender)
+        self._reachable[incoming.sender] = time.monotonic()
+
+    async def _close_keyboard(self, query: CallbackQuery, language: str) -> None:
+        """Remove a used keyboard, leaving what was chosen under the message."""
+        message = query.message
+        if not isinstance(message, Message):
+            return
+        label = render.label_of(message.reply_markup, query.data or "")
+        try:
+            if message.text is not None and label:
+                text = render.chosen(message.text, label, translator(language))
+                await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=None)
+            else:
+                await message.edit_reply_markup(reply_markup=None)
+        except TelegramError as error:
+            log.debug("could not close a keyboard: %s", error)
+
+    async def _hint(self, message: Message, key: str) -> None:
+        """Answer something the channel handles itself with one short message."""
+        user = message.from_user
+        if user is None:
+            return
+        where = translate.address(message.chat.id)
+        language = await self._language_of(where, user.language_code)
+        await self.dispatch([Outbound(where, Reply(translator(language).t(key)), language)])
+
+    async def _language_of(self, address: Address, hint: str | None) -> str:
+        """The person's chosen language, else their app's, else the community's."""
+
+        def lookup() -> str:
+            with self.app.store.snapshot() as tx:
+                person = people.person_at(tx, address)
+            if person and person.get("language"):
+                return normalise(person["language"])
+            return normalise(hint or str(self.app.settings.get("community", "language")))
+
+        return await asyncio.to_thread(lookup)
+
+    def _membership_notices(self, membership: translate.Membership) -> list[Outbound]:
+        """What to tell the coordinators about the bot joining or leaving a group."""
+        with self.app.store.snapshot() as tx:
+            grid = community.grid_of_group(tx, membership.chat)
+            out = []
+            for coordinator in people.coordinators_for(tx, grid["id"] if grid else None):
+                tr = translator(coordinator.get("language", "zh_CN"))
+                if membership.present:
+                    text = tr.t("tg.group_added", title=membership.title)
+                elif grid is not None:
+                    text = tr.t("tg.group_removed_grid", title=membership.title, grid=grid["name"])
+                else:
+                    text = tr.t("tg.group_removed", title=membership.title)
+                for where in people.reachable_addresses(tx, coordinator):
+                    out.append(Outbound(Address(where), Reply(text), tr.language))
+        if membership.present:
+            language = str(self.app.settings.get("community", "language"))
+            hello = translator(language).t("tg.group_hello")
+            out.append(Outbound(membership.chat, Reply(hello), language))
+        return out
+
+    def _migrate(self, old_chat: int, new_chat: int) -> None:
+        """A group became a supergroup: its grid follows it."""
+        with self.app.store.transaction() as tx:
+            grid = community.grid_of_group(tx, translate.address(old_chat))
+            if grid is not None:
+                community.link_group(tx, grid["id"], translate.address(new_chat))
+                log.info("grid %s follows its group to a supergroup", grid["id"])
+
+    # -- messages out ----------------------------------------------------------------------
+
+    async def dispatch(self, outs: list[Outbound]) -> None:
+        """Send Telegram messages here, in order; hand other networks to app.delivery."""
+        for out in outs:
+            if network_of(out.to) != translate.NETWORK:
+                try:
+                    await asyncio.to_thread(self.app.delivery.deliver, out)
+                except Exception:
+                    log.exception("handing a %s message to delivery failed", network_of(out.to))
+                continue
+            try:
+                await self.sender.send(out)
+            except TryLater as later:
+                await asyncio.to_thread(self._hand_over, out, later.seconds)
+            except ValueError:
+                log.warning("cannot send to a malformed Telegram address")
+
+    def _hand_over(self, message: Outbound, seconds: float) -> None:
+        """A message kept back too long goes to the outbox, for a worker to send later."""
+        from datetime import timedelta
+
+        now = self.app.clock.now()
+        with self.app.store.transaction() as tx:
+            outbox.post(tx, message, now, due=now + timedelta(seconds=max(1.0, seconds)))
+        log.warning("a message waited too long for Telegram; the outbox will send it")
+
+    async def _blocked(self, message: Outbound) -> None:
+        """The recipient blocked the bot: record it, tell coordinators if it mattered."""
+        await asyncio.to_thread(reach.mark_blocked, self.app.store, message, self.app.clock.now())
+        self._reachable.pop(message.to, None)
+
+
+async def _quietly(call: Any) -> None:
+    """Await a Bot API call whose failure changes nothing for the person."""
+    try:
+        await call
+    except TelegramError as error:
+        log.debug("an optional Telegram call failed: %s", error)
