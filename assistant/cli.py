@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -198,7 +199,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; settings errors stop with a message, not a traceback."""
     args = parser().parse_args(argv)
     quiet = args.command == "console"
-    level = args.log_level.upper() or ("WARNING" if quiet else "INFO")
+    level = (
+        args.log_level.upper()
+        or os.environ.get("ASSISTANT_LOG_LEVEL", "").upper()
+        or ("WARNING" if quiet else "INFO")
+    )
     logging.basicConfig(
         level=getattr(logging, level, logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

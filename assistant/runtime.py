@@ -172,6 +172,7 @@ class Children:
         env = dict(os.environ)
         env["ASSISTANT_REDIS__URL"] = url
         env["ASSISTANT_STORAGE__DIR"] = str(settings.data_dir)
+        env.setdefault("ASSISTANT_LOG_LEVEL", logging.getLevelName(logging.getLogger().level))
         if settings.source != "defaults":
             env["ASSISTANT_SETTINGS"] = str(Path(settings.source).resolve())
         self.processes.append(
@@ -271,17 +272,29 @@ def up(settings: Settings, console: bool | None = None, jsonl: bool = False) -> 
             "settings (see README). Load a demo community with: assistant demo-data",
             file=sys.stderr,
         )
-    with redis_for(settings) as url:
-        children = Children()
-        try:
-            for _ in range(int(settings.get("workers", "processes"))):
-                children.start(settings, url, "worker")
-            children.start(settings, url, "scheduler")
-            app = production_app(settings, url)
-            asyncio.run(_serve_until_signal(app, url, console, jsonl, children.alive))
-        finally:
-            children.stop()
+    # Until the event loop takes over, SIGTERM interrupts start-up like Ctrl-C does,
+    # so that whatever was already started is stopped again.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with redis_for(settings) as url:
+            children = Children()
+            try:
+                for _ in range(int(settings.get("workers", "processes"))):
+                    children.start(settings, url, "worker")
+                children.start(settings, url, "scheduler")
+                app = production_app(settings, url)
+                asyncio.run(_serve_until_signal(app, url, console, jsonl, children.alive))
+            finally:
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                children.stop()
+    except KeyboardInterrupt:
+        log.info("stopped during start-up")
     return 0
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 async def _serve_until_signal(

@@ -7,7 +7,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -15,6 +17,7 @@ import pytest
 
 from assistant.clock import SystemClock
 from assistant.conversation.vocabulary import Outbound, Reply, make_address
+from assistant.redis_server import ping
 from assistant.services import outbox, timers
 
 pytestmark = pytest.mark.slow
@@ -37,7 +40,7 @@ def load_demo(data: Path) -> None:
 
 
 class Console:
-    """A running `assistant console --jsonl` process."""
+    """A running `assistant console --jsonl` process whose output a thread collects."""
 
     def __init__(self, data: Path) -> None:
         self.process = assistant(
@@ -45,29 +48,35 @@ class Console:
         )
         assert self.process.stdin is not None and self.process.stdout is not None
         self.stdin: IO[str] = self.process.stdin
-        self.stdout: IO[str] = self.process.stdout
+        self.lines: list[dict[str, Any]] = []
+        self._reader = threading.Thread(target=self._read, args=(self.process.stdout,))
+        self._reader.start()
+
+    def _read(self, stdout: IO[str]) -> None:
+        for line in stdout:
+            self.lines.append(json.loads(line))
 
     def send(self, **line: Any) -> None:
         self.stdin.write(json.dumps(line, ensure_ascii=False) + "\n")
         self.stdin.flush()
 
-    def read_until(self, needle: str, limit: float = 30) -> list[dict[str, Any]]:
-        """Output lines up to the first whose text contains ``needle``."""
-        seen: list[dict[str, Any]] = []
+    def wait_for(self, needle: str, limit: float = 60) -> dict[str, Any]:
+        """The first output line (from the start) whose text contains ``needle``."""
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
-            line = self.stdout.readline()
-            if not line:
+            for message in list(self.lines):
+                if needle in message.get("text", ""):
+                    return message
+            if self.process.poll() is not None and not self._reader.is_alive():
                 break
-            message = json.loads(line)
-            seen.append(message)
-            if needle in message.get("text", ""):
-                return seen
-        raise AssertionError(f"{needle!r} never came; saw {seen}")
+            time.sleep(0.05)
+        raise AssertionError(f"{needle!r} never came; saw {self.lines}")
 
     def close(self) -> int:
         self.stdin.close()
-        return self.process.wait(30)
+        code = self.process.wait(30)
+        self._reader.join(10)
+        return code
 
 
 def test_the_jsonl_console_onboards_two_people_and_shows_worker_messages(tmp_path: Path) -> None:
@@ -81,20 +90,17 @@ def test_the_jsonl_console_onboards_two_people_and_shows_worker_messages(tmp_pat
             ("tom", "English", "Tom", "I agree", "Building 1", "Unit 2", "Skip"),
         ):
             console.send(**{"as": user, "text": "/start"})
-            console.read_until("language")
             console.send(**{"as": user, "press": language})
             console.send(**{"as": user, "text": name})
             console.send(**{"as": user, "press": "锦绣家园"})
             console.send(**{"as": user, "press": building})
             console.send(**{"as": user, "press": unit})
             console.send(**{"as": user, "text": "502"})
-            console.read_until("电话" if user == "mei" else "phone")
             console.send(**{"as": user, "press": skip})
-            console.read_until("同意吗" if user == "mei" else "Do you agree")
             console.send(**{"as": user, "press": agree})
         # Then both are registered, each in their language
-        console.read_until("登记好了，梅阿姨")
-        console.read_until("You're registered, Tom")
+        console.wait_for("登记好了，梅阿姨")
+        console.wait_for("You're registered, Tom")
         # When a worker process sends a message (an outbox timer, as reminders are)
         from assistant.bootstrap import build
         from assistant.config import defaults
@@ -106,10 +112,18 @@ def test_the_jsonl_console_onboards_two_people_and_shows_worker_messages(tmp_pat
                 tx,
                 Outbound(make_address("console", "mei"), Reply("来自后台的提醒"), "zh_CN"),
                 now,
+                due=now + timedelta(seconds=1),
             )
         # Then the scheduler hands it to a worker and the console shows it
-        seen = console.read_until("来自后台的提醒")
-        assert seen[-1]["to"] == "mei"
+        shown = console.wait_for("来自后台的提醒")
+        assert shown["to"] == "mei"
+        # And the timer is done, so it is never sent again
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with app.store.snapshot() as tx:
+                if not timers.pending(tx):
+                    break
+            time.sleep(0.05)
         with app.store.snapshot() as tx:
             assert timers.pending(tx) == []
     finally:
@@ -139,10 +153,14 @@ def test_up_stops_everything_on_sigterm_within_ten_seconds(tmp_path: Path) -> No
     try:
         # Given `assistant up` with its Redis, two workers and the scheduler running
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and len(processes_using(data)) < 5:
+        url_file = data / "redis" / "redis.url"
+        while time.monotonic() < deadline and (
+            len(processes_using(data)) < 4 or not url_file.exists()
+        ):
             time.sleep(0.1)
-        assert len(processes_using(data)) >= 5, processes_using(data)
-        assert (data / "redis" / "redis.url").exists()
+        assert len(processes_using(data)) >= 4, processes_using(data)  # up, 2 workers, scheduler
+        url = url_file.read_text()
+        assert ping(url)
         # When it gets SIGTERM
         up.send_signal(signal.SIGTERM)
         # Then it stops within the promised ten seconds …
@@ -153,4 +171,5 @@ def test_up_stops_everything_on_sigterm_within_ten_seconds(tmp_path: Path) -> No
     # … cleanly, and leaves no process behind
     assert code == 0
     assert processes_using(data) == []
-    assert not (data / "redis" / "redis.url").exists()
+    assert not url_file.exists()
+    assert not ping(url)  # the embedded Redis is gone too
