@@ -19,14 +19,17 @@ from assistant.store.memory import MemoryStore
 from handlers import groups, onboarding, profile, voice
 
 COORDINATOR_ID = 900
-# Tests that are not about the per-chat limit let one simulated person get quick answers.
-QUICK_CHATS = FloodLimits(chat_per_second=500.0, chat_burst=50)
+# Tests not about the per-chat and per-group limits get quick answers in one chat.
+QUICK_CHATS = FloodLimits(
+    chat_per_second=500.0, chat_burst=50, group_per_minute=6000.0, group_burst=50
+)
 
 
 def telegram_settings(fake: FakeBotApi, **overrides: Any) -> Settings:
     """Default settings pointed at the fake server."""
     section = {
         "max_chat_messages_per_second": 200.0,
+        "max_group_messages_per_minute": 3000.0,
         "token": fake.token,
         "base_url": fake.base_url,
         "base_file_url": fake.base_file_url,
@@ -84,6 +87,7 @@ async def fake() -> AsyncIterator[FakeBotApi]:
 async def running(fake: FakeBotApi, redis_url: str) -> AsyncIterator[Running]:
     """The real channel, polling the fake server."""
     app = demo_app(telegram_settings(fake))
+    fake.user(COORDINATOR_ID, "小周", "zh-hans")  # the coordinator has opened the bot
     channel = TelegramChannel(app, engine_for(app), redis_url)
     await channel.start()
     yield Running(fake, app, channel)

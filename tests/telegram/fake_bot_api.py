@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import itertools
 import json
 import math
@@ -253,12 +254,17 @@ class FakeBotApi:
         poll = {
             "id": "poll-1",
             "question": "?",
-            "options": [{"text": "a", "voter_count": 0}, {"text": "b", "voter_count": 0}],
+            "options": [
+                {"persistent_id": "o1", "text": "a", "voter_count": 0},
+                {"persistent_id": "o2", "text": "b", "voter_count": 0},
+            ],
             "total_voter_count": 0,
             "is_closed": False,
             "is_anonymous": True,
             "type": "regular",
             "allows_multiple_answers": False,
+            "allows_revoting": False,
+            "members_only": False,
         }
         return self._message_update(user, None, {"poll": poll})
 
@@ -352,14 +358,18 @@ class FakeBotApi:
         return messages[-1]
 
     def last_with_buttons(self, chat_id: int) -> Json:
-        """The newest message to a chat that still shows buttons."""
+        """A copy of the newest message to a chat that still shows buttons.
+
+        A copy, like the screen of a phone that has not refreshed: pressing it later
+        presses what the user saw.
+        """
         for message in reversed(self.chat_messages(chat_id)):
             if message.get("reply_markup", {}).get("inline_keyboard"):
-                return message
+                return copy.deepcopy(message)
         raise LookupError(f"no buttons in chat {chat_id}")
 
     async def wait_until(self, check: Callable[[], Any], timeout: float = 10.0) -> Any:
-        """Wait until ``check()`` is truthy (re-checked after every API call); return it."""
+        """Wait until ``check()`` is truthy; return it (polls, never sleeps blindly)."""
         assert self._changed is not None
         deadline = asyncio.get_running_loop().time() + timeout
         async with self._changed:
@@ -370,10 +380,9 @@ class FakeBotApi:
                 remaining = deadline - asyncio.get_running_loop().time()
                 if remaining <= 0:
                     raise TimeoutError(f"condition not met; last calls: {self.calls[-5:]}")
-                try:
-                    await asyncio.wait_for(self._changed.wait(), remaining)
-                except TimeoutError:
-                    continue
+                with contextlib.suppress(TimeoutError):
+                    # Woken by every API call; re-checked every 50 ms for changes elsewhere.
+                    await asyncio.wait_for(self._changed.wait(), min(remaining, 0.05))
 
     def _notify(self) -> None:
         if self._changed is None:

@@ -22,13 +22,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import warnings
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import redis.asyncio as aioredis
 from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter, BaseRateLimiter
+from telegram.warnings import PTBDeprecationWarning
 
 log = logging.getLogger(__name__)
 
@@ -158,9 +161,20 @@ class SharedLimits:
             waited += wait_ms / 1000
 
     async def pause(self, chat_id: int | str, seconds: float) -> None:
-        """Telegram said 429 for this chat: let nobody write to it for ``seconds``."""
-        key, interval, burst = self._buckets(chat_id, new_message=False)[0]
-        await self._pause(keys=[key], args=[seconds * 1000, interval, burst])
+        """Telegram said 429: every process waits ``seconds`` before writing to this chat,
+        and before its next new message to anyone (a 429 does not say which limit it was;
+        PTB's own limiter pauses everything too).
+        """
+        for key, interval, burst in self._buckets(chat_id, new_message=True)[:2]:
+            await self._pause(keys=[key], args=[seconds * 1000, interval, burst])
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    """``retry_after`` in seconds, whichever type this PTB version gives."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 def _is_group(chat_id: int | str) -> bool:
@@ -215,8 +229,7 @@ class SharedRateLimiter(BaseRateLimiter[int]):
             try:
                 return await callback(*a, **k)
             except RetryAfter as error:
-                seconds = error.retry_after
-                pause = seconds if isinstance(seconds, int | float) else seconds.total_seconds()
+                pause = retry_seconds(error)
                 log.info("Telegram asked to wait %.0f s (429)", pause)
                 await self.limits.pause(chat_id, pause)
                 raise

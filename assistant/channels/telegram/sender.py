@@ -39,7 +39,7 @@ from telegram.error import (
 
 from assistant.channels.telegram import render
 from assistant.channels.telegram.buttons import ButtonTokens, Remembered, SentMessages
-from assistant.channels.telegram.limits import TooLongWait
+from assistant.channels.telegram.limits import TooLongWait, retry_seconds
 from assistant.channels.telegram.translate import chat_id_of
 from assistant.conversation.vocabulary import Outbound
 from assistant.i18n import Translator, translator
@@ -119,7 +119,7 @@ class Sender:
                 plan.chat_id = int(error.new_chat_id)
                 continue
             except RetryAfter as error:
-                wait = _seconds(error.retry_after)
+                wait = retry_seconds(error)
                 if loop.time() + wait > deadline:
                     raise TryLater(wait) from error
                 await asyncio.sleep(wait)
@@ -243,9 +243,3 @@ class Sender:
             sent = plan.key_message
             where = Remembered(sent.chat.id, sent.message_id, plan.set_id)
             await self.sent.remember(message.to, key, where)
-
-
-def _seconds(value: object) -> float:
-    """``RetryAfter.retry_after`` as seconds (PTB gives an int or a timedelta)."""
-    total = getattr(value, "total_seconds", None)
-    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]
