@@ -32,6 +32,8 @@ class App:
     queue: TaskQueue
     delivery: Delivery
     services: dict[str, Service] = field(default_factory=dict)
+    dispatch: object | None = None
+    """The dispatch port used by care (and later produce and reports); None: the real one."""
 
     def engine(self) -> Engine:
         """The conversation engine with every flow of the product."""
@@ -69,10 +71,12 @@ def build_for_tests(settings: Settings | None = None, **ports: object) -> App:
     from assistant.clock import FakeClock
     from assistant.config import defaults
 
-    return build(
+    app = build(
         settings or defaults(),
         store=ports.get("store") or MemoryStore(),  # type: ignore[arg-type]
         clock=ports.get("clock") or FakeClock(),  # type: ignore[arg-type]
         queue=ports.get("queue") or MemoryQueue(),  # type: ignore[arg-type]
         delivery=ports.get("delivery") or MemoryDelivery(),  # type: ignore[arg-type]
     )
+    app.dispatch = ports.get("dispatch")
+    return app

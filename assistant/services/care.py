@@ -143,8 +143,10 @@ class Dispatch(Protocol):
         """Move a task to another time."""
 
 
-def dispatch() -> Dispatch:
-    """The dispatch service, looked up when first needed."""
+def dispatch(app: App) -> Dispatch:
+    """The app's dispatch port: the real service unless a twin was injected."""
+    if app.dispatch is not None:
+        return cast(Dispatch, app.dispatch)
     return cast(Dispatch, importlib.import_module("assistant.services.dispatch"))
 
 
@@ -274,7 +276,7 @@ def _open_task(tx: Tx, app: App, booking: Doc) -> list[str]:
     service = app.services[booking["service"]]
     person = tx.get(people.PEOPLE, booking["person_id"]) or {}
     household = booking.get("household")
-    task_id, ids = dispatch().open_task(
+    task_id, ids = dispatch(app).open_task(
         tx,
         app,
         kind="care",
@@ -410,7 +412,7 @@ def cancel(tx: Tx, app: App, booking_id: str, actor: Doc, now: datetime) -> tupl
     ids: list[str] = []
     if booking.get("task_id"):
         reason = "cancelled by a coordinator" if who == COORDINATOR else "cancelled by the resident"
-        ids += dispatch().cancel_task(tx, app, booking["task_id"], reason)
+        ids += dispatch(app).cancel_task(tx, app, booking["task_id"], reason)
     ids += tell(tx, app, booking, "care.note_cancelled", now, skip=actor["id"])
     save(tx, booking)
     log.info("booking %s cancelled (%s)", booking_id, who)
@@ -436,7 +438,7 @@ def reschedule(
     booking.setdefault("history", []).append({"status": "moved", "at": to_iso(now)})
     ids: list[str] = []
     if booking.get("task_id"):
-        ids += dispatch().reschedule_task(tx, app, booking["task_id"], moment)
+        ids += dispatch(app).reschedule_task(tx, app, booking["task_id"], moment)
     ids += tell(tx, app, booking, "care.note_moved", now, skip=actor["id"])
     save(tx, booking)
     log.info("booking %s moved (%s)", booking_id, who)

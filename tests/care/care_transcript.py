@@ -59,9 +59,9 @@ def engine_for(app: App) -> Engine:
 class Transcript:
     """Residents, volunteers and the coordinator of the demo community at one console."""
 
-    def __init__(self, app: App | None = None) -> None:
+    def __init__(self, app: App | None = None, dispatch: FakeDispatch | None = None) -> None:
         self.clock = FakeClock(MONDAY_9)
-        self.app = app or build_for_tests(clock=self.clock)
+        self.app = app or build_for_tests(clock=self.clock, dispatch=dispatch)
         demo.load(self.app.store, "2026-06-01T00:00:00+00:00")
         self.engine = engine_for(self.app)
         self.out = io.StringIO()

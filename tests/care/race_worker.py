@@ -21,8 +21,9 @@ from assistant.store.tinydb_store import TinyDbStore  # noqa: E402
 
 
 def main(store_dir: str, person_id: str, start: str) -> None:
-    sys.modules["assistant.services.dispatch"] = FakeDispatch()  # type: ignore[assignment]
-    app = build_for_tests(store=TinyDbStore(store_dir), clock=FakeClock(MONDAY_9))
+    app = build_for_tests(
+        store=TinyDbStore(store_dir), clock=FakeClock(MONDAY_9), dispatch=FakeDispatch()
+    )
     app.services["home_care"] = dataclasses.replace(app.services["home_care"], daily_capacity=1)
     draft = care.Draft("home_care", person_id, person_id, care.CHAT, start, None)
     print("ready", flush=True)

@@ -30,7 +30,7 @@ async def test_a_resident_books_a_home_care_visit_in_a_few_presses(
     dispatch: FakeDispatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    t = Transcript()
+    t = Transcript(dispatch=dispatch)
     # Given 林奶奶 opens the booking form from the menu
     menu = await t.say("lin", "/menu")
     assert "预约服务" in buttons(menu) and "我的预约" in buttons(menu)
@@ -77,7 +77,7 @@ async def test_a_resident_books_a_home_care_visit_in_a_few_presses(
 async def test_a_family_helper_books_for_a_relative_and_hears_every_change(
     dispatch: FakeDispatch,
 ) -> None:
-    t = Transcript()
+    t = Transcript(dispatch=dispatch)
     # Given 王先生 may act for his mother
     with t.app.store.transaction() as tx:
         wang = people.person_at(tx, "console:wang")
@@ -105,7 +105,7 @@ async def test_a_family_helper_books_for_a_relative_and_hears_every_change(
 async def test_bad_input_in_the_middle_of_the_form_is_answered_kindly(
     dispatch: FakeDispatch,
 ) -> None:
-    t = Transcript()
+    t = Transcript(dispatch=dispatch)
     await t.say("lin", "/care")
     old = await t.press("lin", HOME_CARE)
     assert "今天 11:00" in buttons(old)
@@ -135,7 +135,7 @@ async def test_bad_input_in_the_middle_of_the_form_is_answered_kindly(
 
 
 async def test_a_typed_address_when_there_is_no_household(dispatch: FakeDispatch) -> None:
-    t = Transcript()
+    t = Transcript(dispatch=dispatch)
     with t.app.store.transaction() as tx:
         people.create_person(
             tx, name="陈阿姨", address="console:chenay", language="zh_CN", now="2026-06-01"
@@ -153,7 +153,7 @@ async def test_a_typed_address_when_there_is_no_household(dispatch: FakeDispatch
 
 
 async def test_the_night_pharmacy_offers_as_soon_as_possible(dispatch: FakeDispatch) -> None:
-    t = Transcript()
+    t = Transcript(dispatch=dispatch)
     t.clock.advance(hours=14)  # 23:00 local
     await t.say("lin", "/care")
     when = await t.press("lin", "爱心药房夜间送药 · 免费")
@@ -169,7 +169,7 @@ async def test_the_night_pharmacy_offers_as_soon_as_possible(dispatch: FakeDispa
 
 
 async def test_an_escort_waits_for_a_coordinator_who_approves_it(dispatch: FakeDispatch) -> None:
-    t = Transcript()
+    t = Transcript(dispatch=dispatch)
     await t.say("lin", "/care")
     await t.press("lin", ESCORT)
     await t.press("lin", "明天 09:00")
@@ -196,7 +196,7 @@ async def test_an_escort_waits_for_a_coordinator_who_approves_it(dispatch: FakeD
 
 
 async def test_a_declined_escort_frees_its_place(dispatch: FakeDispatch) -> None:
-    t = Transcript()
+    t = Transcript(dispatch=dispatch)
     await t.say("lin", "/care")
     await t.press("lin", ESCORT)
     await t.press("lin", "明天 09:00")
@@ -213,7 +213,7 @@ async def test_a_declined_escort_frees_its_place(dispatch: FakeDispatch) -> None
 async def test_two_residents_race_for_the_last_place_and_one_wins(
     dispatch: FakeDispatch,
 ) -> None:
-    t = Transcript()
+    t = Transcript(dispatch=dispatch)
     # Given home care takes one visit a day
     t.app.services["home_care"] = dataclasses.replace(t.app.services["home_care"], daily_capacity=1)
     # And both 林奶奶 and 王先生 are at the summary for today 11:00
@@ -235,7 +235,7 @@ async def test_two_residents_race_for_the_last_place_and_one_wins(
 
 
 async def test_a_slot_that_became_too_soon_is_refused_at_confirm(dispatch: FakeDispatch) -> None:
-    t = Transcript()
+    t = Transcript(dispatch=dispatch)
     await book_home_care(t, "lin", "今天 11:00")
     t.clock.advance(minutes=5)  # 09:05: 11:00 is now less than two hours away
     reply = await t.press("lin", "确认预约")
@@ -246,7 +246,7 @@ async def test_a_slot_that_became_too_soon_is_refused_at_confirm(dispatch: FakeD
 async def test_later_times_page_on_and_english_speakers_read_english(
     dispatch: FakeDispatch,
 ) -> None:
-    t = Transcript()
+    t = Transcript(dispatch=dispatch)
     people.update(t.app.store, t.person("zhang")["id"], language="en")
     await t.say("zhang", "/care")
     first = await t.press("zhang", "Home care visit · Free")

@@ -22,7 +22,7 @@ async def booked(t: Transcript, user: str = "lin", slot: str = "明天 09:00") -
 async def test_a_coordinator_books_by_phone_and_the_resident_is_told_in_chat(
     dispatch: FakeDispatch,
 ) -> None:
-    t = Transcript()
+    t = Transcript(dispatch=dispatch)
     # Given a second resident whose name also has 林
     with t.app.store.transaction() as tx:
         people.create_person(
@@ -55,7 +55,7 @@ async def test_a_coordinator_books_by_phone_and_the_resident_is_told_in_chat(
 async def test_a_phone_booking_found_by_phone_number_for_someone_without_chat(
     dispatch: FakeDispatch,
 ) -> None:
-    t = Transcript()
+    t = Transcript(dispatch=dispatch)
     with t.app.store.transaction() as tx:
         people.create_person(
             tx,
@@ -80,7 +80,7 @@ async def test_a_phone_booking_found_by_phone_number_for_someone_without_chat(
 
 
 async def test_a_resident_cancels_in_good_time(dispatch: FakeDispatch) -> None:
-    t = Transcript()
+    t = Transcript(dispatch=dispatch)
     booking_id = await booked(t)
     mine = await t.say("lin", "/mine")
     assert "上门照料 · 林奶奶 · 明天 09:00 · 正在找志愿者" in texts(mine)
@@ -105,7 +105,7 @@ async def test_a_resident_cancels_in_good_time(dispatch: FakeDispatch) -> None:
 async def test_too_close_to_the_visit_only_a_coordinator_may_cancel(
     dispatch: FakeDispatch,
 ) -> None:
-    t = Transcript()
+    t = Transcript(dispatch=dispatch)
     booking_id = await booked(t, slot="今天 12:00")
     # Given it is now 10:30, less than the two hours' notice before 12:00
     t.clock.advance(minutes=90)
@@ -128,7 +128,7 @@ async def test_too_close_to_the_visit_only_a_coordinator_may_cancel(
 
 
 async def test_a_resident_moves_a_booking_to_another_free_slot(dispatch: FakeDispatch) -> None:
-    t = Transcript()
+    t = Transcript(dispatch=dispatch)
     booking_id = await booked(t)
     await t.say("lin", "/mine")
     slots = await t.press("lin", "改时间1")
@@ -146,7 +146,7 @@ async def test_moving_into_a_day_that_just_filled_up_is_refused_kindly(
 ) -> None:
     import dataclasses
 
-    t = Transcript()
+    t = Transcript(dispatch=dispatch)
     t.app.services["home_care"] = dataclasses.replace(t.app.services["home_care"], daily_capacity=1)
     booking_id = await booked(t, slot="今天 11:00")
     await t.say("lin", "/mine")

@@ -25,7 +25,7 @@ def event(t: Transcript, booking_id: str, name: str, **task: str) -> list[dict[s
 
 
 async def test_each_step_of_the_task_is_told_once(dispatch: FakeDispatch) -> None:
-    t = Transcript()
+    t = Transcript(dispatch=dispatch)
     booking_id = await booked(t)
     chen = t.person("chen")
     assigned = event(t, booking_id, "assigned", assignee_id=chen["id"])
@@ -48,7 +48,7 @@ async def test_each_step_of_the_task_is_told_once(dispatch: FakeDispatch) -> Non
 
 
 async def test_done_then_rating_and_a_comment(dispatch: FakeDispatch) -> None:
-    t = Transcript()
+    t = Transcript(dispatch=dispatch)
     booking_id = await booked(t)
     event(t, booking_id, "assigned")
     asked = event(t, booking_id, "done")
@@ -69,7 +69,7 @@ async def test_done_then_rating_and_a_comment(dispatch: FakeDispatch) -> None:
 
 
 async def test_the_resident_says_it_did_not_happen(dispatch: FakeDispatch) -> None:
-    t = Transcript()
+    t = Transcript(dispatch=dispatch)
     booking_id = await booked(t)
     event(t, booking_id, "assigned")
     event(t, booking_id, "done")
@@ -81,7 +81,7 @@ async def test_the_resident_says_it_did_not_happen(dispatch: FakeDispatch) -> No
 async def test_the_next_day_follow_up_and_a_worrying_answer_goes_to_the_coordinator(
     dispatch: FakeDispatch,
 ) -> None:
-    t = Transcript()
+    t = Transcript(dispatch=dispatch)
     booking_id = await booked(t)
     event(t, booking_id, "assigned")
     t.clock.advance(hours=6)  # 15:00 local: done
@@ -108,7 +108,7 @@ async def test_the_next_day_follow_up_and_a_worrying_answer_goes_to_the_coordina
 
 
 async def test_a_fine_answer_stays_between_us(dispatch: FakeDispatch) -> None:
-    t = Transcript()
+    t = Transcript(dispatch=dispatch)
     booking_id = await booked(t)
     event(t, booking_id, "done")
     t.travel(days=1, hours=1)
@@ -117,7 +117,7 @@ async def test_a_fine_answer_stays_between_us(dispatch: FakeDispatch) -> None:
 
 
 async def test_an_unrated_visit_leaves_the_hot_file_a_week_later(dispatch: FakeDispatch) -> None:
-    t = Transcript()
+    t = Transcript(dispatch=dispatch)
     booking_id = await booked(t)
     event(t, booking_id, "done")
     t.travel(days=6)
@@ -129,7 +129,7 @@ async def test_an_unrated_visit_leaves_the_hot_file_a_week_later(dispatch: FakeD
 
 
 async def test_a_failed_visit_is_told_kindly(dispatch: FakeDispatch) -> None:
-    t = Transcript()
+    t = Transcript(dispatch=dispatch)
     booking_id = await booked(t)
     event(t, booking_id, "assigned")
     failed = event(t, booking_id, "failed")
@@ -138,7 +138,7 @@ async def test_a_failed_visit_is_told_kindly(dispatch: FakeDispatch) -> None:
 
 
 async def test_events_for_a_cancelled_booking_are_ignored(dispatch: FakeDispatch) -> None:
-    t = Transcript()
+    t = Transcript(dispatch=dispatch)
     booking_id = await booked(t, slot="明天 09:00")
     await t.forge("lin", f"a:care:cancelyes:{booking_id}")
     assert event(t, booking_id, "assigned") == []
