@@ -313,28 +313,35 @@ def test_leftover_temporary_files_are_ignored_and_removed(tmp_path: Path) -> Non
 
 def test_a_commit_killed_between_two_renames_is_completed(tmp_path: Path) -> None:
     # Given the files a writer leaves when killed after renaming one of two collection files:
-    # the journal names both renames, the first temporary file is already in place
+    # its journal names both renames and a tombstone, the first rename is done
     store = TinyDbStore(tmp_path)
     put(store, "people", {"id": "p-1", "booked": False})
+    put(store, "bookings", {"id": "b-0"})
+    with store.transaction() as tx:
+        tx.archive("bookings", "b-0")
     (tmp_path / "bookings.json").write_text(json.dumps({"bookings": {"b-1": {"id": "b-1"}}}))
     (tmp_path / ".people.json.half.tmp").write_text(
         json.dumps({"people": {"p-1": {"id": "p-1", "booked": True}}})
     )
-    journal = [
-        [".bookings.json.done.tmp", "bookings.json"],
-        [".people.json.half.tmp", "people.json"],
-    ]
-    (tmp_path / ".commit.journal").write_text(json.dumps({"replace": journal}))
+    plan = {
+        "replace": [
+            [".bookings.json.done.tmp", "bookings.json"],
+            [".people.json.half.tmp", "people.json"],
+        ],
+        "tombstones": {"bookings": ["b-0"]},
+    }
+    (tmp_path / ".commit.journal").write_text(json.dumps(plan))
     # When the next unit of work takes the lock
     with store.transaction() as tx:
         person = tx.require("people", "p-1")
-        booking = tx.require("bookings", "b-1")
+        bookings = tx.all("bookings")
+        archived = tx.get("bookings", "b-0")
     # Then it sees the whole commit, and the journal is gone
-    assert person["booked"] is True and booking == {"id": "b-1"}
+    assert person["booked"] is True and ids(bookings) == ["b-1"] and archived is None
     assert not (tmp_path / ".commit.journal").exists()
 
 
-def test_a_torn_archive_line_is_ignored_then_cut(tmp_path: Path) -> None:
+def test_a_torn_archive_line_is_ignored_then_sealed(tmp_path: Path) -> None:
     # Given an archive whose last line a killed writer left half written
     store = TinyDbStore(tmp_path)
     put(store, "bookings", {"id": "b-1"}, {"id": "b-2"})
@@ -348,13 +355,39 @@ def test_a_torn_archive_line_is_ignored_then_cut(tmp_path: Path) -> None:
     with fresh.snapshot() as tx:
         assert tx.get("bookings", "b-1") == {"id": "b-1"}
         assert ids(list(tx.archived("bookings"))) == ["b-1"]
-    # And the next archiving writer cuts the torn line before appending
+    # And the next archiving writer seals the torn line instead of writing after it
     with fresh.transaction() as tx:
         tx.archive("bookings", "b-2")
     lines = archive.read_bytes().splitlines()
-    assert [json.loads(line)["id"] for line in lines] == ["b-1", "b-2"]
-    with store.snapshot() as tx:
-        assert sorted(ids(list(tx.archived("bookings")))) == ["b-1", "b-2"]
+    assert lines[2] == b'{"torn":true}' and json.loads(lines[3])["id"] == "b-2"
+    for reader in (store, fresh, TinyDbStore(tmp_path)):
+        with reader.snapshot() as tx:
+            assert sorted(ids(list(tx.archived("bookings")))) == ["b-1", "b-2"]
+            assert tx.get("bookings", "b-2") == {"id": "b-2"}
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [b'{"id":"b-9","doc":{"id"\x00\x00}}\n', b'\x00\x00\x00"b-9","doc":{}}\n'],
+    ids=["inside-a-document", "at-a-line-start"],
+)
+def test_a_corrupt_archive_line_is_reported_by_name(tmp_path: Path, damage: bytes) -> None:
+    # Given an archive with a damaged line followed by a good one
+    store = TinyDbStore(tmp_path)
+    put(store, "bookings", {"id": "b-1"}, {"id": "b-2"})
+    with store.transaction() as tx:
+        tx.archive("bookings", "b-1")
+    archive = tmp_path / "bookings.archive.jsonl"
+    with archive.open("ab") as handle:
+        handle.write(damage)
+    with store.transaction() as tx:
+        tx.archive("bookings", "b-2")
+    # Then reading it names the file, rather than skipping what cannot be read
+    with TinyDbStore(tmp_path).snapshot() as tx:
+        with pytest.raises(StoreError, match=r"bookings\.archive\.jsonl"):
+            tx.get("bookings", "b-9")
+        with pytest.raises(StoreError, match=r"bookings\.archive\.jsonl"):
+            list(tx.archived("bookings"))
 
 
 def test_a_document_both_hot_and_archived_counts_as_hot(tmp_path: Path) -> None:
