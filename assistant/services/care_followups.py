@@ -22,7 +22,7 @@ from assistant.clock import to_iso
 from assistant.conversation.vocabulary import Choice, Reply
 from assistant.domain import slots
 from assistant.i18n import Translator
-from assistant.services import care, people, timers
+from assistant.services import care, care_notify, care_records, people, timers
 from assistant.store.base import Doc, Tx
 from workers.registry import JobSpec
 
@@ -47,7 +47,7 @@ class AlreadyAnswered(care.CareError):
 # -- after the visit ---------------------------------------------------------------
 
 
-def rating_choices(booking_id: str) -> care.ChoicesFor:
+def rating_choices(booking_id: str) -> care_notify.ChoicesFor:
     """Star buttons and "not done" for a booking."""
 
     def build(tr: Translator) -> tuple[tuple[Choice, ...], ...]:
@@ -63,7 +63,9 @@ def rating_choices(booking_id: str) -> care.ChoicesFor:
 
 def after_done(tx: Tx, app: App, booking: Doc, now: datetime) -> list[str]:
     """Ask for a rating now; schedule the follow-up and the archiving."""
-    ids = care.tell(tx, app, booking, "care.ask_rating", now, choices=rating_choices(booking["id"]))
+    ids = care_notify.tell(
+        tx, app, booking, "care.ask_rating", now, choices=rating_choices(booking["id"])
+    )
     hour = int(app.settings.get("dispatch", "follow_up_hour"))
     _schedule(
         tx, "care.follow_up", booking, slots.next_day_at(now, hour, app.settings.timezone), now
@@ -109,7 +111,7 @@ def rate(
     booking["rating"] = stars
     booking["rated_by"] = actor["id"]
     booking["rated_at"] = to_iso(now)
-    care.save(tx, booking)
+    care_records.save(tx, booking)
     log.info("booking %s rated %d", booking_id, stars)
     return booking, []
 
@@ -121,7 +123,7 @@ def comment(tx: Tx, app: App, booking_id: str, actor: Doc, text: str, now: datet
         raise AlreadyAnswered()
     booking["comment"] = text[:MAX_COMMENT]
     booking["commented_at"] = to_iso(now)
-    care.save(tx, booking)
+    care_records.save(tx, booking)
     return booking
 
 
@@ -133,7 +135,7 @@ def not_done(tx: Tx, app: App, booking_id: str, actor: Doc, now: datetime) -> tu
     if booking.get("rating") is not None or booking.get("disputed_at"):
         raise AlreadyAnswered()
     booking["disputed_at"] = to_iso(now)
-    care.save(tx, booking)
+    care_records.save(tx, booking)
     log.warning("booking %s: resident says the visit was not done", booking_id)
     return booking, _to_coordinators(tx, app, booking, "care.coordinator_not_done", now)
 
@@ -160,10 +162,12 @@ def follow_up_job(app: App, booking_id: str) -> None:
                 ),
             )
 
-        ids = care.tell(tx, app, booking, "care.follow_up_ask", now, choices=choices, name=name)
-        if not care.recipients(tx, booking):
+        ids = care_notify.tell(
+            tx, app, booking, "care.follow_up_ask", now, choices=choices, name=name
+        )
+        if not care_notify.recipients(tx, booking):
             ids += _to_coordinators(tx, app, booking, "care.coordinator_call", now)
-        care.save(tx, booking)
+        care_records.save(tx, booking)
     timers.kick(app, ids)
     log.info("booking %s: follow-up sent", booking_id)
 
@@ -179,7 +183,7 @@ def answer_follow_up(
         raise AlreadyAnswered()
     booking["follow_up_answer"] = answer
     booking["follow_up_answered_at"] = to_iso(now)
-    care.save(tx, booking)
+    care_records.save(tx, booking)
     if answer == FINE:
         return booking, []
     log.warning("booking %s: follow-up answer %s routed to a coordinator", booking_id, answer)
@@ -195,9 +199,9 @@ def _to_coordinators(tx: Tx, app: App, booking: Doc, key: str, now: datetime) ->
             tr.t(
                 key,
                 name=person.get("name", ""),
-                service=care.service_name(app, booking["service"], tr),
-                when=care.when_text(app, booking, tr, now),
-                place=care.describe_address(booking.get("household"), tr.is_chinese),
+                service=care_notify.service_name(app, booking["service"], tr),
+                when=care_notify.when_text(app, booking, tr, now),
+                place=care_notify.describe_address(booking.get("household"), tr.is_chinese),
                 phone=person.get("phone") or tr.t("care.no_phone"),
                 answer=tr.t(f"care.fu_{answer}"),
             )
@@ -205,7 +209,7 @@ def _to_coordinators(tx: Tx, app: App, booking: Doc, key: str, now: datetime) ->
 
     ids: list[str] = []
     for coordinator in people.coordinators_for(tx, booking.get("grid_id")):
-        ids += care.post_to(tx, coordinator, build, now)
+        ids += care_notify.post_to(tx, coordinator, build, now)
     return ids
 
 
@@ -216,7 +220,7 @@ def expire_job(app: App, booking_id: str) -> None:
         if booking is None or booking["status"] not in (care.DONE, care.FAILED):
             return
         booking["expired"] = True
-        care.save(tx, booking)
+        care_records.save(tx, booking)
 
 
 JOBS: dict[str, JobSpec] = {

@@ -1,0 +1,133 @@
+"""Following a care task: dispatch's events recorded on the booking, and the resident told.
+
+Dispatch calls :func:`on_task_event` (found through ``assistant.services.care``,
+which re-exports it) after its own transaction has committed. Events only move
+a booking forward, so repeated or late events change nothing and at-least-once
+delivery is safe.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from assistant.clock import to_iso
+from assistant.services import people, timers
+from assistant.services.care_notify import tell
+from assistant.services.care_records import (
+    ARRIVED,
+    ASSIGNED,
+    AWAITING,
+    BOOKINGS,
+    CANCELLED,
+    DONE,
+    FAILED,
+    ON_WAY,
+    OPEN,
+    save,
+    set_status,
+)
+from assistant.store.base import Doc, Tx
+
+if TYPE_CHECKING:
+    from assistant.bootstrap import App
+
+log = logging.getLogger(__name__)
+
+RANK = {AWAITING: 0, OPEN: 1, ASSIGNED: 2, ON_WAY: 3, ARRIVED: 4, DONE: 5, FAILED: 5}
+EVENT_STATUS = {
+    "assigned": ASSIGNED,
+    "on_way": ON_WAY,
+    "arrived": ARRIVED,
+    "done": DONE,
+    "failed": FAILED,
+}
+SETBACKS = ("escalated", "dropped")
+
+
+def on_task_event(app: App, booking_id: str, event: str, task: dict[str, Any]) -> None:
+    """Follow a task's progress: record it on the booking and tell the resident.
+
+    Called by dispatch after its own transaction has committed. Repeated or
+    late events change nothing, so at-least-once delivery is safe.
+    """
+    with app.store.transaction() as tx:
+        ids = apply_event(tx, app, booking_id, event, task, app.clock.now())
+    timers.kick(app, ids)
+
+
+def apply_event(
+    tx: Tx, app: App, booking_id: str, event: str, task: dict[str, Any], now: datetime
+) -> list[str]:
+    """The transactional part of :func:`on_task_event`."""
+    booking = tx.get(BOOKINGS, booking_id)
+    if booking is None or booking["status"] in (CANCELLED, AWAITING):
+        return []
+    if event not in SETBACKS and event not in EVENT_STATUS:
+        log.warning("booking %s got an unknown task event %s", booking_id, event)
+        return []
+    ids = _react(tx, app, booking, event, task, now)
+    if ids is None:
+        return []
+    save(tx, booking)
+    log.info("booking %s: task event %s", booking_id, event)
+    return ids
+
+
+def _react(
+    tx: Tx, app: App, booking: Doc, event: str, task: dict[str, Any], now: datetime
+) -> list[str] | None:
+    """Change the booking for a known event; ``None`` when the event is stale."""
+    if event == "escalated":
+        return _escalated(tx, app, booking, now)
+    if event == "dropped":
+        return _dropped(tx, app, booking, now)
+    return _progressed(tx, app, booking, event, task, now)
+
+
+def _escalated(tx: Tx, app: App, booking: Doc, now: datetime) -> list[str] | None:
+    """Nobody took the task in time: tell the resident once, while it is still open."""
+    if booking.get("escalated_at") or booking["status"] != OPEN:
+        return None
+    booking["escalated_at"] = to_iso(now)
+    return tell(tx, app, booking, "care.note_escalated", now)
+
+
+def _dropped(tx: Tx, app: App, booking: Doc, now: datetime) -> list[str] | None:
+    """The volunteer gave the task back: the booking is open again."""
+    if booking["status"] not in (ASSIGNED, ON_WAY, ARRIVED):
+        return None
+    set_status(booking, OPEN, now)
+    return tell(tx, app, booking, "care.note_dropped", now)
+
+
+def _progressed(
+    tx: Tx, app: App, booking: Doc, event: str, task: dict[str, Any], now: datetime
+) -> list[str] | None:
+    """The task moved forward: record the new status unless it is already past it."""
+    status = EVENT_STATUS[event]
+    if RANK[status] <= RANK[booking["status"]]:
+        return None
+    set_status(booking, status, now)
+    return _told_of(tx, app, booking, event, task, now)
+
+
+def _told_of(
+    tx: Tx, app: App, booking: Doc, event: str, task: dict[str, Any], now: datetime
+) -> list[str]:
+    """Tell the resident of the progress; start the follow-ups of a finished visit."""
+    from assistant.services import care_followups  # it imports care, which imports this module
+
+    if event == "done":
+        booking["done_at"] = to_iso(now)
+        return care_followups.after_done(tx, app, booking, now)
+    if event == "failed":
+        return tell(tx, app, booking, "care.note_failed", now) + care_followups.after_failed(
+            tx, app, booking, now
+        )
+    assignee = tx.get(people.PEOPLE, str(task.get("assignee_id") or "")) if task else None
+    volunteer = str((assignee or {}).get("name") or "")
+    if event == "assigned" and volunteer:
+        return tell(tx, app, booking, "care.note_assigned_named", now, volunteer=volunteer)
+    return tell(tx, app, booking, f"care.note_{event}", now)

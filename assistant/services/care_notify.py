@@ -1,0 +1,176 @@
+"""What residents, family helpers and coordinators are told about a care booking.
+
+Messages are built per reader, in the reader's language, and put in the
+outbox inside the caller's transaction; the functions return the timer ids to
+kick after the commit. Addresses and health notes are personal data: they go
+into messages to the people concerned only, and are never logged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from assistant.clock import from_iso
+from assistant.conversation.vocabulary import Address, Choice, Outbound, Reply
+from assistant.domain import slots
+from assistant.i18n import Translator, translator
+from assistant.services import community, outbox, people
+from assistant.services.care_records import CHAT
+from assistant.store.base import Doc, Tx
+
+if TYPE_CHECKING:
+    from assistant.bootstrap import App
+
+ChoicesFor = Callable[[Translator], tuple[tuple[Choice, ...], ...]]
+"""Buttons of a message, built in the reader's language."""
+
+
+# -- wording -----------------------------------------------------------------------------
+
+
+def describe_address(household: dict[str, Any] | None, chinese: bool) -> str:
+    """A booking's address as people write it (personal data: never log it)."""
+    if not household:
+        return ""
+    if "text" in household:
+        return str(household["text"])
+    return community.describe_household(household, chinese)
+
+
+def coarse_place(household: dict[str, Any] | None) -> str:
+    """Only the residential complex, or nothing for a typed address."""
+    if not household or "complex" not in household:
+        return ""
+    return community.coarse_place(household)
+
+
+def price_text(tr: Translator, price: float) -> str:
+    """``免费`` or ``¥20``."""
+    if price <= 0:
+        return tr.t("care.free")
+    return f"¥{int(price)}" if float(price).is_integer() else f"¥{price:.2f}"
+
+
+def when_text(app: App, booking: Doc, tr: Translator, now: datetime) -> str:
+    """When the visit is, as the reader says it."""
+    if booking.get("asap"):
+        return tr.t("care.asap")
+    zone = app.settings.timezone
+    return slots.label(from_iso(booking["start"]), now, zone, tr.is_chinese)
+
+
+def service_name(app: App, code: str, tr: Translator) -> str:
+    """A service's name in the reader's language."""
+    return app.services[code].name(tr.language)
+
+
+def whose(tx: Tx, booking: Doc, reader: Doc, tr: Translator) -> str:
+    """``您的`` / ``Your`` for the resident, ``林奶奶的`` / ``林奶奶's`` for others."""
+    if reader["id"] == booking["person_id"]:
+        return tr.t("care.whose_own")
+    person = tx.get(people.PEOPLE, booking["person_id"]) or {}
+    return tr.t("care.whose_other", name=person.get("name", ""))
+
+
+# -- residents and family helpers ----------------------------------------------------------
+
+
+def recipients(tx: Tx, booking: Doc) -> list[Doc]:
+    """Who hears about a booking: the resident, and the family helper or staff who booked it.
+
+    The booker is told when they booked in chat for someone else, or when the
+    resident cannot be reached in chat (a phone booking for someone without one).
+    """
+    out: list[Doc] = []
+    person = tx.get(people.PEOPLE, booking["person_id"])
+    reachable = bool(person and people.reachable_addresses(tx, person))
+    if person is not None and reachable and not person.get("forgotten"):
+        out.append(person)
+    if booking["booked_by"] != booking["person_id"]:
+        booker = tx.get(people.PEOPLE, booking["booked_by"])
+        if booker is not None and (booking.get("via") == CHAT or not reachable):
+            out.append(booker)
+    return out
+
+
+def tell(
+    tx: Tx,
+    app: App,
+    booking: Doc,
+    key: str,
+    now: datetime,
+    skip: str = "",
+    choices: ChoicesFor | None = None,
+    **values: object,
+) -> list[str]:
+    """Put message ``key`` about a booking in the outbox for each of its recipients."""
+    ids: list[str] = []
+    for reader in recipients(tx, booking):
+        if reader["id"] == skip:
+            continue
+
+        def build(tr: Translator, reader: Doc = reader) -> Reply:
+            text = tr.t(
+                key,
+                whose=whose(tx, booking, reader, tr),
+                service=service_name(app, booking["service"], tr),
+                when=when_text(app, booking, tr, now),
+                **values,
+            )
+            return Reply(text, choices=choices(tr) if choices else ())
+
+        ids += post_to(tx, reader, build, now)
+    return ids
+
+
+# -- coordinators --------------------------------------------------------------------------
+
+
+def ask_approval(tx: Tx, app: App, booking: Doc, now: datetime) -> list[str]:
+    """Ask the coordinators of the booking's grid to approve or decline it."""
+    person = tx.get(people.PEOPLE, booking["person_id"]) or {}
+
+    def build(tr: Translator) -> Reply:
+        return Reply(
+            tr.t(
+                "care.coordinator_approve",
+                name=person.get("name", ""),
+                service=app.services[booking["service"]].name(tr.language),
+                when=when_text(app, booking, tr, now),
+                place=describe_address(booking.get("household"), tr.is_chinese),
+            ),
+            choices=(
+                (
+                    Choice(tr.t("care.approve"), f"a:care:approve:{booking['id']}"),
+                    Choice(tr.t("care.decline"), f"a:care:decline:{booking['id']}"),
+                ),
+            ),
+        )
+
+    ids: list[str] = []
+    for coordinator in people.coordinators_for(tx, booking.get("grid_id")):
+        ids += post_to(tx, coordinator, build, now)
+    return ids
+
+
+# -- the outbox ----------------------------------------------------------------------------
+
+
+def post_to(
+    tx: Tx,
+    person: Doc,
+    build: Callable[[Translator], Reply],
+    now: datetime,
+    due: datetime | None = None,
+) -> list[str]:
+    """Queue a message, written in the person's language, to each of their reachable addresses."""
+    tr = translator(person.get("language", "zh_CN"))
+    reply = build(tr)
+    return [
+        outbox.post(
+            tx, Outbound(to=Address(address), reply=reply, language=tr.language), now, due=due
+        )
+        for address in people.reachable_addresses(tx, person)
+    ]

@@ -1,0 +1,175 @@
+"""The care booking record: its vocabulary, how it is stored, and how it is found.
+
+Everything else on the care side builds on this module and nothing here calls
+back: the use cases are in :mod:`assistant.services.care` (which re-exports
+the vocabulary, so callers say ``care.SlotFull``), the messages in
+:mod:`assistant.services.care_notify`, the task reactions in
+:mod:`assistant.services.care_events`.
+
+Collections:
+    bookings    one booking: service, person_id (for whom), booked_by, via
+                (chat|phone), start (ISO UTC), status, household copy, notes,
+                price, task_id, rating, comment, timestamps
+    care_days   visits of one service booked on one local day (``code|date``)
+
+Statuses::
+
+    awaiting_approval ─► open ─► assigned ─► on_way ─► arrived ─► done
+          │               ▲  └──────┴── dropped ◄─┘                 └► failed
+          └───────────────┴──────────────► cancelled
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from assistant.clock import to_iso
+from assistant.services import people
+from assistant.store.base import Doc, Tx
+
+BOOKINGS = "bookings"
+DAYS = "care_days"
+ASAP = "asap"
+CHAT = "chat"
+PHONE = "phone"
+
+AWAITING = "awaiting_approval"
+OPEN = "open"
+ASSIGNED = "assigned"
+ON_WAY = "on_way"
+ARRIVED = "arrived"
+DONE = "done"
+FAILED = "failed"
+CANCELLED = "cancelled"
+LIVE = (AWAITING, OPEN, ASSIGNED, ON_WAY, ARRIVED)
+CHANGEABLE = (AWAITING, OPEN, ASSIGNED)
+
+SELF = "self"
+BOOKER = "booker"
+PROXY = "proxy"
+COORDINATOR = "coordinator"
+
+
+class CareError(Exception):
+    """A booking change that cannot be made; ``key`` is the message to reply with."""
+
+    key = "care.refused"
+
+
+class SlotFull(CareError):
+    """The chosen time has no place left (someone else took the last one)."""
+
+    key = "care.slot_full"
+
+
+class TooSoon(CareError):
+    """The chosen time no longer leaves the notice the service needs."""
+
+    key = "care.too_soon"
+
+
+class TooLate(CareError):
+    """Too close to the visit to cancel or move it in chat."""
+
+    key = "care.too_late"
+
+
+class NotYours(CareError):
+    """The person may not change this booking."""
+
+    key = "care.not_yours"
+
+
+class NotChangeable(CareError):
+    """The booking is past the point where this change makes sense."""
+
+    key = "care.not_changeable"
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A booking as the form collected it, before it is confirmed."""
+
+    service: str
+    person_id: str
+    booked_by: str
+    via: str
+    start: str
+    household: dict[str, str] | None
+    notes: str = ""
+
+
+# -- storing -----------------------------------------------------------------------------
+
+
+def require(tx: Tx, booking_id: str) -> Doc:
+    """The booking to change.
+
+    Raises:
+        NotChangeable: there is no such booking (any more).
+    """
+    booking = tx.get(BOOKINGS, booking_id)
+    if booking is None:
+        raise NotChangeable()
+    return booking
+
+
+def set_status(booking: Doc, status: str, now: datetime) -> None:
+    """Move a booking to ``status`` and note it in its history."""
+    booking["status"] = status
+    booking["updated_at"] = to_iso(now)
+    booking.setdefault("history", []).append({"status": status, "at": to_iso(now)})
+
+
+def closed(booking: Doc) -> bool:
+    """Whether a booking is finished and may leave the hot file."""
+    return (
+        booking["status"] == CANCELLED
+        or booking.get("rating") is not None
+        or bool(booking.get("expired"))
+    )
+
+
+def save(tx: Tx, booking: Doc) -> None:
+    """Store a booking; a closed one goes to the archive."""
+    tx.put(BOOKINGS, booking["id"], booking)
+    if closed(booking):
+        tx.archive(BOOKINGS, booking["id"])
+
+
+# -- finding -----------------------------------------------------------------------------
+
+
+def visible_to(tx: Tx, person_id: str) -> list[Doc]:
+    """Live and recent bookings for a person, their relatives, or booked by them in chat."""
+    relatives = {r["id"] for r in people.relatives_of(tx, person_id)}
+    mine = [
+        b
+        for b in tx.all(BOOKINGS)
+        if b["person_id"] == person_id
+        or b["person_id"] in relatives
+        or (b["booked_by"] == person_id and b.get("via") == CHAT)
+    ]
+    return sorted(mine, key=lambda b: b["start"])
+
+
+def live_for(tx: Tx, person_id: str) -> list[Doc]:
+    """A person's bookings that are not finished, soonest first."""
+    found = [b for b in tx.find(BOOKINGS, person_id=person_id) if b["status"] in LIVE]
+    return sorted(found, key=lambda b: b["start"])
+
+
+def find_people(tx: Tx, query: str, limit: int = 8) -> list[Doc]:
+    """Residents whose name contains ``query`` or whose phone ends with its digits."""
+    text = " ".join(query.split())
+    digits = "".join(ch for ch in text if ch.isdigit())
+    found = []
+    for person in tx.all(people.PEOPLE):
+        if person.get("forgotten"):
+            continue
+        phone = "".join(ch for ch in str(person.get("phone", "")) if ch.isdigit())
+        by_phone = len(digits) >= 4 and digits == text.replace(" ", "") and phone.endswith(digits)
+        if by_phone or (text and not digits and text in str(person.get("name", ""))):
+            found.append(person)
+    return found[: limit + 1]
