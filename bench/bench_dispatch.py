@@ -1,0 +1,254 @@
+"""Dispatch benchmark: from a confirmed booking to the first offer delivered.
+
+Real Redis (the embedded server), real dramatiq worker processes and the real
+TinyDB store, with 500 volunteers in 20 micro-grids. For each rate (1, 10 and
+50 bookings a second) it opens tasks as the booking side does (``open_task``
+committed, then the kick) and measures until the first offer of each task is
+delivered; in the same run it sends an empty dramatiq actor at the same rate
+and measures its round trip, for reference. It also times the pure ranking at
+500 to 4,000 volunteers.
+
+    python bench/bench_dispatch.py [--quick] [--workers N] [--threads N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "dispatch")]
+
+from dispatch_processes import PING, make_app, poll, read_lines, start_worker, stop  # noqa: E402
+from dispatch_world import add_volunteer  # noqa: E402
+
+from assistant.domain import dispatch as matching  # noqa: E402
+from assistant.redis_server import EmbeddedRedis  # noqa: E402
+from assistant.services import community, dispatch, people, timers  # noqa: E402
+
+GRIDS = 20
+VOLUNTEERS = 500
+SKILLS = ("care", "escort", "pharmacy", "delivery", "patrol", "repair", "mediation")
+
+
+def populate(app: Any) -> None:
+    """20 grids in 10 complexes (two grids each), 500 volunteers, 25 per grid."""
+    with app.store.transaction() as tx:
+        for number in range(GRIDS):
+            grid_id = f"g{number:02}"
+            tx.put(community.GRIDS, grid_id, {"name": f"网格{number}", "neighbours": []})
+            complex_name = f"小区{number // 2}"
+            unit = community.unit_id(complex_name, str(number), "1")
+            tx.put(
+                community.UNITS,
+                unit,
+                {
+                    "complex": complex_name,
+                    "building": str(number),
+                    "unit": "1",
+                    "grid_id": grid_id,
+                    "households": 40,
+                    "order": number,
+                },
+            )
+        for number in range(VOLUNTEERS):
+            skills = ("care", SKILLS[number % len(SKILLS)])
+            add_volunteer(tx, f"v{number:03}", f"g{number % GRIDS:02}", skills)
+        people.create_person(
+            tx,
+            name="网格员",
+            address="console:grid",
+            language="zh_CN",
+            now="2026-01-01T00:00:00+00:00",
+            roles=("coordinator",),
+        )
+
+
+def open_one(app: Any, number: int) -> tuple[str, float]:
+    """Open one care task as the booking side does; return its id and the confirmed time."""
+    grid = f"g{number % GRIDS:02}"
+    starts = app.clock.now() + timedelta(days=2, minutes=number)
+    with app.store.transaction() as tx:
+        task_id, kicks = dispatch.open_task(
+            tx,
+            app,
+            kind="bench",
+            ref=f"b{number}",
+            skill="care",
+            grid_id=grid,
+            starts_at=starts,
+            duration_minutes=60,
+            summary={
+                "title_zh": "上门照料",
+                "title_en": "Home care",
+                "grid_name": grid,
+                "place": "小区",
+            },
+            private={"name": "x", "address_zh": "x", "address_en": "x", "phone": "", "notes": ""},
+            requester_id="p-none",
+        )
+    confirmed = time.time()
+    timers.kick(app, kicks)
+    return task_id, confirmed
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def run_rate(rate: float, seconds: float, workers: int, threads: int) -> dict[str, float]:
+    """One rate on a fresh store, Redis and set of workers."""
+    base = Path(tempfile.mkdtemp(prefix="bench-dispatch-"))
+    server = EmbeddedRedis(base / "redis")
+    url = server.start()
+    data, out = base / "data", base / "delivered.jsonl"
+    processes: list[Any] = []
+    try:
+        app = make_app(data, url, out)
+        populate(app)
+        processes = [start_worker(data, url, out, threads=threads) for _ in range(workers)]
+        ping = app.queue.broker.get_actor(PING)
+        # warm up: one booking and one ping, not counted
+        open_one(app, 10_000)
+        ping.send(time.time(), "warm")
+        poll(lambda: len(read_lines(out)) >= 1, "warm-up", limit=60)
+        confirmed: dict[str, float] = {}
+        count = int(rate * seconds)
+        started = time.perf_counter()
+        for number in range(count):
+            target = started + number / rate
+            pause = target - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+            task_id, at = open_one(app, number)
+            confirmed[task_id] = at
+            ping.send(time.time(), f"p{number}")
+        sent_for = time.perf_counter() - started
+        pings_file = out.with_suffix(".pings")
+        poll(
+            lambda: len(read_lines(pings_file)) >= count + 1 and _first_offers(app, out, confirmed),
+            "every first offer",
+            limit=300,
+        )
+        firsts = _first_offers(app, out, confirmed) or {}
+        latency = [1000 * (firsts[t] - confirmed[t]) for t in confirmed]
+        pings = [1000 * (p["at"] - p["sent"]) for p in read_lines(pings_file) if p["tag"] != "warm"]
+        return {
+            "rate": rate,
+            "achieved": count / sent_for,
+            "n": len(latency),
+            "p50": percentile(latency, 0.5),
+            "p95": percentile(latency, 0.95),
+            "ping50": percentile(pings, 0.5),
+            "ping95": percentile(pings, 0.95),
+        }
+    finally:
+        for process in processes:
+            stop(process)
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _first_offers(app: Any, out: Path, confirmed: dict[str, float]) -> dict[str, float] | None:
+    """Task id → when its first offer was delivered, once every task has one."""
+    with app.store.snapshot() as tx:
+        task_of = {o["id"]: o["task_id"] for o in tx.all(dispatch.OFFERS)}
+    first: dict[str, float] = {}
+    for line in read_lines(out):
+        task_id = task_of.get(str(line.get("key", "")).removeprefix("offer:"))
+        if task_id in confirmed and not line["edit"]:
+            first[task_id] = min(first.get(task_id, line["at"]), line["at"])
+    return first if len(first) == len(confirmed) else None
+
+
+def time_ranking(sizes: tuple[int, ...] = (500, 1000, 2000, 4000)) -> list[tuple[int, float]]:
+    """Microseconds for one pure ranking (best 3) at each number of volunteers."""
+    t0 = datetime(2026, 6, 2, 9, tzinfo=UTC)
+    need = matching.Need(
+        skill="care",
+        grid_id="g01",
+        neighbours=frozenset({"g00", "g02"}),
+        starts_at=t0,
+        ends_at=t0 + timedelta(hours=1),
+        excluded=frozenset({"v7"}),
+    )
+    results = []
+    for size in sizes:
+        crowd = [
+            matching.Candidate(
+                person_id=f"v{i}",
+                grid_id=f"g{i % GRIDS:02}",
+                skills=frozenset({"care", SKILLS[i % len(SKILLS)]}),
+                busy=(
+                    matching.Interval(t0 + timedelta(hours=i % 5), t0 + timedelta(hours=i % 5 + 1)),
+                ),
+                recent_tasks=i % 4,
+                last_task_at=t0 - timedelta(days=i % 9),
+            )
+            for i in range(size)
+        ]
+        runs = []
+        for _ in range(15):
+            begin = time.perf_counter()
+            matching.best(crowd, need, 3)
+            runs.append(time.perf_counter() - begin)
+        results.append((size, statistics.median(runs) * 1e6))
+    return results
+
+
+def machine() -> str:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        model = platform.processor()
+    return f"nproc {os.cpu_count()}, {model or 'unknown CPU'}, Python {platform.python_version()}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a few seconds per rate")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker")
+    parser.add_argument("--rates", default="1,10,50", help="bookings per second, comma-separated")
+    args = parser.parse_args()
+    seconds = 4.0 if args.quick else 20.0
+    print(f"machine: {machine()}")
+    print(
+        f"{VOLUNTEERS} volunteers in {GRIDS} grids; {args.workers} workers x {args.threads} threads"
+    )
+    print("ranking (pure, best 3):")
+    ranking = time_ranking()
+    for size, micros in ranking:
+        print(f"  {size:5d} volunteers: {micros:8.0f} us  ({micros / size:.2f} us per volunteer)")
+    print("rate/s  achieved  n     p50 ms   p95 ms   ping p50  ping p95  ratio p50")
+    for rate in (float(r) for r in args.rates.split(",")):
+        row = run_rate(
+            rate, seconds if rate > 1 else max(seconds, 10.0), args.workers, args.threads
+        )
+        print(
+            f"{row['rate']:6.0f}  {row['achieved']:8.1f}  {row['n']:4.0f}  {row['p50']:7.0f}  "
+            f"{row['p95']:7.0f}  {row['ping50']:8.1f}  {row['ping95']:8.1f}  "
+            f"{row['p50'] / max(row['ping50'], 0.001):8.1f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
