@@ -203,14 +203,21 @@ def poll(condition: Any, what: str, limit: float = 30.0) -> None:
 def racer_main(
     data: str, url: str, out: str, address: str, value: str, go: Any, results: Any
 ) -> None:
-    """Press one button through the engine as soon as ``go`` is set."""
-    from assistant.conversation.engine import Engine
-    from assistant.conversation.vocabulary import Address, Incoming, Kind
-    from handlers import volunteer
+    """Press one button through the engine as soon as ``go`` is set.
 
-    app = make_app(Path(data), url, Path(out))
-    engine = Engine(app, volunteer.FLOWS, volunteer.ACTIONS, onboarding="volunteer")
-    incoming = Incoming(sender=Address(address), kind=Kind.PRESS, press=value)
-    go.wait()
+    Any failure is reported on ``results`` at once, so the test fails instead of waiting.
+    """
+    try:
+        from assistant.conversation.engine import Engine
+        from assistant.conversation.vocabulary import Address, Incoming, Kind
+        from handlers import volunteer
+
+        app = make_app(Path(data), url, Path(out))
+        engine = Engine(app, volunteer.FLOWS, volunteer.ACTIONS, onboarding="volunteer")
+        incoming = Incoming(sender=Address(address), kind=Kind.PRESS, press=value)
+    except Exception as error:
+        results.put((address, value, [f"racer failed: {error!r}"]))
+        return
+    go.wait(60)
     replies = asyncio.run(engine.handle(incoming))
     results.put((address, value, [r.reply.text for r in replies]))
