@@ -63,6 +63,7 @@ class EmbeddedRedis:
         self.url_file = self.directory / "redis.url"
         self.process: subprocess.Popen[bytes] | None = None
         self.url = ""
+        self.adopted = False
 
     def running_url(self) -> str:
         """The URL of a server already running for this folder, or ``""``."""
@@ -80,7 +81,9 @@ class EmbeddedRedis:
         self.directory.mkdir(parents=True, exist_ok=True)
         existing = self.running_url()
         if existing:
+            # Left behind by an assistant that could not clean up: adopt it.
             self.url = existing
+            self.adopted = True
             log.info("using the embedded Redis already running for this data folder")
             return existing
         port = port or _free_port()
@@ -114,6 +117,7 @@ class EmbeddedRedis:
             start_new_session=True,
         )
         url = f"redis://:{password}@127.0.0.1:{port}/0"
+        self.url = url
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -131,14 +135,18 @@ class EmbeddedRedis:
         return url
 
     def stop(self, timeout: float = 8.0) -> None:
-        """Stop the server this object started (a reused one is left running)."""
+        """Stop the server this object started or adopted."""
         process, self.process = self.process, None
+        if process is None and self.adopted:
+            self.adopted = False
+            self._shutdown()
+            self.url_file.unlink(missing_ok=True)
+            log.info("embedded Redis stopped")
+            return
         if process is None or process.poll() is not None:
             return
-        try:
-            client = redis.Redis.from_url(self.url, socket_timeout=2)
-            client.shutdown(nosave=False)
-        except (redis.RedisError, OSError):
+        self._shutdown()
+        if process.poll() is None:
             process.terminate()
         try:
             process.wait(timeout)
@@ -148,6 +156,14 @@ class EmbeddedRedis:
         if self.url_file.is_file():
             self.url_file.unlink(missing_ok=True)
         log.info("embedded Redis stopped")
+
+    def _shutdown(self) -> None:
+        """Ask the server to save and exit."""
+        try:
+            client = redis.Redis.from_url(self.url, socket_timeout=2)
+            client.shutdown(nosave=False)
+        except (redis.RedisError, OSError):
+            pass
 
     def restart_killed(self) -> str:
         """Bring the server back at the same URL after :meth:`kill` (for tests)."""

@@ -54,9 +54,8 @@ def redis_for(settings: Settings) -> Iterator[str]:
         yield configured
         return
     server = EmbeddedRedis(settings.data_dir / "redis")
-    url = server.start()
     try:
-        yield url
+        yield server.start()
     finally:
         server.stop()
 
@@ -116,6 +115,15 @@ def stop_signal() -> threading.Event:
     return stopping
 
 
+def wait_until_stopped(stopping: threading.Event, interval: float = 1.0) -> None:
+    """Wait for a stop signal, or for the parent ``assistant up`` to disappear."""
+    parent = int(os.environ.get("ASSISTANT_PARENT_PID", "0") or 0)
+    while not stopping.wait(interval):
+        if parent and os.getppid() != parent:
+            log.warning("the parent process is gone; stopping")
+            stopping.set()
+
+
 def run_worker(settings: Settings, threads: int | None = None) -> None:
     """A dramatiq worker process: run jobs until told to stop."""
     import dramatiq
@@ -135,7 +143,7 @@ def run_worker(settings: Settings, threads: int | None = None) -> None:
     )
     worker.start()
     log.info("worker started with %d threads", worker.worker_threads)
-    stopping.wait()
+    wait_until_stopped(stopping)
     worker.stop(timeout=int(STOP_SECONDS * 1000) - 1000)
     app.queue.broker.close()  # type: ignore[attr-defined]
     log.info("worker stopped")
@@ -152,12 +160,16 @@ def run_scheduler(settings: Settings) -> None:
     interval = float(settings.get("workers", "scheduler_interval_seconds"))
     stopping = stop_signal()
     log.info("scheduler started")
+    parent = int(os.environ.get("ASSISTANT_PARENT_PID", "0") or 0)
     while not stopping.is_set():
         try:
             timers.tick(app)
         except Exception:
             log.exception("scheduler round failed; trying again")
         stopping.wait(interval)
+        if parent and os.getppid() != parent:
+            log.warning("the parent process is gone; stopping")
+            break
     log.info("scheduler stopped")
 
 
@@ -171,6 +183,7 @@ class Children:
         """Start ``python -m assistant <command>`` on the same settings and Redis."""
         env = dict(os.environ)
         env["ASSISTANT_REDIS__URL"] = url
+        env["ASSISTANT_PARENT_PID"] = str(os.getpid())
         env["ASSISTANT_STORAGE__DIR"] = str(settings.data_dir)
         env.setdefault("ASSISTANT_LOG_LEVEL", logging.getLevelName(logging.getLogger().level))
         if settings.source != "defaults":
@@ -248,9 +261,9 @@ async def serve(
     async def watch() -> None:
         while not stopping.is_set():
             if not children_alive():
-                log.error("a worker or scheduler process stopped; shutting down")
+                log.info("stopping")
                 stopping.set()
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(0.2)
 
     tasks.append(asyncio.create_task(watch()))
     await stopping.wait()
@@ -272,39 +285,45 @@ def up(settings: Settings, console: bool | None = None, jsonl: bool = False) -> 
             "settings (see README). Load a demo community with: assistant demo-data",
             file=sys.stderr,
         )
-    # Until the event loop takes over, SIGTERM interrupts start-up like Ctrl-C does,
-    # so that whatever was already started is stopped again.
-    signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        with redis_for(settings) as url:
-            children = Children()
-            try:
-                for _ in range(int(settings.get("workers", "processes"))):
+    # Signals only set a flag: start-up looks at it between steps, and the event
+    # loop watches it too, so a stop request at any moment is never lost.
+    requested = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        requested.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    with redis_for(settings) as url:
+        children = Children()
+        try:
+            for _ in range(int(settings.get("workers", "processes"))):
+                if not requested.is_set():
                     children.start(settings, url, "worker")
+            if not requested.is_set():
                 children.start(settings, url, "scheduler")
                 app = production_app(settings, url)
-                asyncio.run(_serve_until_signal(app, url, console, jsonl, children.alive))
-            finally:
-                signal.signal(signal.SIGTERM, signal.SIG_IGN)
-                signal.signal(signal.SIGINT, signal.SIG_IGN)
-                children.stop()
-    except KeyboardInterrupt:
-        log.info("stopped during start-up")
+
+                def keep_going() -> bool:
+                    if not children.alive():
+                        log.error("a worker or scheduler process stopped; shutting down")
+                        return False
+                    return not requested.is_set()
+
+                asyncio.run(_serve_until_signal(app, url, console, jsonl, keep_going))
+            else:
+                log.info("stopped during start-up")
+        finally:
+            signal.signal(signal.SIGTERM, on_signal)
+            signal.signal(signal.SIGINT, on_signal)
+            children.stop()
     return 0
-
-
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
 
 
 async def _serve_until_signal(
     app: App, url: str, console: bool, jsonl: bool, alive: Callable[[], bool]
 ) -> None:
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stopping.set)
-    await serve(app, url, console, jsonl, stopping, alive)
+    await serve(app, url, console, jsonl, asyncio.Event(), alive)
 
 
 # -- inline mode (no Redis, no other processes) --------------------------------------------------

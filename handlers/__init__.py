@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from assistant.conversation.engine import Engine
 from assistant.conversation.flow import Action, Flow
-from handlers import care, onboarding, profile, volunteer
+from handlers import care, groups, onboarding, profile, voice, volunteer
 
 if TYPE_CHECKING:
     from assistant.bootstrap import App
@@ -24,6 +24,8 @@ ACTIONS: dict[str, Action] = {
     **profile.ACTIONS,
     **care.ACTIONS,
     **volunteer.ACTIONS,
+    **voice.ACTIONS,
+    **groups.ACTIONS,
 }
 
 

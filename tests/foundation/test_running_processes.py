@@ -30,6 +30,7 @@ def assistant(*args: str, data: Path, **popen: Any) -> subprocess.Popen[str]:
         [sys.executable, "-m", "assistant", *args, "--data", str(data)],
         env=env,
         text=True,
+        start_new_session=True,
         **popen,
     )
 
@@ -149,7 +150,8 @@ def processes_using(folder: Path) -> list[int]:
 def test_up_stops_everything_on_sigterm_within_ten_seconds(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
-    up = assistant("up", data=data, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    log = (tmp_path / "up.log").open("w")
+    up = assistant("up", data=data, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log)
     try:
         # Given `assistant up` with its Redis, two workers and the scheduler running
         deadline = time.monotonic() + 60
@@ -168,8 +170,39 @@ def test_up_stops_everything_on_sigterm_within_ten_seconds(tmp_path: Path) -> No
     finally:
         if up.poll() is None:
             up.kill()
+        print((tmp_path / "up.log").read_text())
     # … cleanly, and leaves no process behind
     assert code == 0
     assert processes_using(data) == []
     assert not url_file.exists()
     assert not ping(url)  # the embedded Redis is gone too
+
+
+def test_workers_stop_by_themselves_when_up_is_killed(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    up = assistant("up", data=data, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    url_file = data / "redis" / "redis.url"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (len(processes_using(data)) < 4 or not url_file.exists()):
+        time.sleep(0.1)
+    children = [pid for pid in processes_using(data) if pid != up.pid]
+    assert len(children) >= 3
+    # When `assistant up` dies without a chance to clean up
+    up.kill()
+    up.wait()
+    # Then its workers and scheduler notice and stop on their own
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and processes_using(data):
+        time.sleep(0.1)
+    assert processes_using(data) == []
+    # And the embedded Redis left behind is reused by the next start, then stopped
+    url = url_file.read_text()
+    assert ping(url)
+    again = assistant("up", data=data, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(processes_using(data)) < 4:
+        time.sleep(0.1)
+    again.send_signal(signal.SIGTERM)
+    assert again.wait(timeout=10) == 0
+    assert not ping(url)

@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, TextIO
 
@@ -166,8 +167,22 @@ class ConsoleChannel:
                 "Type as a user with 'name> text' (or '/as name'); press buttons by number. "
                 "Ctrl-D to quit."
             )
+        lines_in: asyncio.Queue[str] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+
+        def read_lines() -> None:
+            # A daemon thread of its own: a read blocked on a quiet terminal must
+            # never hold up shutting down (the default executor would).
+            try:
+                for line in iter(source.readline, ""):
+                    loop.call_soon_threadsafe(lines_in.put_nowait, line)
+                loop.call_soon_threadsafe(lines_in.put_nowait, "")
+            except RuntimeError:
+                return  # the event loop has closed: nobody is listening any more
+
+        threading.Thread(target=read_lines, name="console-input", daemon=True).start()
         while True:
-            line = await asyncio.to_thread(source.readline)
+            line = await lines_in.get()
             if not line:
                 return
             await self.feed(line)
