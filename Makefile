@@ -6,9 +6,13 @@ BIN := $(VENV)/bin
 .PHONY: up test venv deps test-deps lint types clean
 
 $(BIN)/python:
-	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
-	  echo "python3 -m venv is missing; trying virtualenv instead"; \
-	  $(PYTHON) -m pip install --user --quiet virtualenv && $(PYTHON) -m virtualenv $(VENV); }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+	  echo "Python 3.11 or newer is needed (found $$($(PYTHON) --version))."; exit 1; }
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { rm -rf $(VENV); \
+	  echo "python3 -m venv is not available; trying virtualenv instead"; \
+	  $(PYTHON) -m pip install --user --quiet virtualenv && $(PYTHON) -m virtualenv $(VENV); } || { \
+	  echo "Could not create a virtual environment. On Debian or Ubuntu: sudo apt install python3-venv"; \
+	  exit 1; }
 	@$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
