@@ -88,6 +88,8 @@ async def got_complex(ctx: Ctx) -> Turn:
     """Record the complex; ask for the building (or skip when not listed)."""
     if ctx.press == NOT_LISTED:
         ctx.data["household"] = None
+        if ctx.data.get("editing_home"):
+            return await _save_home(ctx, Reply(ctx.t("onboard.not_listed_ok")))
         return go("onboard.privacy", Reply(ctx.t("onboard.not_listed_ok")))
     ctx.data["complex"] = ctx.press
     return go("onboard.building")
@@ -141,7 +143,23 @@ async def got_room(ctx: Ctx) -> Turn:
         "unit": ctx.data["unit"],
         "room": room,
     }
+    if ctx.data.get("editing_home"):
+        return await _save_home(ctx, Reply(ctx.t("profile.saved")))
     return go("onboard.phone")
+
+
+async def _save_home(ctx: Ctx, note: Reply) -> Turn:
+    """Store a changed home (from /me) and go back to the profile."""
+    if ctx.person is not None:
+        ctx.person = await ctx.run(
+            people.update,
+            ctx.app.store,
+            str(ctx.person["id"]),
+            household=ctx.data.get("household"),
+            grid_id=ctx.data.get("grid_id") if ctx.data.get("household") else None,
+        )
+    ctx.data = {}
+    return go("profile.menu", note)
 
 
 async def ask_phone(ctx: Ctx) -> list[Reply]:

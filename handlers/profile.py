@@ -44,6 +44,7 @@ async def ask_menu(ctx: Ctx) -> list[Reply]:
             choices=rows(
                 Choice(ctx.t("profile.change_name"), "name"),
                 Choice(ctx.t("profile.change_language"), "language"),
+                Choice(ctx.t("profile.change_home"), "home"),
                 Choice(ctx.t("profile.see_data"), "data"),
                 Choice(ctx.t("profile.forget"), "forget"),
                 Choice(ctx.t("profile.close"), "close"),
@@ -62,6 +63,9 @@ async def got_menu(ctx: Ctx) -> Turn:
         return go("profile.name")
     if choice == "language":
         return go("profile.language")
+    if choice == "home":
+        ctx.data["editing_home"] = True
+        return go("onboard.complex")
     if choice == "forget":
         return go("profile.forget")
     if choice == "data":

@@ -176,3 +176,18 @@ async def test_a_volunteer_invitation_links_the_chat_to_the_imported_profile() -
     assert "陈建国" in texts(reply)
     again = await t.say("other", f"/start {code}")
     assert "用过" in texts(again)
+
+
+async def test_a_resident_moves_home_from_the_profile() -> None:
+    t = Transcript()
+    await t.say("lin", "/me")
+    await t.press("lin", "改住址")
+    await t.press("lin", "山水湾")
+    await t.press("lin", "6栋")
+    await t.press("lin", "1单元")
+    saved = await t.say("lin", "808")
+    assert "已经保存" in texts(saved) and "山水湾 6栋 1单元 808" in texts(saved)
+    assert "山水湾二网格" in texts(saved)
+    with t.app.store.snapshot() as tx:
+        lin = people.person_at(tx, "console:lin")
+    assert lin is not None and lin["grid_id"] == "ssw-2"
