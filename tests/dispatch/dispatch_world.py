@@ -134,34 +134,52 @@ def open_care_task(
     requester_id: str = "p-resident",
 ) -> str:
     """Open a task as the booking side does, commit, then kick."""
+    return open_care_tasks(app, [grid_id], in_hours, skill, duration, wave_minutes, requester_id)[0]
+
+
+def open_care_tasks(
+    app: App,
+    grid_ids: list[str],
+    in_hours: float = 30,
+    skill: str = "care",
+    duration: int = 60,
+    wave_minutes: float | None = None,
+    requester_id: str = "p-resident",
+) -> list[str]:
+    """Open one task per grid in a single transaction, commit, then kick them all."""
+    opened: list[str] = []
+    kicks: list[str] = []
     with app.store.transaction() as tx:
-        task_id, kicks = dispatch.open_task(
-            tx,
-            app,
-            kind="test",
-            ref="b-1",
-            skill=skill,
-            grid_id=grid_id,
-            starts_at=app.clock.now() + timedelta(hours=in_hours),
-            duration_minutes=duration,
-            summary={
-                "title_zh": "上门照料",
-                "title_en": "Home care visit",
-                "grid_name": GRIDS[grid_id][0],
-                "place": GRIDS[grid_id][1],
-            },
-            private={
-                "name": RESIDENT_NAME,
-                "address_zh": ADDRESS,
-                "address_en": "Jinxiu Garden bldg 1",
-                "phone": PHONE,
-                "notes": NOTES,
-            },
-            requester_id=requester_id,
-            wave_minutes=wave_minutes,
-        )
+        for grid_id in grid_ids:
+            task_id, ids = dispatch.open_task(
+                tx,
+                app,
+                kind="test",
+                ref="b-1",
+                skill=skill,
+                grid_id=grid_id,
+                starts_at=app.clock.now() + timedelta(hours=in_hours),
+                duration_minutes=duration,
+                summary={
+                    "title_zh": "上门照料",
+                    "title_en": "Home care visit",
+                    "grid_name": GRIDS[grid_id][0],
+                    "place": GRIDS[grid_id][1],
+                },
+                private={
+                    "name": RESIDENT_NAME,
+                    "address_zh": ADDRESS,
+                    "address_en": "Jinxiu Garden bldg 1",
+                    "phone": PHONE,
+                    "notes": NOTES,
+                },
+                requester_id=requester_id,
+                wave_minutes=wave_minutes,
+            )
+            opened.append(task_id)
+            kicks += ids
     timers.kick(app, kicks)
-    return task_id
+    return opened
 
 
 def settle(app: App) -> None:

@@ -18,7 +18,7 @@ from dispatch_processes import (
     start_worker,
     stop,
 )
-from dispatch_world import SECRETS, add_grids, add_volunteer, open_care_task
+from dispatch_world import SECRETS, add_grids, add_volunteer, open_care_task, open_care_tasks
 
 from assistant.bootstrap import App
 from assistant.clock import FakeClock, SystemClock
@@ -129,9 +129,8 @@ def test_a_worker_killed_mid_dispatch_loses_nothing_and_repeats_nothing(
     healthy: list[Any] = []
     try:
         app = scheduler(data, url, out)
-        tasks = [
-            open_care_task(app, grid_id=grid, requester_id="p-x") for grid in ("g1", "g2", "g3")
-        ]
+        # (one transaction: the frozen victim will hold the store lock until it is killed)
+        tasks = open_care_tasks(app, ["g1", "g2", "g3"], requester_id="p-x")
         poll(marker.exists, "the victim to freeze mid-wave")
         # When it is SIGKILLed there (holding the store lock), and a healthy worker takes over
         victim.kill()
