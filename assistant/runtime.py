@@ -159,6 +159,10 @@ def run_scheduler(settings: Settings) -> None:
     app = production_app(settings, url)
     interval = float(settings.get("workers", "scheduler_interval_seconds"))
     stopping = stop_signal()
+    from assistant.services import dispatch
+
+    with app.store.transaction() as tx:
+        dispatch.ensure_digest(tx, app)  # coordinators get a digest even before any booking
     log.info("scheduler started")
     parent = int(os.environ.get("ASSISTANT_PARENT_PID", "0") or 0)
     while not stopping.is_set():

@@ -90,7 +90,7 @@ async def got_complex(ctx: Ctx) -> Turn:
         ctx.data["household"] = None
         if ctx.data.get("editing_home"):
             return await _save_home(ctx, Reply(ctx.t("onboard.not_listed_ok")))
-        return go("onboard.privacy", Reply(ctx.t("onboard.not_listed_ok")))
+        return go("onboard.phone", Reply(ctx.t("onboard.not_listed_ok")))
     ctx.data["complex"] = ctx.press
     return go("onboard.building")
 
@@ -215,6 +215,12 @@ async def got_privacy(ctx: Ctx) -> Turn:
     grid = await ctx.view(community.grid_name, person.get("grid_id"))
     welcome = ctx.t("onboard.welcome_grid", name=person["name"], grid=grid) if grid else ""
     text = ctx.t("onboard.done", name=person["name"]) + ("\n" + welcome if welcome else "")
+    if ctx.data.get("invite") == "volunteer":
+        # Invited as a volunteer: go straight on to the volunteer application.
+        from handlers.volunteer import join_start
+
+        turn = await join_start(ctx)
+        return Turn(turn.state, (Reply(text), *turn.replies))
     return end(Reply(text), ctx.menu())
 
 

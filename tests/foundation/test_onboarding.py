@@ -191,3 +191,19 @@ async def test_a_resident_moves_home_from_the_profile() -> None:
     with t.app.store.snapshot() as tx:
         lin = people.person_at(tx, "console:lin")
     assert lin is not None and lin["grid_id"] == "ssw-2"
+
+
+async def test_a_new_volunteer_invitation_leads_on_to_the_volunteer_application() -> None:
+    from assistant.services import invitations
+
+    t = Transcript()
+    code = invitations.create(t.app, "volunteer", "新来的小刘")
+    hello = await t.say("xiaoliu", f"/start {code}")
+    assert "新来的小刘" in texts(hello)
+    await t.press("xiaoliu", "✓ 中文")
+    await t.say("xiaoliu", "小刘")
+    await t.press("xiaoliu", "不在列表里")
+    await t.press("xiaoliu", "跳过")
+    joined = await t.press("xiaoliu", "同意")
+    assert "登记好了" in texts(joined)
+    assert joined[-1].get("buttons"), "the volunteer application asks for skills next"
