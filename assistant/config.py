@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.errors import AssistantError
+
 SECRET_KEYS = {("telegram", "token"), ("telegram", "webhook_secret"), ("matrix", "password")}
 LANGUAGES = ("zh_CN", "en")
 
 
-class SettingsError(ValueError):
+class SettingsError(AssistantError, ValueError):
     """A settings file or variable that cannot be used; the message names the key."""
 
 

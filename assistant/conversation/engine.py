@@ -18,8 +18,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from assistant.clock import from_iso, to_iso
-from assistant.conversation.flow import Action, Ctx, Flow, Refused, State, Turn, Unexpected
+from assistant.conversation.flow import Action, Ctx, Flow, State, Turn, Unexpected
 from assistant.conversation.vocabulary import Address, Choice, Incoming, Kind, Outbound, Reply
+from assistant.errors import Refusal
 from assistant.i18n import normalise
 from assistant.services import people
 from assistant.store.base import Tx
@@ -183,7 +184,7 @@ class Engine:
             return self._stay(state, Reply(ctx.t("core.button_expired")))
         try:
             turn = await action(ctx, parts)
-        except Refused as refusal:
+        except Refusal as refusal:
             return self._stay(state, Reply(ctx.t(refusal.key, **refusal.values)))
         if turn.state is None and state is not None:
             # An action answered outside the current flow: keep the flow where it was.
@@ -228,7 +229,7 @@ class Engine:
         except Unexpected as unexpected:
             ctx.data = saved
             return self._stay(state, Reply(ctx.t(unexpected.key, **unexpected.values)))
-        except Refused as refusal:
+        except Refusal as refusal:
             ctx.data = saved
             return self._stay(state, Reply(ctx.t(refusal.key, **refusal.values)))
 

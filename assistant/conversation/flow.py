@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from assistant.conversation.vocabulary import Address, Incoming, Kind, Outbound, Reply
+from assistant.errors import Refusal
 from assistant.i18n import Translator, translator
 from assistant.store.base import Tx
 
@@ -36,17 +37,8 @@ class Unexpected(Exception):
         self.values = values
 
 
-class Refused(Exception):
-    """A named condition a person should be told about (``SlotFull``, ``AlreadyTaken``…).
-
-    Subclasses set ``key``, the message id the engine replies with.
-    """
-
-    key = "core.refused"
-
-    def __init__(self, **values: object) -> None:
-        super().__init__(self.key)
-        self.values = values
+class Refused(Refusal):
+    """A named condition a step tells the person about; subclasses set ``key``."""
 
 
 @dataclass

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from assistant.clock import to_iso
+from assistant.errors import Refusal
 from assistant.services import people
 from assistant.store.base import Doc, Tx
 
@@ -51,7 +52,7 @@ PROXY = "proxy"
 COORDINATOR = "coordinator"
 
 
-class CareError(Exception):
+class CareError(Refusal):
     """A booking change that cannot be made; ``key`` is the message to reply with."""
 
     key = "care.refused"

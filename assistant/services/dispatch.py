@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.clock import from_iso, to_iso
 from assistant.conversation.vocabulary import Choice, Outbound, Reply
 from assistant.domain import dispatch as matching
+from assistant.errors import Refusal
 from assistant.i18n import Translator
 from assistant.services import community, outbox, people, timers, volunteers
 from assistant.store.base import Doc, Tx, new_id
@@ -63,7 +64,7 @@ ESCALATION_CHOICES = 5
 Listener = Callable[["App", str, str, dict[str, Any]], None]
 
 
-class DispatchError(Exception):
+class DispatchError(Refusal):
     """A dispatch step that cannot be done now; ``key`` is the message to show."""
 
     key = "dispatch.wrong_step"

@@ -16,6 +16,7 @@ from typing import Any
 
 from assistant.conversation.vocabulary import BadAddress, network_of, parse_address
 from assistant.domain.catalogue import SKILLS
+from assistant.errors import AssistantError
 from assistant.services import community, people
 from assistant.store.base import Doc, Store, Tx
 
@@ -23,7 +24,7 @@ HOUSEHOLD_COLUMNS = ("grid_id", "grid_name", "complex", "building", "unit", "hou
 VOLUNTEER_COLUMNS = ("name", "address", "grid_id", "skills", "teams", "phone")
 
 
-class ImportError_(ValueError):
+class ImportError_(AssistantError, ValueError):
     """A file that cannot be imported; the message names the row and column."""
 
 

@@ -25,11 +25,13 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, TypeVar
 
+from assistant.errors import AssistantError
+
 Doc = dict[str, Any]
 T = TypeVar("T")
 
 
-class StoreError(Exception):
+class StoreError(AssistantError):
     """Base of every storage error."""
 
 
