@@ -16,13 +16,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import partial
 from typing import TYPE_CHECKING
 
-from assistant.clock import from_iso, to_iso
 from assistant.conversation.vocabulary import Choice, Reply
 from assistant.i18n import Translator
-from assistant.services import dispatch, people, timers, volunteers
+from assistant.services import dispatch, dispatch_digest, people, timers, volunteers
 from assistant.store.base import Doc, NotFound, Tx
 from workers.registry import JobSpec
 
@@ -30,10 +28,6 @@ if TYPE_CHECKING:
     from assistant.bootstrap import App
 
 log = logging.getLogger(__name__)
-
-DIGESTS = "dispatch_digests"
-KEEP_CLOSED = timedelta(days=2)
-DIGEST_LINES = 8
 
 
 def _in_transaction(app: App, work: Callable[[Tx], list[str]]) -> None:
@@ -48,79 +42,104 @@ def wave_job(app: App, task_id: str, round_no: int, wave: int) -> None:
     _in_transaction(app, lambda tx: dispatch.run_wave(tx, app, task_id, int(round_no), int(wave)))
 
 
+# -- reminders ---------------------------------------------------------------------------------
+
+
 def remind_job(app: App, task_id: str, assignee_id: str, starts_at: str, hours: float) -> None:
     """Remind the assignee of a task, if it is still theirs at that time."""
+    _in_transaction(app, lambda tx: _remind(tx, app, task_id, assignee_id, starts_at, hours))
 
-    def work(tx: Tx) -> list[str]:
-        task = tx.get(dispatch.TASKS, task_id)
-        if (
-            task is None
-            or task["status"] not in (dispatch.ASSIGNED, dispatch.ON_WAY)
-            or task.get("assignee_id") != assignee_id
-            or task["starts_at"] != starts_at
-        ):
-            return []
-        now = app.clock.now()
-        mark = f"{starts_at}|{hours}"
-        if mark in task.get("reminded", []):
-            return []
-        task["reminded"] = [*task.get("reminded", []), mark]
-        tx.put(dispatch.TASKS, task_id, task)
-        person = tx.require(people.PEOPLE, assignee_id)
 
-        def build(tr: Translator) -> Reply:
-            text = tr.t(
-                "dispatch.reminder",
-                address=dispatch.address_words(tr, task),
-                **dispatch.public_words(app, tr, task),
-            )
-            return Reply(text, choices=dispatch.step_buttons(tr, task))
+def _remind(
+    tx: Tx, app: App, task_id: str, assignee_id: str, starts_at: str, hours: float
+) -> list[str]:
+    """Send the reminder once per start time and lead time; return kicks."""
+    task = tx.get(dispatch.TASKS, task_id)
+    if task is None or not _still_theirs(task, assignee_id, starts_at):
+        return []
+    now = app.clock.now()
+    mark = f"{starts_at}|{hours}"
+    if mark in task.get("reminded", []):
+        return []
+    task["reminded"] = [*task.get("reminded", []), mark]
+    tx.put(dispatch.TASKS, task_id, task)
+    person = tx.require(people.PEOPLE, assignee_id)
+    return volunteers.tell(tx, app, person, lambda tr: _reminder(app, tr, task), now)
 
-        return volunteers.tell(tx, app, person, build, now)
 
-    _in_transaction(app, work)
+def _still_theirs(task: Doc, assignee_id: str, starts_at: str) -> bool:
+    """Whether the task is still before arrival, with the same assignee and start time."""
+    return (
+        task["status"] in (dispatch.ASSIGNED, dispatch.ON_WAY)
+        and task.get("assignee_id") == assignee_id
+        and task["starts_at"] == starts_at
+    )
+
+
+def _reminder(app: App, tr: Translator, task: Doc) -> Reply:
+    """The reminder: service, time and address, with the next-step buttons."""
+    text = tr.t(
+        "dispatch.reminder",
+        address=dispatch.address_words(tr, task),
+        **dispatch.public_words(app, tr, task),
+    )
+    return Reply(text, choices=dispatch.step_buttons(tr, task))
+
+
+# -- safety checks -----------------------------------------------------------------------------
 
 
 def safety_job(app: App, task_id: str, stage: int) -> None:
     """Arrived but not done in time: ask the volunteer (1), then the coordinators (2)."""
+    _in_transaction(app, lambda tx: _safety_check(tx, app, task_id, int(stage)))
 
-    def work(tx: Tx) -> list[str]:
-        task = tx.get(dispatch.TASKS, task_id)
-        if task is None or task["status"] != dispatch.ARRIVED:
-            return []
-        if int(task.get("safety_stage", 0)) >= int(stage):
-            return []
-        now = app.clock.now()
-        task["safety_stage"] = int(stage)
-        tx.put(dispatch.TASKS, task_id, task)
-        if int(stage) >= 2:
-            log.warning("task %s: volunteer silent after the safety check", task_id)
-            return dispatch.alert_coordinators(tx, app, task, "dispatch.safety_coordinator", now)
-        margin = timedelta(minutes=int(dispatch.setting(app, "safety_margin_minutes")))
-        timers.schedule(
-            tx,
-            "dispatch.safety",
-            [task_id, 2],
-            now + margin,
-            now,
-            key=dispatch.timer_key("safety", task_id, 2),
-        )
-        person = tx.require(people.PEOPLE, task["assignee_id"])
 
-        def build(tr: Translator) -> Reply:
-            return Reply(
-                tr.t("dispatch.safety_volunteer", name=person.get("name", "")),
-                choices=(
-                    (
-                        Choice(tr.t("dispatch.done"), f"a:task:done:{task_id}"),
-                        Choice(tr.t("dispatch.need_help"), f"a:task:help:{task_id}"),
-                    ),
-                ),
-            )
+def _safety_check(tx: Tx, app: App, task_id: str, stage: int) -> list[str]:
+    """Run safety stage ``stage`` once while the task is still ``arrived``; return kicks."""
+    task = tx.get(dispatch.TASKS, task_id)
+    if task is None or task["status"] != dispatch.ARRIVED:
+        return []
+    if int(task.get("safety_stage", 0)) >= stage:
+        return []
+    now = app.clock.now()
+    task["safety_stage"] = stage
+    tx.put(dispatch.TASKS, task_id, task)
+    if stage >= 2:
+        log.warning("task %s: volunteer silent after the safety check", task_id)
+        return dispatch.alert_coordinators(tx, app, task, "dispatch.safety_coordinator", now)
+    return _ask_volunteer(tx, app, task, now)
 
-        return volunteers.tell(tx, app, person, build, now)
 
-    _in_transaction(app, work)
+def _ask_volunteer(tx: Tx, app: App, task: Doc, now: datetime) -> list[str]:
+    """Stage 1: schedule stage 2 one margin later, and ask the volunteer if all is well."""
+    task_id = task["id"]
+    margin = timedelta(minutes=int(dispatch.setting(app, "safety_margin_minutes")))
+    timers.schedule(
+        tx,
+        "dispatch.safety",
+        [task_id, 2],
+        now + margin,
+        now,
+        key=dispatch.timer_key("safety", task_id, 2),
+    )
+    person = tx.require(people.PEOPLE, task["assignee_id"])
+    return volunteers.tell(tx, app, person, lambda tr: _safety_question(tr, person, task_id), now)
+
+
+def _safety_question(tr: Translator, person: Doc, task_id: str) -> Reply:
+    """Ask the volunteer whether all is well, with done / need help buttons."""
+    return Reply(
+        tr.t("dispatch.safety_volunteer", name=person.get("name", "")),
+        choices=(
+            (
+                Choice(tr.t("dispatch.done"), f"a:task:done:{task_id}"),
+                Choice(tr.t("dispatch.need_help"), f"a:task:help:{task_id}"),
+            ),
+        ),
+    )
+
+
+# -- events and the digest ---------------------------------------------------------------------
 
 
 def event_job(app: App, task_id: str, number: int) -> None:
@@ -138,86 +157,9 @@ def event_job(app: App, task_id: str, number: int) -> None:
     listener(app, task["ref"], event["event"], task)
 
 
-# -- the daily digest ---------------------------------------------------------------------------
-
-
 def digest_job(app: App, day: str) -> None:
     """Send each coordinator the day's summary once, tidy up, and schedule tomorrow's."""
-
-    def work(tx: Tx) -> list[str]:
-        dispatch.ensure_digest(tx, app)
-        if tx.get(DIGESTS, day) is not None:
-            return []
-        now = app.clock.now()
-        tx.put(DIGESTS, day, {"sent_at": to_iso(now)})
-        tasks = tx.all(dispatch.TASKS)
-        kicks: list[str] = []
-        for coordinator in people.coordinators_for(tx, None):
-            grids = set(coordinator.get("coordinator_grids", []))
-            mine = [
-                t for t in tasks if not grids or t.get("grid_id") in grids or not t.get("grid_id")
-            ]
-            kicks += volunteers.tell(
-                tx, app, coordinator, partial(_digest, app, day=day, tasks=mine, now=now), now
-            )
-        _tidy(tx, tasks, now)
-        return kicks
-
-    _in_transaction(app, work)
-
-
-def late(app: App, task: Doc, now: datetime) -> bool:
-    """Whether a task is behind: unstarted after its start, or arrived and overdue."""
-    starts = from_iso(task["starts_at"])
-    if task["status"] in (dispatch.OPEN, dispatch.ASSIGNED, dispatch.ON_WAY):
-        return starts < now
-    if task["status"] == dispatch.ARRIVED and task.get("arrived_at"):
-        margin = int(dispatch.setting(app, "safety_margin_minutes"))
-        limit = timedelta(minutes=int(task["duration_minutes"]) + margin)
-        return from_iso(task["arrived_at"]) + limit < now
-    return False
-
-
-def _digest(app: App, tr: Translator, day: str, tasks: list[Doc], now: datetime) -> Reply:
-    since = now - timedelta(days=1)
-    new = [t for t in tasks if from_iso(t["created_at"]) >= since]
-    still_open = [t for t in tasks if t["status"] == dispatch.OPEN]
-    behind = [t for t in tasks if late(app, t, now)]
-    failed = [
-        t
-        for t in tasks
-        if t["status"] == dispatch.FAILED
-        and from_iso(t.get("closed_at") or t["created_at"]) >= since
-    ]
-    lines = [
-        tr.t(
-            "dispatch.digest",
-            date=day,
-            new=len(new),
-            open=len(still_open),
-            late=len(behind),
-            failed=len(failed),
-        )
-    ]
-    for task in (behind + [t for t in failed if t not in behind])[:DIGEST_LINES]:
-        lines.append(
-            tr.t(
-                "dispatch.digest_line",
-                status=tr.t(f"dispatch.state_{task['status']}"),
-                **dispatch.public_words(app, tr, task),
-            )
-        )
-    return Reply("\n".join(lines))
-
-
-def _tidy(tx: Tx, tasks: list[Doc], now: datetime) -> None:
-    """Move tasks closed two days ago, and their offers, out of the hot files."""
-    for task in tasks:
-        closed = task.get("closed_at")
-        if task["status"] in dispatch.CLOSED and closed and from_iso(closed) + KEEP_CLOSED < now:
-            for offer in tx.find(dispatch.OFFERS, task_id=task["id"]):
-                tx.archive(dispatch.OFFERS, offer["id"])
-            tx.archive(dispatch.TASKS, task["id"])
+    _in_transaction(app, lambda tx: dispatch_digest.send_digest(tx, app, day))
 
 
 JOBS: dict[str, JobSpec] = {

@@ -1,0 +1,358 @@
+"""Offers in waves, first accept wins, and escalation when nobody accepts.
+
+Each wave (a durable ``dispatch.wave`` timer) offers an open task to the next
+``wave_size`` best-matched volunteers (see :mod:`assistant.domain.dispatch`)
+and schedules the following wave; a wave runs at most once per round. The
+first accept wins inside one store transaction: the task becomes ``assigned``,
+the other open offers are edited to "already taken" and the later waves are
+cancelled. After the last wave the grid's group is asked for help (no
+personal data) and the coordinators get one-tap "assign to …" choices.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from assistant.clock import from_iso, to_iso
+from assistant.domain import dispatch as matching
+from assistant.services import community, people, timers, volunteers
+from assistant.services.dispatch_events import emit
+from assistant.services.dispatch_lifecycle import schedule_reminders
+from assistant.services.dispatch_messages import (
+    details_reply,
+    escalation_reply,
+    post_offer,
+    post_offer_edit,
+    task_notice,
+)
+from assistant.services.dispatch_records import (
+    ACTIVE,
+    ASSIGNED,
+    ESCALATION_CHOICES,
+    OFFER_ACCEPTED,
+    OFFER_DECLINED,
+    OFFER_OPEN,
+    OFFER_TAKEN,
+    OFFERS,
+    OPEN,
+    TASKS,
+    AlreadyTaken,
+    Busy,
+    NotEligible,
+    OfferGone,
+    setting,
+    wave_key,
+)
+from assistant.store.base import Doc, Tx, new_id
+
+if TYPE_CHECKING:
+    from assistant.bootstrap import App
+
+log = logging.getLogger(__name__)
+
+
+# -- waves -------------------------------------------------------------------------------------
+
+
+def wave_minutes(app: App, task: Doc) -> float:
+    """How long a wave waits for an answer (the service's own, else the setting)."""
+    return float(task.get("wave_minutes") or setting(app, "wave_minutes"))
+
+
+def run_wave(tx: Tx, app: App, task_id: str, round_no: int, wave: int) -> list[str]:
+    """Offer the task to the next best volunteers, once per (round, wave); return kicks."""
+    task = tx.get(TASKS, task_id)
+    if task is None or task["status"] != OPEN or int(task["round"]) != round_no:
+        return []
+    if int(task["wave"]) >= wave:
+        return []  # this wave ran already (a redelivered job)
+    now = app.clock.now()
+    task["wave"] = wave
+    if wave > int(setting(app, "waves")):
+        return _escalate(tx, app, task, now)
+    picked, kicks = _offer_to_best(tx, app, task, now)
+    if not picked and not tx.find(OFFERS, task_id=task_id, status=OFFER_OPEN):
+        return kicks + _escalate(tx, app, task, now)
+    tx.put(TASKS, task_id, task)
+    _schedule_wave(tx, app, task, round_no, wave + 1, now)
+    log.info("task %s round %d wave %d: %d offers", task_id, round_no, wave, len(picked))
+    return kicks
+
+
+def _offer_to_best(
+    tx: Tx, app: App, task: Doc, now: datetime
+) -> tuple[list[matching.Candidate], list[str]]:
+    """Offer the task to this wave's best volunteers; return them and the kicks."""
+    picked = matching.best(
+        _candidates(tx, app, now), need(tx, task), int(setting(app, "wave_size"))
+    )
+    kicks: list[str] = []
+    for chosen in picked:
+        person = tx.require(people.PEOPLE, chosen.person_id)
+        kicks += _offer(tx, app, task, person, now)
+    task["offered"] = sorted(set(task["offered"]) | {c.person_id for c in picked})
+    return picked, kicks
+
+
+def _schedule_wave(tx: Tx, app: App, task: Doc, round_no: int, wave: int, now: datetime) -> None:
+    """Schedule wave ``wave`` of this round after the wave's waiting time."""
+    due = now + timedelta(minutes=wave_minutes(app, task))
+    key = wave_key(task["id"], round_no, wave)
+    timers.schedule(tx, "dispatch.wave", [task["id"], round_no, wave], due, now, key=key)
+
+
+def need(tx: Tx, task: Doc) -> matching.Need:
+    """What the matcher must satisfy for this task now."""
+    grid_id = task.get("grid_id")
+    excluded = set(task["offered"]) | set(task["declined"]) | set(task["dropped"])
+    excluded.add(task.get("requester_id") or "")
+    return matching.Need(
+        skill=task["skill"],
+        grid_id=grid_id,
+        neighbours=frozenset(community.neighbours(tx, grid_id)) if grid_id else frozenset(),
+        starts_at=from_iso(task["starts_at"]),
+        ends_at=from_iso(task["ends_at"]),
+        excluded=frozenset(excluded),
+    )
+
+
+def _candidates(tx: Tx, app: App, now: datetime) -> list[matching.Candidate]:
+    """Every volunteer as the matcher sees them, with the times they are busy."""
+    busy: dict[str, list[matching.Interval]] = {}
+    for task in tx.all(TASKS):
+        if task["status"] in ACTIVE and task.get("assignee_id"):
+            interval = matching.Interval(from_iso(task["starts_at"]), from_iso(task["ends_at"]))
+            busy.setdefault(task["assignee_id"], []).append(interval)
+    return volunteers.candidates(tx, now, float(setting(app, "fairness_days")), busy)
+
+
+def _offer(tx: Tx, app: App, task: Doc, person: Doc, now: datetime) -> list[str]:
+    """Record one offer of the task to one volunteer and send it."""
+    offer_id = new_id("of")
+    offer: Doc = {
+        "task_id": task["id"],
+        "person_id": person["id"],
+        "round": task["round"],
+        "wave": task["wave"],
+        "status": OFFER_OPEN,
+        "addresses": people.reachable_addresses(tx, person),
+        "language": person.get("language") or app.settings.get("community", "language"),
+        "name": person.get("name", ""),
+        "created_at": to_iso(now),
+    }
+    tx.put(OFFERS, offer_id, offer)
+    offer["id"] = offer_id
+    return post_offer(tx, app, task, offer, now)
+
+
+def close_offers(
+    tx: Tx, app: App, task: Doc, status: str, message: str, now: datetime
+) -> list[str]:
+    """Close every open offer of the task with ``status`` and edit its text to ``message``."""
+    kicks: list[str] = []
+    for offer in tx.find(OFFERS, task_id=task["id"], status=OFFER_OPEN):
+        offer["status"] = status
+        offer["closed_at"] = to_iso(now)
+        tx.put(OFFERS, offer["id"], offer)
+        kicks += post_offer_edit(tx, app, task, offer, message, now)
+    return kicks
+
+
+# -- escalation --------------------------------------------------------------------------------
+
+
+def _escalate(tx: Tx, app: App, task: Doc, now: datetime) -> list[str]:
+    """Nobody accepted: ask the grid's group and give coordinators one-tap choices."""
+    if task.get("escalated"):
+        tx.put(TASKS, task["id"], task)
+        return []
+    task["escalated"] = True
+    task["escalated_at"] = to_iso(now)
+    kicks = _call_group(tx, app, task, now)
+    kicks += _ask_coordinators(tx, app, task, now)
+    tx.put(TASKS, task["id"], task)
+    kicks += emit(tx, app, task, "escalated")
+    log.info("task %s escalated after round %d", task["id"], task["round"])
+    return kicks
+
+
+def _call_group(tx: Tx, app: App, task: Doc, now: datetime) -> list[str]:
+    """Ask the grid's group chat for help, if it has one (no personal data)."""
+    grid = tx.get(community.GRIDS, task["grid_id"]) if task.get("grid_id") else None
+    if not (grid and grid.get("group_chat")):
+        return []
+    return [
+        volunteers.tell_address(
+            tx,
+            app,
+            grid["group_chat"],
+            lambda tr: task_notice(app, tr, task, "dispatch.group_call"),
+            now,
+        )
+    ]
+
+
+def _ask_coordinators(tx: Tx, app: App, task: Doc, now: datetime) -> list[str]:
+    """Give the grid's coordinators one "assign to …" button per best candidate."""
+    everyone = matching.rank(_candidates(tx, app, now), _escalation_need(tx, task))
+    choices = everyone[:ESCALATION_CHOICES]
+    grid_names = {g["id"]: str(g.get("name", g["id"])) for g in tx.all(community.GRIDS)}
+    names = {c.person_id: tx.require(people.PEOPLE, c.person_id).get("name", "") for c in choices}
+    kicks: list[str] = []
+    for coordinator in people.coordinators_for(tx, task.get("grid_id")):
+        kicks += volunteers.tell(
+            tx,
+            app,
+            coordinator,
+            lambda tr: escalation_reply(app, tr, task, choices, names, grid_names),
+            now,
+        )
+    return kicks
+
+
+def _escalation_need(tx: Tx, task: Doc) -> matching.Need:
+    """Coordinators may pick anyone eligible who did not decline or drop it."""
+    base = need(tx, task)
+    excluded = set(task["declined"]) | set(task["dropped"]) | {task.get("requester_id") or ""}
+    return matching.Need(
+        skill=base.skill,
+        grid_id=base.grid_id,
+        neighbours=base.neighbours,
+        starts_at=base.starts_at,
+        ends_at=base.ends_at,
+        excluded=frozenset(excluded),
+    )
+
+
+# -- answers to offers ----------------------------------------------------------------------------
+
+
+def accept(tx: Tx, app: App, offer_id: str, person_id: str) -> tuple[Doc, list[str]]:
+    """First accept wins: assign the task to this volunteer, or raise."""
+    offer = tx.get(OFFERS, offer_id)
+    if offer is None or offer["person_id"] != person_id:
+        raise OfferGone()
+    task = tx.require(TASKS, offer["task_id"])
+    if offer["status"] == OFFER_ACCEPTED and task.get("assignee_id") == person_id:
+        return task, []  # the same press twice
+    if task["status"] != OPEN or int(task["round"]) != int(offer["round"]):
+        raise AlreadyTaken()
+    if offer["status"] != OFFER_OPEN:
+        raise OfferGone()
+    now = app.clock.now()
+    _check_free(tx, task, person_id)
+    offer["status"] = OFFER_ACCEPTED
+    offer["closed_at"] = to_iso(now)
+    tx.put(OFFERS, offer_id, offer)
+    kicks = post_offer_edit(tx, app, task, offer, "dispatch.offer_accepted", now)
+    kicks += _assign(tx, app, task, person_id, now, by="offer")
+    return task, kicks
+
+
+def decline(tx: Tx, app: App, offer_id: str, person_id: str) -> list[str]:
+    """Record a decline; when nobody of this wave is left, the next wave starts now."""
+    offer = tx.get(OFFERS, offer_id)
+    if offer is None or offer["person_id"] != person_id:
+        raise OfferGone()
+    if offer["status"] == OFFER_DECLINED:
+        return []
+    if offer["status"] != OFFER_OPEN:
+        raise OfferGone()
+    now = app.clock.now()
+    task = tx.require(TASKS, offer["task_id"])
+    offer["status"] = OFFER_DECLINED
+    offer["closed_at"] = to_iso(now)
+    tx.put(OFFERS, offer_id, offer)
+    task["declined"] = sorted(set(task["declined"]) | {person_id})
+    tx.put(TASKS, task["id"], task)
+    kicks = post_offer_edit(tx, app, task, offer, "dispatch.offer_declined", now)
+    still_open = tx.find(OFFERS, task_id=task["id"], status=OFFER_OPEN)
+    if task["status"] == OPEN and not still_open and not task.get("escalated"):
+        kicks.append(_next_wave_now(tx, task, now))
+    return kicks
+
+
+def _next_wave_now(tx: Tx, task: Doc, now: datetime) -> str:
+    """Everyone of this wave said no: start the next wave at once instead of waiting."""
+    round_no, wave = int(task["round"]), int(task["wave"]) + 1
+    timers.cancel(tx, wave_key(task["id"], round_no, wave))
+    return timers.schedule(
+        tx,
+        "dispatch.wave",
+        [task["id"], round_no, wave],
+        now,
+        now,
+        key=wave_key(task["id"], round_no, wave) + ":early",
+    )
+
+
+def assign(
+    tx: Tx, app: App, task_id: str, volunteer_id: str, coordinator_id: str
+) -> tuple[Doc, list[str]]:
+    """A coordinator gives an open task to a volunteer; the volunteer gets the details."""
+    task = tx.get(TASKS, task_id)
+    if task is None or task["status"] != OPEN:
+        raise AlreadyTaken()
+    _check_eligible(tx, task, volunteer_id)
+    now = app.clock.now()
+    kicks = _assign(tx, app, task, volunteer_id, now, by=coordinator_id)
+    volunteer = tx.require(people.PEOPLE, volunteer_id)
+    kicks += volunteers.tell(
+        tx,
+        app,
+        volunteer,
+        lambda tr: details_reply(app, tr, task, intro="dispatch.assigned_intro"),
+        now,
+    )
+    return task, kicks
+
+
+def take(tx: Tx, app: App, task_id: str, person_id: str) -> tuple[Doc, list[str]]:
+    """A volunteer takes an escalated task from their task list."""
+    task = tx.get(TASKS, task_id)
+    if task is None or task["status"] != OPEN:
+        raise AlreadyTaken()
+    _check_eligible(tx, task, person_id)
+    return task, _assign(tx, app, task, person_id, app.clock.now(), by="list")
+
+
+def _check_eligible(tx: Tx, task: Doc, person_id: str) -> None:
+    """Raise unless the person is an approved volunteer with the skill, free, and not excluded."""
+    person = tx.get(people.PEOPLE, person_id)
+    data = volunteers.profile(person) or {}
+    if (
+        not volunteers.is_approved(person)
+        or task["skill"] not in data.get("skills", [])
+        or person_id in task["declined"]
+        or person_id in task["dropped"]
+    ):
+        raise NotEligible()
+    _check_free(tx, task, person_id)
+
+
+def _check_free(tx: Tx, task: Doc, person_id: str) -> None:
+    """Raise :class:`Busy` if the person holds another active task at an overlapping time."""
+    start, end = from_iso(task["starts_at"]), from_iso(task["ends_at"])
+    for other in tx.find(TASKS, assignee_id=person_id):
+        if other["status"] in ACTIVE and other["id"] != task["id"]:
+            interval = matching.Interval(from_iso(other["starts_at"]), from_iso(other["ends_at"]))
+            if interval.overlaps(start, end):
+                raise Busy()
+
+
+def _assign(tx: Tx, app: App, task: Doc, person_id: str, now: datetime, by: str) -> list[str]:
+    """Give the task to the person: close the other offers, stop the waves, set reminders."""
+    task["status"] = ASSIGNED
+    task["assignee_id"] = person_id
+    task["assigned_at"] = to_iso(now)
+    task["assigned_by"] = by
+    kicks = close_offers(tx, app, task, OFFER_TAKEN, "dispatch.taken", now)
+    for wave in range(int(task["wave"]) + 1, int(setting(app, "waves")) + 2):
+        timers.cancel(tx, wave_key(task["id"], int(task["round"]), wave))
+    volunteers.record_task(tx, person_id, now, float(setting(app, "fairness_days")))
+    tx.put(TASKS, task["id"], task)
+    schedule_reminders(tx, app, task, now)
+    log.info("task %s assigned", task["id"])
+    return kicks + emit(tx, app, task, "assigned")

@@ -1,0 +1,116 @@
+"""The dispatch engine's records: collections, states, errors and timer keys.
+
+Every other ``dispatch_*`` module imports this one and nothing imports them
+back, so the engine has no import cycles.
+
+Collections:
+    tasks    one task: what, when, where, for whom (``private``), its status
+    offers   one offer of a task to one volunteer in one round of waves
+
+Errors (each a :class:`assistant.errors.Refusal`, ``key`` = message id)::
+
+    DispatchError
+     ├── OfferGone      the offer is gone, not this person's, or answered
+     ├── AlreadyTaken   someone else accepted first, or the task was withdrawn
+     ├── NotYours       the task is not assigned to this volunteer
+     ├── WrongStep      the task is not in a state where this step makes sense
+     ├── Busy           the volunteer holds another task at the same time
+     └── NotEligible    skill, approval, or declined it before
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from assistant.errors import Refusal
+from assistant.services import people
+from assistant.store.base import Doc, Tx
+
+if TYPE_CHECKING:
+    from assistant.bootstrap import App
+
+TASKS = "tasks"
+OFFERS = "offers"
+
+OPEN = "open"
+ASSIGNED = "assigned"
+ON_WAY = "on_way"
+ARRIVED = "arrived"
+DONE = "done"
+FAILED = "failed"
+CANCELLED = "cancelled"
+ACTIVE = (ASSIGNED, ON_WAY, ARRIVED)
+CLOSED = (DONE, FAILED, CANCELLED)
+
+OFFER_OPEN = "open"
+OFFER_ACCEPTED = "accepted"
+OFFER_DECLINED = "declined"
+OFFER_TAKEN = "taken"
+OFFER_WITHDRAWN = "withdrawn"
+
+FAIL_REASONS = ("not_home", "refused", "unwell", "other")
+ESCALATION_CHOICES = 5
+
+
+class DispatchError(Refusal):
+    """A dispatch step that cannot be done now; ``key`` is the message to show."""
+
+    key = "dispatch.wrong_step"
+
+
+class OfferGone(DispatchError):
+    """The offer does not exist, is not this person's, or was answered already."""
+
+    key = "dispatch.offer_gone"
+
+
+class AlreadyTaken(DispatchError):
+    """Someone else accepted first (or the task was withdrawn)."""
+
+    key = "dispatch.too_late"
+
+
+class NotYours(DispatchError):
+    """The task is not assigned to this volunteer."""
+
+    key = "dispatch.not_yours"
+
+
+class WrongStep(DispatchError):
+    """The task is not in a state where this step makes sense."""
+
+    key = "dispatch.wrong_step"
+
+
+class Busy(DispatchError):
+    """The volunteer holds another task at the same time."""
+
+    key = "dispatch.busy"
+
+
+class NotEligible(DispatchError):
+    """The volunteer cannot take this task (skill, approval, declined it before)."""
+
+    key = "dispatch.not_eligible"
+
+
+def setting(app: App, key: str) -> Any:
+    """One ``[dispatch]`` setting."""
+    return app.settings.get("dispatch", key)
+
+
+def timer_key(*parts: object) -> str:
+    """The idempotency key of a dispatch timer, e.g. ``dispatch:remind:<task>:24``."""
+    return ":".join(["dispatch", *(str(part) for part in parts)])
+
+
+def wave_key(task_id: str, round_no: int, wave: int) -> str:
+    """The idempotency key of one wave timer."""
+    return timer_key("wave", task_id, round_no, wave)
+
+
+def assignee(tx: Tx, task: Doc) -> Doc | None:
+    """The person the task is assigned to, if any."""
+    if not task.get("assignee_id"):
+        return None
+    return tx.get(people.PEOPLE, task["assignee_id"])

@@ -1,0 +1,132 @@
+"""What a feature does to its task: open it, cancel it, move it.
+
+A feature opens a task with :func:`open_task` inside its own transaction; the
+first wave is a timer due at once, which the caller kicks after commit.
+Cancelling edits the open offers to "cancelled" and tells the assignee;
+moving edits the open offers in place and re-schedules the reminders.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from assistant.clock import to_iso
+from assistant.services import timers, volunteers
+from assistant.services.dispatch_digest import ensure_digest
+from assistant.services.dispatch_lifecycle import schedule_reminders, stop_reminders, stop_timers
+from assistant.services.dispatch_messages import post_offer, task_notice
+from assistant.services.dispatch_offers import close_offers
+from assistant.services.dispatch_records import (
+    CANCELLED,
+    CLOSED,
+    OFFER_OPEN,
+    OFFER_WITHDRAWN,
+    OFFERS,
+    OPEN,
+    TASKS,
+    assignee,
+    wave_key,
+)
+from assistant.store.base import Doc, Tx, new_id
+
+if TYPE_CHECKING:
+    from assistant.bootstrap import App
+
+log = logging.getLogger(__name__)
+
+
+def open_task(
+    tx: Tx,
+    app: App,
+    *,
+    kind: str,
+    ref: str,
+    skill: str,
+    grid_id: str | None,
+    starts_at: datetime,
+    duration_minutes: int,
+    summary: dict[str, str],
+    private: dict[str, str],
+    requester_id: str,
+    wave_minutes: float | None = None,
+) -> tuple[str, list[str]]:
+    """Create a task and schedule its first wave now. Returns (task_id, timer ids to kick after commit)."""
+    if starts_at.tzinfo is None:
+        raise ValueError("starts_at must be timezone-aware")
+    now = app.clock.now()
+    task_id = new_id("tk")
+    task: Doc = {
+        "kind": kind,
+        "ref": ref,
+        "skill": skill,
+        "grid_id": grid_id,
+        "starts_at": to_iso(starts_at),
+        "ends_at": to_iso(starts_at + timedelta(minutes=duration_minutes)),
+        "duration_minutes": int(duration_minutes),
+        "summary": dict(summary),
+        "private": dict(private),
+        "requester_id": requester_id,
+        "wave_minutes": wave_minutes,
+        "status": OPEN,
+        "round": 1,
+        "wave": 0,
+        "escalated": False,
+        "assignee_id": None,
+        "offered": [],
+        "declined": [],
+        "dropped": [],
+        "events": [],
+        "created_at": to_iso(now),
+    }
+    tx.put(TASKS, task_id, task)
+    first = timers.schedule(
+        tx, "dispatch.wave", [task_id, 1, 1], now, now, key=wave_key(task_id, 1, 1)
+    )
+    ensure_digest(tx, app)
+    log.info("task %s opened (%s, skill %s)", task_id, kind, skill)
+    return task_id, [first]
+
+
+def cancel_task(tx: Tx, app: App, task_id: str, reason: str) -> list[str]:
+    """Withdraw open offers / tell the assignee; returns timer ids to kick after commit."""
+    task = tx.get(TASKS, task_id)
+    if task is None or task["status"] in CLOSED:
+        return []
+    now = app.clock.now()
+    kicks = close_offers(tx, app, task, OFFER_WITHDRAWN, "dispatch.offer_withdrawn", now)
+    person = assignee(tx, task)
+    if person is not None:
+        kicks += volunteers.tell(
+            tx, app, person, lambda tr: task_notice(app, tr, task, "dispatch.cancelled"), now
+        )
+    stop_timers(tx, app, task)
+    task["status"] = CANCELLED
+    task["reason"] = reason
+    task["closed_at"] = to_iso(now)
+    tx.put(TASKS, task_id, task)
+    log.info("task %s cancelled", task_id)
+    return kicks
+
+
+def reschedule_task(tx: Tx, app: App, task_id: str, starts_at: datetime) -> list[str]:
+    """Move a task; open offers are edited and the assignee is told the new time."""
+    task = tx.require(TASKS, task_id)
+    if task["status"] in CLOSED:
+        return []
+    now = app.clock.now()
+    stop_reminders(tx, app, task)
+    task["starts_at"] = to_iso(starts_at)
+    task["ends_at"] = to_iso(starts_at + timedelta(minutes=int(task["duration_minutes"])))
+    tx.put(TASKS, task_id, task)
+    kicks: list[str] = []
+    for offer in tx.find(OFFERS, task_id=task_id, status=OFFER_OPEN):
+        kicks += post_offer(tx, app, task, offer, now, edit=True)
+    person = assignee(tx, task)
+    if person is not None:
+        kicks += volunteers.tell(
+            tx, app, person, lambda tr: task_notice(app, tr, task, "dispatch.rescheduled"), now
+        )
+        schedule_reminders(tx, app, task, now)
+    return kicks
