@@ -123,6 +123,9 @@ class FakeBotApi:
         self.updates: list[Json] = []
         self.update_times: dict[int, float] = {}
         self.messages: dict[tuple[int, int], Json] = {}
+        self.arrivals: dict[int, list[float]] = {}  # chat → arrival time of each new message
+        self._chat_index: dict[int, list[int]] = {}
+        self._count_waiters: dict[int, list[tuple[int, asyncio.Future[None]]]] = {}
         self.sent: list[Sent] = []
         self.calls: list[tuple[str, Json]] = []
         self.answers: list[Json] = []
@@ -343,8 +346,7 @@ class FakeBotApi:
 
     def chat_messages(self, chat_id: int) -> list[Json]:
         """Every message the bot sent to a chat, as it looks now, oldest first."""
-        found = [m for (cid, _), m in self.messages.items() if cid == chat_id]
-        return sorted(found, key=lambda m: m["message_id"])
+        return [self.messages[(chat_id, mid)] for mid in self._chat_index.get(chat_id, [])]
 
     def sent_to(self, chat_id: int) -> list[Sent]:
         """Every new message sent to a chat (not edits), in order."""
@@ -383,6 +385,25 @@ class FakeBotApi:
                 with contextlib.suppress(TimeoutError):
                     # Woken by every API call; re-checked every 50 ms for changes elsewhere.
                     await asyncio.wait_for(self._changed.wait(), min(remaining, 0.05))
+
+    async def wait_for_count(self, chat_id: int, count: int, timeout: float = 30.0) -> None:
+        """Wait until ``count`` new messages reached a chat (cheap with many waiters)."""
+        if len(self.arrivals.get(chat_id, [])) >= count:
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._count_waiters.setdefault(chat_id, []).append((count, future))
+        await asyncio.wait_for(future, timeout)
+
+    def _arrived(self, chat_id: int) -> None:
+        arrived = self.arrivals.setdefault(chat_id, [])
+        arrived.append(time.monotonic())
+        waiting = self._count_waiters.get(chat_id)
+        if not waiting:
+            return
+        for count, future in list(waiting):
+            if len(arrived) >= count and not future.done():
+                future.set_result(None)
+        self._count_waiters[chat_id] = [(c, f) for c, f in waiting if not f.done()]
 
     def _notify(self) -> None:
         if self._changed is None:
@@ -519,6 +540,8 @@ class FakeBotApi:
         if markup and "inline_keyboard" in markup:
             message["reply_markup"] = markup
         self.messages[(chat_id, message["message_id"])] = message
+        self._chat_index.setdefault(chat_id, []).append(message["message_id"])
+        self._arrived(chat_id)
         text = str(content.get("text") or content.get("caption") or "")
         self.sent.append(
             Sent(method, chat_id, message["message_id"], text, time.monotonic(), markup, params)

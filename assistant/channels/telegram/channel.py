@@ -19,6 +19,7 @@ import asyncio
 import logging
 import secrets
 import time
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
@@ -361,8 +362,6 @@ class TelegramChannel:
 
     def _hand_over(self, message: Outbound, seconds: float) -> None:
         """A message kept back too long goes to the outbox, for a worker to send later."""
-        from datetime import timedelta
-
         now = self.app.clock.now()
         with self.app.store.transaction() as tx:
             outbox.post(tx, message, now, due=now + timedelta(seconds=max(1.0, seconds)))
