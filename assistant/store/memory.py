@@ -1,4 +1,8 @@
-"""The in-memory twin of the store, for fast unit tests."""
+"""The in-memory twin of the store, for fast unit tests.
+
+A unit of work copies only the documents it reads or writes, so its cost does
+not grow with the size of a collection (except ``all`` and ``find``).
+"""
 
 from __future__ import annotations
 
@@ -10,32 +14,42 @@ from typing import Any
 
 from assistant.store.base import Doc, NotFound, ReadOnly
 
+_GONE = None
+
 
 class _MemoryTx:
-    """A unit of work over a private copy of the touched collections."""
+    """A unit of work that copies only the documents it touches (copy on write)."""
 
     def __init__(self, owner: MemoryStore, writable: bool) -> None:
         self._owner = owner
         self._writable = writable
-        self._hot: dict[str, dict[str, Doc]] = {}
-        self._cold: dict[str, dict[str, Doc]] = {}
-        self.dirty: set[str] = set()
-
-    def _table(self, collection: str, cold: bool = False) -> dict[str, Doc]:
-        cache = self._cold if cold else self._hot
-        if collection not in cache:
-            source = self._owner.cold if cold else self._owner.hot
-            cache[collection] = copy.deepcopy(source.get(collection, {}))
-        return cache[collection]
+        self._hot: dict[str, dict[str, Doc | None]] = {}
+        self._cold: dict[str, dict[str, Doc | None]] = {}
 
     def _check_writable(self) -> None:
         if not self._writable:
             raise ReadOnly("snapshot is read-only")
 
+    def _find(self, collection: str, doc_id: str, cold: bool = False) -> Doc | None:
+        writes = (self._cold if cold else self._hot).get(collection, {})
+        if doc_id in writes:
+            return writes[doc_id]
+        source = self._owner.cold if cold else self._owner.hot
+        return source.get(collection, {}).get(doc_id)
+
+    def _merged(self, collection: str, cold: bool = False) -> dict[str, Doc]:
+        source = self._owner.cold if cold else self._owner.hot
+        merged: dict[str, Doc | None] = dict(source.get(collection, {}))
+        merged.update((self._cold if cold else self._hot).get(collection, {}))
+        return {key: doc for key, doc in merged.items() if doc is not None}
+
+    def _write(self, collection: str, doc_id: str, doc: Doc | None, cold: bool = False) -> None:
+        (self._cold if cold else self._hot).setdefault(collection, {})[doc_id] = doc
+
     def get(self, collection: str, doc_id: str) -> Doc | None:
-        doc = self._table(collection).get(doc_id)
+        doc = self._find(collection, doc_id)
         if doc is None:
-            doc = self._table(collection, cold=True).get(doc_id)
+            doc = self._find(collection, doc_id, cold=True)
         return copy.deepcopy(doc) if doc is not None else None
 
     def require(self, collection: str, doc_id: str) -> Doc:
@@ -48,42 +62,47 @@ class _MemoryTx:
         self._check_writable()
         stored = copy.deepcopy(doc)
         stored["id"] = doc_id
-        self._table(collection)[doc_id] = stored
-        self.dirty.add(collection)
+        self._write(collection, doc_id, stored)
 
     def delete(self, collection: str, doc_id: str) -> None:
         self._check_writable()
-        if self._table(collection).pop(doc_id, None) is not None:
-            self.dirty.add(collection)
-        if self._table(collection, cold=True).pop(doc_id, None) is not None:
-            self.dirty.add(collection)
+        if self._find(collection, doc_id) is not None:
+            self._write(collection, doc_id, _GONE)
+        if self._find(collection, doc_id, cold=True) is not None:
+            self._write(collection, doc_id, _GONE, cold=True)
 
     def all(self, collection: str) -> list[Doc]:
-        table = self._table(collection)
+        table = self._merged(collection)
         return [copy.deepcopy(table[key]) for key in sorted(table)]
 
     def find(self, collection: str, **equals: Any) -> list[Doc]:
+        table = self._merged(collection)
         return [
-            doc
-            for doc in self.all(collection)
-            if all(doc.get(key) == value for key, value in equals.items())
+            copy.deepcopy(table[key])
+            for key in sorted(table)
+            if all(table[key].get(field) == value for field, value in equals.items())
         ]
 
     def archive(self, collection: str, doc_id: str) -> None:
         self._check_writable()
-        doc = self._table(collection).pop(doc_id, None)
+        doc = self._find(collection, doc_id)
         if doc is not None:
-            self._table(collection, cold=True)[doc_id] = doc
-            self.dirty.add(collection)
+            self._write(collection, doc_id, _GONE)
+            self._write(collection, doc_id, doc, cold=True)
 
     def archived(self, collection: str) -> Iterator[Doc]:
-        for doc in self._table(collection, cold=True).values():
+        for doc in self._merged(collection, cold=True).values():
             yield copy.deepcopy(doc)
 
     def commit(self) -> None:
-        for collection in self.dirty:
-            self._owner.hot[collection] = self._table(collection)
-            self._owner.cold[collection] = self._table(collection, cold=True)
+        for writes, target in ((self._hot, self._owner.hot), (self._cold, self._owner.cold)):
+            for collection, docs in writes.items():
+                table = target.setdefault(collection, {})
+                for doc_id, doc in docs.items():
+                    if doc is None:
+                        table.pop(doc_id, None)
+                    else:
+                        table[doc_id] = doc
 
 
 class MemoryStore:
