@@ -91,10 +91,9 @@ async def slot_reply(ctx: Ctx, code: str, text_key: str, allow_asap: bool) -> Re
     if found:
         layout += ((Choice(ctx.t("care.later"), MORE + to_iso(found[-1])),),)
     if not layout:
-        return Reply(
-            ctx.t("care.no_slots", phone=ctx.app.settings.get("community", "phone") or "-"),
-            choices=((Choice(ctx.t("care.other_service"), "back"),), stop_row(ctx)),
-        )
+        phone = ctx.app.settings.get("community", "phone")
+        full = ctx.t("care.no_slots", phone=phone) if phone else ctx.t("care.no_slots_visit")
+        return Reply(full, choices=((Choice(ctx.t("care.other_service"), "back"),), stop_row(ctx)))
     name = ctx.app.services[code].name(ctx.language)
     return Reply(ctx.t(text_key, service=name), choices=layout + (stop_row(ctx),))
 
