@@ -89,6 +89,16 @@ def link_group(tx: Tx, grid_id: str, chat: str) -> None:
     tx.put(GRIDS, grid_id, grid)
 
 
+def unlink_group(tx: Tx, chat: str) -> str | None:
+    """Forget a group chat the bot can no longer write to; return its grid's id."""
+    grid = grid_of_group(tx, chat)
+    if grid is None:
+        return None
+    grid["group_chat"] = None
+    tx.put(GRIDS, grid["id"], grid)
+    return str(grid["id"])
+
+
 def grid_of_group(tx: Tx, chat: str) -> Doc | None:
     """The grid whose neighbours' group is this chat."""
     found = tx.find(GRIDS, group_chat=chat)

@@ -74,6 +74,14 @@ async def test_a_group_is_noticed_answered_strictly_and_linked(running: Running)
     await fake.wait_until(lambda: len(fake.sent_to(COORDINATOR_ID)) == 2)
     assert "锦绣家园一网格" in fake.sent_to(COORDINATOR_ID)[1].text
 
+    # And the grid forgets the group, so calls for help do not go to a chat the bot left
+    def unlinked() -> bool:
+        with running.app.store.snapshot() as tx:
+            grid = tx.get(community.GRIDS, "jx-1")
+        return grid is not None and not grid.get("group_chat")
+
+    await fake.wait_until(unlinked)
+
 
 async def test_a_group_deep_link_links_the_grid(running: Running) -> None:
     # Given a coordinator who adds the bot with the link ...?startgroup=link-jx-2

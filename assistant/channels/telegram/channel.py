@@ -253,6 +253,8 @@ class TelegramChannel:
             return
         log.info("the bot was %s a group", "added to" if membership.present else "removed from")
         outs = await asyncio.to_thread(self._membership_notices, membership)
+        if not membership.present:
+            await asyncio.to_thread(self._unlink, membership.chat)
         await self.dispatch(outs)
 
     async def on_error(self, update: object, context: Context) -> None:
@@ -333,6 +335,13 @@ class TelegramChannel:
             hello = translator(language).t("tg.group_hello")
             out.append(Outbound(membership.chat, Reply(hello), language))
         return out
+
+    def _unlink(self, chat: Address) -> None:
+        """The bot left a grid's group: calls for help must not go to a chat it cannot reach."""
+        with self.app.store.transaction() as tx:
+            grid_id = community.unlink_group(tx, chat)
+        if grid_id is not None:
+            log.info("grid %s has no neighbours' group until one is linked again", grid_id)
 
     def _migrate(self, old_chat: int, new_chat: int) -> None:
         """A group became a supergroup: its grid follows it."""
