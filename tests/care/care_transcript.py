@@ -56,6 +56,20 @@ def engine_for(app: App) -> Engine:
     )
 
 
+HOME_CARE = "上门照料 · 免费"
+
+
+async def booked(t: Transcript, user: str = "lin", slot: str = "明天 09:00") -> str:
+    """``user`` books a home care visit at ``slot`` with no notes; the booking's id."""
+    await t.say(user, "/care")
+    await t.press(user, HOME_CARE)
+    await t.press(user, slot)
+    await t.press(user, "对，就是这里")
+    await t.press(user, "跳过")
+    await t.press(user, "确认预约")
+    return str(t.bookings()[-1]["id"])
+
+
 class Transcript:
     """Residents, volunteers and the coordinator of the demo community at one console."""
 

@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-from care_transcript import FakeDispatch, Transcript, buttons, texts
+from care_transcript import HOME_CARE, FakeDispatch, Transcript, booked, buttons, texts
 
 from assistant.services import care, people
-
-HOME_CARE = "上门照料 · 免费"
-
-
-async def booked(t: Transcript, user: str = "lin", slot: str = "明天 09:00") -> str:
-    await t.say(user, "/care")
-    await t.press(user, HOME_CARE)
-    await t.press(user, slot)
-    await t.press(user, "对，就是这里")
-    await t.press(user, "跳过")
-    await t.press(user, "确认预约")
-    return str(t.bookings()[-1]["id"])
 
 
 async def test_a_coordinator_books_by_phone_and_the_resident_is_told_in_chat(

@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 from care_transcript import FakeDispatch, Transcript, buttons, texts
+from care_transcript import booked as book_at
 
 from assistant.services import care, timers
 
-HOME_CARE = "上门照料 · 免费"
-
 
 async def booked(t: Transcript, user: str = "lin", slot: str = "今天 14:00") -> str:
-    await t.say(user, "/care")
-    await t.press(user, HOME_CARE)
-    await t.press(user, slot)
-    await t.press(user, "对，就是这里")
-    await t.press(user, "跳过")
-    await t.press(user, "确认预约")
-    return str(t.bookings()[-1]["id"])
+    """A home care visit booked for this afternoon."""
+    return await book_at(t, user, slot)
 
 
 def event(t: Transcript, booking_id: str, name: str, **task: str) -> list[dict[str, object]]:
