@@ -34,7 +34,6 @@ from assistant.conversation.vocabulary import (
     outbound_to_dict,
 )
 from assistant.delivery import Delivery, RoutedDelivery
-from assistant.queue import TaskQueue
 from assistant.redis_server import EmbeddedRedis
 
 log = logging.getLogger(__name__)
@@ -115,12 +114,19 @@ def stop_signal() -> threading.Event:
     return stopping
 
 
+def parent_gone() -> bool:
+    """Whether the ``assistant up`` that started this process has disappeared."""
+    parent = int(os.environ.get("ASSISTANT_PARENT_PID", "0") or 0)
+    if parent and os.getppid() != parent:
+        log.warning("the parent process is gone; stopping")
+        return True
+    return False
+
+
 def wait_until_stopped(stopping: threading.Event, interval: float = 1.0) -> None:
     """Wait for a stop signal, or for the parent ``assistant up`` to disappear."""
-    parent = int(os.environ.get("ASSISTANT_PARENT_PID", "0") or 0)
     while not stopping.wait(interval):
-        if parent and os.getppid() != parent:
-            log.warning("the parent process is gone; stopping")
+        if parent_gone():
             stopping.set()
 
 
@@ -164,15 +170,12 @@ def run_scheduler(settings: Settings) -> None:
     with app.store.transaction() as tx:
         dispatch.ensure_digest(tx, app)  # coordinators get a digest even before any booking
     log.info("scheduler started")
-    parent = int(os.environ.get("ASSISTANT_PARENT_PID", "0") or 0)
     while not stopping.is_set():
         try:
             timers.tick(app)
         except Exception:
             log.exception("scheduler round failed; trying again")
-        stopping.wait(interval)
-        if parent and os.getppid() != parent:
-            log.warning("the parent process is gone; stopping")
+        if stopping.wait(interval) or parent_gone():
             break
     log.info("scheduler stopped")
 
@@ -426,4 +429,4 @@ def console_inline(settings: Settings, jsonl: bool) -> int:
     return 0
 
 
-__all__ = ["TaskQueue", "console_inline", "run_scheduler", "run_worker", "up"]
+__all__ = ["console_inline", "run_scheduler", "run_worker", "up"]

@@ -10,6 +10,7 @@ import json
 
 from assistant.conversation.flow import Ctx, Flow, Refused, State, Turn, Unexpected, end, go
 from assistant.conversation.vocabulary import Choice, Outbound, Reply, rows
+from assistant.i18n import translator
 from assistant.services import community, people
 from assistant.store.base import Doc, Tx
 
@@ -205,8 +206,6 @@ def _file_request(
 
 
 def _proxy_notice(coordinator: Doc, address: str, helper: Doc, link: Doc) -> Outbound:
-    from assistant.i18n import translator
-
     tr = translator(coordinator.get("language", "zh_CN"))
     return Outbound(
         to=address,  # type: ignore[arg-type]
@@ -247,8 +246,6 @@ async def decide_proxy(ctx: Ctx, parts: list[str]) -> Turn:
     link, helper, changed = await ctx.atomic(decide)
     if not changed or helper is None:
         return end(Reply(ctx.t("core.button_expired")))
-    from assistant.i18n import translator
-
     tr = translator(helper.get("language", "zh_CN"))
     key = "family.approved" if approve else "family.declined"
     for address in helper.get("addresses", []):

@@ -19,11 +19,18 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.clock import from_iso, to_iso
 from assistant.conversation.flow import Action, Ctx, Flow, State, Turn, Unexpected
-from assistant.conversation.vocabulary import Address, Choice, Incoming, Kind, Outbound, Reply
+from assistant.conversation.vocabulary import (
+    Address,
+    Choice,
+    Incoming,
+    Kind,
+    Outbound,
+    Reply,
+    rows,
+)
 from assistant.errors import Refusal
-from assistant.i18n import normalise
+from assistant.i18n import normalise, translator
 from assistant.services import people
-from assistant.store.base import Tx
 
 if TYPE_CHECKING:
     from assistant.bootstrap import App
@@ -80,7 +87,7 @@ class Engine:
             except Exception:
                 log.exception("engine failed on a %s event", incoming.kind)
                 language = normalise(incoming.language_hint or self.default_language)
-                return [self._out(incoming, Reply(_tr(language, "core.error")), language)]
+                return [self._out(incoming, Reply(translator(language).t("core.error")), language)]
             finally:
                 if not lock.locked():
                     self._locks.pop(incoming.sender, None)
@@ -112,7 +119,7 @@ class Engine:
             asked = await self._ask(ctx, turn.state)
             replies += asked
             offered = sorted({value for reply in asked for value in reply.values()})
-        elif turn.state is None and state is not None and not turn.replies:
+        elif state is not None and not turn.replies:
             replies.append(Reply(ctx.t("core.done")))
         await asyncio.to_thread(
             self._save, incoming.sender, turn.state, ctx.data, offered, ctx.language
@@ -264,8 +271,6 @@ class Engine:
             for flow in self.flows.values()
             if flow.menu_key and (not flow.roles or roles & set(flow.roles))
         ]
-        from assistant.conversation.vocabulary import rows
-
         return Reply(
             ctx.t("core.menu", name=ctx.person.get("name", "")), choices=rows(*buttons, width=2)
         )
@@ -311,24 +316,17 @@ class Engine:
         offered: list[str],
         lang: str,
     ) -> None:
-        def write(tx: Tx) -> None:
-            if state is None:
-                tx.put(CONVERSATIONS, address, {"state": None, "language": lang, "data": {}})
-            else:
-                tx.put(
-                    CONVERSATIONS,
-                    address,
-                    {
-                        "state": state,
-                        "data": data,
-                        "offered": offered,
-                        "language": lang,
-                        "updated_at": to_iso(self.app.clock.now()),
-                    },
-                )
-
+        record: dict[str, Any] = {"state": None, "language": lang, "data": {}}
+        if state is not None:
+            record = {
+                "state": state,
+                "data": data,
+                "offered": offered,
+                "language": lang,
+                "updated_at": to_iso(self.app.clock.now()),
+            }
         with self.app.store.transaction() as tx:
-            write(tx)
+            tx.put(CONVERSATIONS, address, record)
 
     def _idle(self, conversation: Mapping[str, Any]) -> bool:
         updated = conversation.get("updated_at")
@@ -354,9 +352,3 @@ class Engine:
     def _outs(self, ctx: Ctx, replies: list[Reply]) -> list[Outbound]:
         out = [self._out(ctx.incoming, reply, ctx.language) for reply in replies]
         return out + ctx.notes
-
-
-def _tr(language: str, key: str) -> str:
-    from assistant.i18n import translator
-
-    return translator(language).t(key)
