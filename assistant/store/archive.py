@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from assistant.store.base import Doc, StoreError
-from assistant.store.files import dumps, fsync_dir
+from assistant.store.files import PRIVATE_FILE, dumps, fsync_dir, write_temp
 
 _LOG = logging.getLogger(__name__)
 
@@ -65,14 +65,20 @@ class Archive:
             return doc_id in self._index
 
     def scan(self) -> Iterator[tuple[str, Doc]]:
-        """Every archived document with its id, in file order."""
+        """Every archived document with its id, in file order.
+
+        It reads the file it indexed through its own descriptor, so a compaction
+        that replaces the file meanwhile cannot shift the offsets under it.
+        """
         with self._lock:
             self._refresh()
             wanted = {offset for offset, _ in self._index.values()}
             limit = self._size
-        if not wanted:
+            fd = os.dup(self._fd) if wanted and self._fd is not None else None
+        if fd is None:
             return
-        with self.path.open("rb") as handle:
+        with os.fdopen(fd, "rb") as handle:
+            handle.seek(0)
             offset = 0
             for line in handle:
                 if offset >= limit:
@@ -92,7 +98,8 @@ class Archive:
             for doc_id, doc in entries.items()
         )
         created = not self.path.exists()
-        with self.path.open("a+b") as handle:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, PRIVATE_FILE)
+        with os.fdopen(fd, "a+b") as handle:
             end = handle.seek(0, os.SEEK_END)
             if end and os.pread(handle.fileno(), 1, end - 1) != b"\n":
                 _LOG.warning(
@@ -104,6 +111,26 @@ class Archive:
             os.fsync(handle.fileno())
         if created:
             fsync_dir(self.path.parent)
+
+    def compact(self) -> None:
+        """Rewrite the file with only the latest line of each archived id; the caller holds the store lock.
+
+        Superseded versions, tombstones and sealed torn lines are gone from the
+        disk afterwards (the file is replaced atomically), which is how a purge
+        leaves no copy of the old document behind.
+        """
+        with self._lock:
+            self._refresh()
+            if self._fd is None:
+                return
+            lines = [
+                os.pread(self._fd, length, offset)
+                for offset, length in sorted(self._index.values())
+            ]
+            os.replace(write_temp(self.path, b"".join(lines)), self.path)
+            fsync_dir(self.path.parent)
+            self._reset(None)
+        _LOG.debug("archive %s compacted to %d records", self.path.name, len(lines))
 
     def close(self) -> None:
         """Close the read descriptor."""

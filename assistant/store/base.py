@@ -7,7 +7,8 @@ exception; an exception discards them. :meth:`Store.snapshot` gives a read-only
 view without taking the lock.
 
 Closed records leave the hot collections with :meth:`Tx.archive`, so that the
-files rewritten on every write stay small whatever the history.
+files rewritten on every write stay small whatever the history;
+:meth:`Tx.purge` rewrites a record so that no earlier version of it is kept.
 
 Exceptions::
 
@@ -84,6 +85,15 @@ class Tx(Protocol):
 
     def archived(self, collection: str) -> Iterator[Doc]:
         """Every archived document of a collection (slow; for reports)."""
+
+    def purge(self, collection: str, doc_id: str, replacement: Doc | None = None) -> None:
+        """Replace a document with ``replacement`` (``None``: remove it), leaving no old copy.
+
+        A hot document stays hot and an archived one stays archived; unlike
+        :meth:`put` and :meth:`delete`, no earlier version of an archived
+        document remains in any file after the commit. Slow for archives (each
+        one touched is rewritten whole): meant for forgetting a person.
+        """
 
 
 class Store(Protocol):

@@ -13,6 +13,19 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+PRIVATE_FILE = 0o600
+"""The mode of every file that may hold personal data: the service's user only."""
+
+PRIVATE_DIR = 0o700
+"""The mode of every folder the assistant creates for its data."""
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and missing parents) readable by the service's user only."""
+    path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    path.chmod(PRIVATE_DIR)
+    return path
+
 
 def dumps(value: Any) -> bytes:
     """Compact UTF-8 JSON, the layout of every file the store writes."""

@@ -3,9 +3,10 @@
 A commit that renames more than one hot file, or appends tombstones, first
 writes this journal. If its writer dies during the renames or before the
 tombstones, the next lock holder reads the journal and finishes the commit,
-so no transaction ever reads half of one. The journal holds file names only,
-never paths, and is written atomically (temporary file, fsync, rename,
-directory fsync).
+so no transaction ever reads half of one. A commit that purged archived
+records also names the archives to compact, so no earlier version of a purged
+record outlives a crash. The journal holds file names only, never paths, and is
+written atomically (temporary file, fsync, rename, directory fsync).
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ Renames = list[tuple[Path, Path]]
 Tombstones = dict[str, list[str]]
 """The ids of deleted archived records, by collection."""
 
+Plan = tuple[Renames, Tombstones, list[str]]
+"""What an unfinished commit still has to do: renames, tombstones, archives to compact."""
+
 
 class CommitJournal:
     """The journal file of one store folder.
@@ -37,17 +41,18 @@ class CommitJournal:
         self.directory = directory
         self.path = directory / JOURNAL_FILE
 
-    def write(self, renames: Renames, tombstones: Tombstones) -> None:
+    def write(self, renames: Renames, tombstones: Tombstones, compact: list[str]) -> None:
         """Record durably what is left to do; the caller holds the store lock."""
         plan = {
             "replace": [[temp.name, target.name] for temp, target in renames],
             "tombstones": tombstones,
+            "compact": sorted(compact),
         }
         os.replace(write_temp(self.path, dumps(plan)), self.path)
         fsync_dir(self.directory)
 
-    def read(self) -> tuple[Renames, Tombstones] | None:
-        """The renames and tombstones of an unfinished commit, or ``None`` if there is none.
+    def read(self) -> Plan | None:
+        """What an unfinished commit left to do, or ``None`` if there is none.
 
         Raises:
             StoreError: The journal exists but cannot be read as a plan.
@@ -59,11 +64,12 @@ class CommitJournal:
                 for temp, target in plan["replace"]
             ]
             deleted = {str(c): [str(i) for i in ids] for c, ids in plan["tombstones"].items()}
+            compact = [str(collection) for collection in plan.get("compact", [])]
         except FileNotFoundError:
             return None
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise StoreError(f"commit journal {self.path} is unreadable") from error
-        return renames, deleted
+        return renames, deleted, compact
 
     def remove(self) -> None:
         """Drop the journal once its commit is finished, durably."""

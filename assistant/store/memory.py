@@ -90,6 +90,21 @@ class _MemoryTx:
             self._write(collection, doc_id, _GONE)
             self._write(collection, doc_id, doc, cold=True)
 
+    def purge(self, collection: str, doc_id: str, replacement: Doc | None = None) -> None:
+        self._check_writable()
+        stored = None
+        if replacement is not None:
+            stored = copy.deepcopy(replacement)
+            stored["id"] = doc_id
+        hot = self._find(collection, doc_id) is not None
+        cold = self._find(collection, doc_id, cold=True) is not None
+        if hot or not cold:
+            self._write(collection, doc_id, stored)
+            if cold:
+                self._write(collection, doc_id, _GONE, cold=True)
+        else:
+            self._write(collection, doc_id, stored, cold=True)
+
     def archived(self, collection: str) -> Iterator[Doc]:
         for doc in self._merged(collection, cold=True).values():
             yield copy.deepcopy(doc)

@@ -15,7 +15,10 @@ writes in memory and, when its block ends without an exception:
    writes a journal of them, so that the next lock holder completes a commit
    whose writer died during steps 4 and 5;
 4. renames each temporary file over its hot file and fsyncs the directory;
-5. appends the tombstones of deleted archived records, then drops the journal.
+5. appends the tombstones of deleted archived records;
+6. rewrites the archives of collections whose archived records were purged
+   (:meth:`Tx.purge`), so no earlier version of them stays in any file, then
+   drops the journal.
 
 A snapshot takes no lock: renames are atomic, so it always reads whole files.
 
@@ -39,7 +42,7 @@ from typing import Any, cast
 
 from assistant.store.archive import Archive
 from assistant.store.base import Doc, NotFound, ReadOnly, StoreError
-from assistant.store.files import fsync_dir, write_temp
+from assistant.store.files import fsync_dir, private_dir, write_temp
 from assistant.store.journal import CommitJournal
 from assistant.store.locking import ProcessLock
 from assistant.store.tables import (
@@ -74,6 +77,7 @@ class _TinyTx:
         self._tables: dict[str, CollectionTable] = {}
         self._storages: dict[str, CollectionStorage] = {}
         self._moves: dict[str, dict[str, Doc | None]] = {}
+        self._purged: set[str] = set()
 
     def get(self, collection: str, doc_id: str) -> Doc | None:
         doc = self._table(collection).doc(doc_id)
@@ -93,12 +97,17 @@ class _TinyTx:
 
     def put(self, collection: str, doc_id: str, doc: Doc) -> None:
         self._check_writable()
+        self._table(collection).replace(doc_id, self._stored(collection, doc_id, doc))
+
+    @staticmethod
+    def _stored(collection: str, doc_id: str, doc: Doc) -> Doc:
+        """A plain-JSON copy of ``doc`` with its id, or :class:`StoreError`."""
         try:
-            stored = json.loads(json.dumps(doc, allow_nan=False))
+            stored: Doc = json.loads(json.dumps(doc, allow_nan=False))
         except (TypeError, ValueError) as error:
             raise StoreError(f"{collection}/{doc_id} cannot be stored as JSON: {error}") from error
         stored["id"] = doc_id
-        self._table(collection).replace(doc_id, stored)
+        return stored
 
     def delete(self, collection: str, doc_id: str) -> None:
         self._check_writable()
@@ -121,6 +130,26 @@ class _TinyTx:
         if doc is not None:
             self._moves.setdefault(collection, {})[doc_id] = doc
 
+    def purge(self, collection: str, doc_id: str, replacement: Doc | None = None) -> None:
+        self._check_writable()
+        table = self._table(collection)
+        moves = self._moves.setdefault(collection, {})
+        archived = moves.get(doc_id) is not None or (
+            doc_id not in moves and doc_id in self._store.archive_of(collection)
+        )
+        stored = None if replacement is None else self._stored(collection, doc_id, replacement)
+        if table.doc(doc_id) is not None or not archived:
+            if stored is None:
+                table.pop(doc_id)
+            else:
+                table.replace(doc_id, stored)
+            if archived:
+                moves[doc_id] = None  # a copy left in the archive goes too
+        else:
+            moves[doc_id] = stored
+        if archived:
+            self._purged.add(collection)
+
     def archived(self, collection: str) -> Iterator[Doc]:
         hot = set(self._table(collection).ids())
         moves = dict(self._moves.get(collection, {}))
@@ -131,10 +160,13 @@ class _TinyTx:
             if moved is not None and doc_id not in hot:
                 yield cast(Doc, _clone(moved))
 
-    def changes(self) -> tuple[list[CollectionStorage], dict[str, dict[str, Doc | None]]]:
-        """The changed hot files and the archive lines to append."""
+    def changes(
+        self,
+    ) -> tuple[list[CollectionStorage], dict[str, dict[str, Doc | None]], list[str]]:
+        """The changed hot files, the archive lines to append, and the archives to compact."""
         files = [storage for storage in self._storages.values() if storage.dirty]
-        return files, {collection: moves for collection, moves in self._moves.items() if moves}
+        moves = {collection: moves for collection, moves in self._moves.items() if moves}
+        return files, moves, sorted(self._purged)
 
     def _table(self, collection: str) -> CollectionTable:
         table = self._tables.get(collection)
@@ -158,8 +190,7 @@ class TinyDbStore:
     """
 
     def __init__(self, directory: str | Path) -> None:
-        self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory = private_dir(Path(directory))
         self._thread_lock = threading.Lock()
         self._process_lock = ProcessLock(self.directory / _LOCK_FILE)
         self._journal = CommitJournal(self.directory)
@@ -239,14 +270,14 @@ class TinyDbStore:
         the renames and tombstones whenever there is more than one step to
         finish, and the next lock holder completes them.
         """
-        files, moves = tx.changes()
+        files, moves, compact = tx.changes()
         if not files and not moves:
             return
         archived = {c: {i: d for i, d in m.items() if d is not None} for c, m in moves.items()}
         deleted = {c: [i for i, d in m.items() if d is None] for c, m in moves.items()}
         deleted = {collection: ids for collection, ids in deleted.items() if ids}
         renames: list[tuple[Path, Path]] = []
-        journaled = len(files) > 1 or bool(deleted)
+        journaled = len(files) > 1 or bool(deleted) or bool(compact)
         try:
             for storage in files:
                 renames.append((write_temp(storage.path, storage.serialise()), storage.path))
@@ -254,32 +285,36 @@ class TinyDbStore:
                 if docs:
                     self.archive_of(collection).append(docs)
             if journaled:
-                self._journal.write(renames, deleted)
+                self._journal.write(renames, deleted, compact)
         except BaseException:
             for temp, _ in renames:
                 temp.unlink(missing_ok=True)
             raise
-        self._finish(renames, deleted)
+        self._finish(renames, deleted, compact)
         if journaled:
             self._journal.remove()
         _LOG.debug("committed %d files and %d archive moves", len(files), len(moves))
 
-    def _finish(self, renames: list[tuple[Path, Path]], deleted: dict[str, list[str]]) -> None:
-        """Rename the new hot files into place, then append the tombstones."""
+    def _finish(
+        self, renames: list[tuple[Path, Path]], deleted: dict[str, list[str]], compact: list[str]
+    ) -> None:
+        """Rename the new hot files into place, append the tombstones, compact purged archives."""
         for temp, target in renames:
             os.replace(temp, target)
         fsync_dir(self.directory)
         for collection, ids in deleted.items():
             self.archive_of(collection).append(dict.fromkeys(ids))
+        for collection in compact:
+            self.archive_of(collection).compact()
 
     def _finish_interrupted_commit(self) -> None:
         """Complete the commit of a writer that died after writing its journal."""
         plan = self._journal.read()
         if plan is None:
             return
-        renames, deleted = plan
+        renames, deleted, compact = plan
         pending = [(temp, target) for temp, target in renames if temp.exists()]
-        self._finish(pending, deleted)
+        self._finish(pending, deleted, compact)
         self._journal.remove()
         _LOG.warning(
             "completed an interrupted commit: %d of %d renames were left, %d tombstones",

@@ -180,6 +180,97 @@ def test_deleting_an_archived_document_removes_it_for_good(store: Store) -> None
         assert ids(list(tx.archived("bookings"))) == ["b-2"]
 
 
+def test_purge_replaces_hot_and_archived_documents_where_they_are(store: Store) -> None:
+    # Given a hot booking and two archived ones, one archived in two versions
+    put(store, "bookings", {"id": "b-1", "notes": "hot"}, {"id": "b-2", "notes": "v1"})
+    put(store, "bookings", {"id": "b-3", "notes": "gone"})
+    with store.transaction() as tx:
+        tx.archive("bookings", "b-2")
+        tx.archive("bookings", "b-3")
+    with store.transaction() as tx:
+        tx.put("bookings", "b-2", {"notes": "v2"})
+        tx.archive("bookings", "b-2")
+    # When all three are purged, two with an anonymous placeholder
+    with store.transaction() as tx:
+        tx.purge("bookings", "b-1", {"notes": ""})
+        tx.purge("bookings", "b-2", {"notes": ""})
+        tx.purge("bookings", "b-3")
+        tx.purge("bookings", "no-such-booking")
+        assert tx.get("bookings", "b-2") == {"id": "b-2", "notes": ""}
+    # Then the hot one stayed hot, the archived one stayed archived, the removed one is gone
+    with store.snapshot() as tx:
+        assert tx.all("bookings") == [{"id": "b-1", "notes": ""}]
+        assert list(tx.archived("bookings")) == [{"id": "b-2", "notes": ""}]
+        assert tx.get("bookings", "b-3") is None
+        assert tx.get("no-such-booking", "x") is None
+
+
+def test_a_purged_document_leaves_no_old_version_in_any_file(tmp_path: Path) -> None:
+    # Given a person's booking archived twice, a hot copy left by a crash, and other records
+    store = TinyDbStore(tmp_path)
+    put(store, "bookings", {"id": "b-1", "notes": "secret-v1"}, {"id": "b-2", "notes": "keep"})
+    with store.transaction() as tx:
+        tx.archive("bookings", "b-1")
+        tx.archive("bookings", "b-2")
+    with store.transaction() as tx:
+        tx.put("bookings", "b-1", {"notes": "secret-v2"})
+        tx.archive("bookings", "b-1")
+    put(store, "bookings", {"id": "b-1", "notes": "secret-hot"})
+    # When it is purged
+    with store.transaction() as tx:
+        tx.purge("bookings", "b-1", {"notes": ""})
+    # Then no file of the store holds any of its versions, and the rest is intact
+    for path in tmp_path.iterdir():
+        assert b"secret" not in path.read_bytes(), path.name
+    with store.snapshot() as tx:
+        assert tx.get("bookings", "b-1") == {"id": "b-1", "notes": ""}
+        assert [doc["notes"] for doc in tx.archived("bookings")] == ["keep"]
+    # And another process's view of the archive follows the rewritten file
+    other = TinyDbStore(tmp_path)
+    with other.snapshot() as tx:
+        assert tx.get("bookings", "b-2") == {"id": "b-2", "notes": "keep"}
+    other.close()
+    store.close()
+
+
+def test_a_purge_killed_before_its_compaction_is_completed(tmp_path: Path) -> None:
+    # Given an archive still holding an old version, and the journal of a purge whose
+    # writer was killed after appending the new version but before compacting
+    store = TinyDbStore(tmp_path)
+    put(store, "bookings", {"id": "b-1", "notes": "secret"})
+    with store.transaction() as tx:
+        tx.archive("bookings", "b-1")
+    with (tmp_path / "bookings.archive.jsonl").open("ab") as handle:
+        handle.write(b'{"id":"b-1","doc":{"id":"b-1","notes":""}}\n')
+    plan = {"replace": [], "tombstones": {}, "compact": ["bookings"]}
+    (tmp_path / ".commit.journal").write_text(json.dumps(plan))
+    # When the next unit of work takes the lock
+    with store.transaction() as tx:
+        doc = tx.get("bookings", "b-1")
+    # Then the compaction was finished: only the new version is on disk
+    assert doc == {"id": "b-1", "notes": ""}
+    assert b"secret" not in (tmp_path / "bookings.archive.jsonl").read_bytes()
+    assert not (tmp_path / ".commit.journal").exists()
+    store.close()
+
+
+def test_every_store_file_and_folder_is_private_to_the_service(tmp_path: Path) -> None:
+    # Given a store that wrote hot files, an archive, a journal-backed commit and its lock
+    store = TinyDbStore(tmp_path / "store")
+    put(store, "people", {"id": "p-1"}, {"id": "p-2"})
+    put(store, "bookings", {"id": "b-1"})
+    with store.transaction() as tx:
+        tx.archive("bookings", "b-1")
+        tx.put("people", "p-3", {})
+        tx.purge("bookings", "b-1", {"notes": ""})
+    store.close()
+    # Then every file is 0600 and the folder 0700, whatever the process umask was
+    folder = tmp_path / "store"
+    assert folder.stat().st_mode & 0o777 == 0o700
+    for path in folder.iterdir():
+        assert path.stat().st_mode & 0o777 == 0o600, path.name
+
+
 def test_returned_and_given_documents_are_never_shared_with_the_store(store: Store) -> None:
     # Given a document whose caller keeps a reference to it
     given: dict[str, Any] = {"id": "p-1", "tags": ["a"], "home": {"unit": "1"}}
