@@ -11,6 +11,7 @@ the form are the ``care`` action in :mod:`handlers.care_buttons`
 
 from __future__ import annotations
 
+from assistant.clock import to_iso
 from assistant.conversation.flow import Ctx, Flow, State, Turn, Unexpected, end, go
 from assistant.conversation.vocabulary import Choice, Reply, rows
 from assistant.services import care, care_notify, people
@@ -20,6 +21,7 @@ from handlers.care_common import (
     SKIP,
     CareRefused,
     commit,
+    forget_slot,
     me,
     person_of,
     read_slot,
@@ -56,6 +58,7 @@ async def got_service(ctx: Ctx) -> Turn:
         raise Unexpected()
     ctx.data["service"] = ctx.press
     ctx.data.pop("start", None)
+    forget_slot(ctx)
     if ctx.data.get("for"):
         return go("care.when")
     relatives = await ctx.view(people.relatives_of, ctx.data["by"])
@@ -151,9 +154,11 @@ async def got_address_text(ctx: Ctx) -> Turn:
 
 
 async def ask_notes(ctx: Ctx) -> list[Reply]:
-    """Ask for optional health notes, shown only to the volunteer who takes the task."""
+    """Ask the service's own question for notes, shown only to the volunteer who takes the task."""
+    service = ctx.app.services[ctx.data["service"]]
+    question = service.notes_question(ctx.language) or ctx.t("care.notes_question")
     skip = (Choice(ctx.t("care.skip"), SKIP),)
-    return [Reply(ctx.t("care.ask_notes"), choices=(skip, stop_row(ctx)))]
+    return [Reply(ctx.t("care.ask_notes", question=question), choices=(skip, stop_row(ctx)))]
 
 
 async def got_notes(ctx: Ctx) -> Turn:
@@ -185,14 +190,16 @@ def _summary(ctx: Ctx) -> list[str]:
     """The lines of the summary: what, for whom, when, where, notes, price (and approval)."""
     service = ctx.app.services[ctx.data["service"]]
     start = ctx.data["start"]
-    draft = {"asap": start == care.ASAP, "start": start}
+    draft = {"asap": start == care.ASAP, "start": start, "created_at": to_iso(ctx.app.clock.now())}
+    dated = ctx.data["via"] == care.PHONE
     lines = [
         ctx.t(
             "care.summary",
             service=service.name(ctx.language),
             whom=ctx.data.get("for_name", ""),
-            when=care_notify.when_text(ctx.app, draft, ctx.tr, ctx.app.clock.now()),
+            when=care_notify.when_text(ctx.app, draft, ctx.tr, ctx.app.clock.now(), dated),
             address=care_notify.describe_address(ctx.data.get("household"), ctx.tr.is_chinese),
+            notes_label=service.notes_label(ctx.language) or ctx.t("care.notes_label"),
             notes=ctx.data.get("notes") or ctx.t("care.no_notes"),
             price=care_notify.price_text(ctx.tr, service.price),
         )
@@ -205,6 +212,7 @@ def _summary(ctx: Ctx) -> list[str]:
 async def got_confirm(ctx: Ctx) -> Turn:
     """Book atomically; a place taken meanwhile brings fresh slots with a kind word."""
     if ctx.press == "again":
+        forget_slot(ctx)
         return go("care.when")
     if ctx.press != "yes":
         raise Unexpected()
@@ -212,7 +220,7 @@ async def got_confirm(ctx: Ctx) -> Turn:
         booking = await commit(ctx, care.book, _draft(ctx))
     except CareRefused as refusal:
         ctx.data.pop("start", None)
-        ctx.data.pop("after", None)
+        forget_slot(ctx)
         return go("care.when", Reply(ctx.t(refusal.key)))
     return end(Reply(await _booked_text(ctx, booking)))
 
@@ -233,7 +241,8 @@ def _draft(ctx: Ctx) -> care.Draft:
 async def _booked_text(ctx: Ctx, booking: Doc) -> str:
     """What the booker is told once the booking is made."""
     service = ctx.app.services[booking["service"]]
-    when = care_notify.when_text(ctx.app, booking, ctx.tr, ctx.app.clock.now())
+    dated = ctx.data["via"] == care.PHONE
+    when = care_notify.when_text(ctx.app, booking, ctx.tr, ctx.app.clock.now(), dated)
     values = {"service": service.name(ctx.language), "when": when, "name": ctx.data["for_name"]}
     if booking["status"] == care.AWAITING:
         return ctx.t("care.booked_awaiting", **values)

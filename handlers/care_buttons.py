@@ -73,6 +73,10 @@ async def _move(ctx: Ctx, booking_id: str, rest: list[str]) -> Turn:
 
 
 async def _stars(ctx: Ctx, booking_id: str, rest: list[str]) -> Turn:
+    try:
+        await ctx.view(care_followups.rateable, ctx.app, booking_id, me(ctx))
+    except care.CareError as error:
+        raise CareRefused(error.key) from None
     choices = care_followups.rating_choices(booking_id)(ctx.tr)
     return end(Reply(ctx.t("care.ask_stars"), choices=choices))
 

@@ -48,44 +48,51 @@ def named(tx: Tx, query: Callable[[Tx, str], list[Doc]], person_id: str) -> list
 
 
 def listing(ctx: Ctx, bookings: list[Doc], coordinator: bool = False) -> tuple[str, Rows]:
-    """Numbered lines of bookings and their buttons."""
+    """Numbered lines of bookings and their buttons; coordinators read dates, not "tomorrow"."""
     now = ctx.app.clock.now()
     lines: list[str] = []
     buttons: list[tuple[Choice, ...]] = []
     for number, booking in enumerate(bookings, start=1):
-        lines.append(_line(ctx, number, booking, now))
-        row = _buttons(ctx, number, booking, now, coordinator)
+        lines.append(_line(ctx, number, booking, now, coordinator))
+        row = _buttons(ctx, booking, now, coordinator)
         if row:
             buttons.append(row)
     return "\n".join(lines), tuple(buttons)
 
 
-def _line(ctx: Ctx, number: int, booking: Doc, now: datetime) -> str:
+def _line(ctx: Ctx, number: int, booking: Doc, now: datetime, coordinator: bool) -> str:
     """One numbered booking: what, when, for whom, and its status."""
     return ctx.t(
         "care.mine_line",
         number=number,
         service=care_notify.service_name(ctx.app, booking["service"], ctx.tr),
-        when=care_notify.when_text(ctx.app, booking, ctx.tr, now),
+        when=care_notify.when_text(ctx.app, booking, ctx.tr, now, dated=coordinator),
         name=booking.get("for_name", ""),
         status=ctx.t(f"care.status_{booking['status']}"),
     )
 
 
-def _buttons(
-    ctx: Ctx, number: int, booking: Doc, now: datetime, coordinator: bool
-) -> tuple[Choice, ...]:
-    """Cancel and change time while the booking may change; stars once it is done."""
+def _what(ctx: Ctx, booking: Doc, now: datetime, coordinator: bool) -> str:
+    """A booking in a few words for its buttons: ``上门照料 明天 09:00`` (and for whom)."""
+    service = care_notify.service_name(ctx.app, booking["service"], ctx.tr)
+    when = care_notify.when_text(ctx.app, booking, ctx.tr, now, dated=coordinator)
+    other = booking.get("for_name") and booking["person_id"] != (ctx.person or {}).get("id")
+    return " ".join(part for part in (booking["for_name"] if other else "", service, when) if part)
+
+
+def _buttons(ctx: Ctx, booking: Doc, now: datetime, coordinator: bool) -> tuple[Choice, ...]:
+    """Cancel and change time while the booking may change; a rating once it is done."""
     row: list[Choice] = []
+    what = _what(ctx, booking, now, coordinator)
     changeable = care.may_change(ctx.app, booking, now) or (
         coordinator and booking["status"] in care.CHANGEABLE
     )
     if changeable:
-        row.append(Choice(ctx.t("care.cancel_n", number=number), f"a:care:cancel:{booking['id']}"))
+        row.append(Choice(ctx.t("care.cancel_what", what=what), f"a:care:cancel:{booking['id']}"))
         if not booking.get("asap"):
-            row.append(Choice(ctx.t("care.move_n", number=number), f"a:care:move:{booking['id']}"))
+            row.append(Choice(ctx.t("care.move_what", what=what), f"a:care:move:{booking['id']}"))
     if booking["status"] == care.DONE and booking.get("rating") is None and not coordinator:
-        row.append(Choice(ctx.t("care.rate_n", number=number), f"a:care:stars:{booking['id']}"))
+        row.append(Choice(ctx.t("care.rate_what", what=what), f"a:care:stars:{booking['id']}"))
     return tuple(row)
 
 

@@ -2,9 +2,12 @@
 
 /duty switches offers on or off; /tasks lists a volunteer's tasks, open offers
 and tasks that still need someone. Buttons outside the flows are actions,
-each checked again on the server: ``a:offer:accept|decline:<offer>``,
-``a:task:<step>:<task>``, ``a:assign:<task>:<volunteer>`` (coordinators) and
-``a:vol:yes|no:<person>`` (coordinators).
+each checked again on the server: ``a:offer:accept|decline:<offer>`` (the
+offer is the presser's, open, and they may still take the task),
+``a:task:<step>:<task>`` (the presser's task, in a state for that step, and
+"on my way" only near the start), ``a:assign:<task>:<volunteer>``
+(coordinators; the task escalated and still open, the volunteer one of the
+choices given and still eligible) and ``a:vol:yes|no:<person>`` (coordinators).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ async def join_start(ctx: Ctx) -> Turn:
     """Say where an application stands, or start one with the skills."""
     found = volunteers.profile(ctx.person) or {}
     status = found.get("status")
-    if status == volunteers.APPROVED:
+    if volunteers.is_active(ctx.person):
         duty = ctx.t("volunteer.duty_on" if found.get("on_duty", True) else "volunteer.duty_off")
         skills = volunteers.skill_names(ctx.tr, found.get("skills", []))
         name = (ctx.person or {}).get("name", "")
@@ -166,7 +169,7 @@ async def decide_volunteer(ctx: Ctx, parts: list[str]) -> Turn:
     if not people.has_role(ctx.app, ctx.person, people.COORDINATOR):
         return end(Reply(ctx.t("core.button_expired")))
     changed, kicks = await ctx.atomic(
-        volunteers.decide, ctx.app, parts[1], parts[0] == "yes", _pid(ctx)
+        dispatch.decide_volunteer, ctx.app, parts[1], parts[0] == "yes", _pid(ctx)
     )
     if not changed:
         return end(Reply(ctx.t("core.button_expired")))
@@ -193,7 +196,7 @@ def _my_work(tx: Tx, person_id: str) -> tuple[list[Doc], list[tuple[Doc, Doc]], 
     """My active tasks, my open offers (with their tasks), and escalated tasks I could take."""
     person = tx.get(people.PEOPLE, person_id)
     skills = set((volunteers.profile(person) or {}).get("skills", []))
-    approved = volunteers.is_approved(person)
+    approved = volunteers.is_active(person)
     mine: list[Doc] = []
     needy: list[Doc] = []
     for task in tx.all(dispatch.TASKS):
@@ -205,6 +208,7 @@ def _my_work(tx: Tx, person_id: str) -> tuple[list[Doc], list[tuple[Doc, Doc]], 
             and task.get("escalated")
             and task["skill"] in skills
             and person_id not in task["declined"] + task["dropped"]
+            and person_id != task.get("requester_id")
         ):
             needy.append(task)
     offers = []
@@ -233,7 +237,7 @@ async def tasks_start(ctx: Ctx) -> Turn:
             address=dispatch.address_words(ctx.tr, task),
             **dispatch.public_words(app, ctx.tr, task),
         )
-        replies.append(Reply(text, choices=dispatch.step_buttons(ctx.tr, task)))
+        replies.append(Reply(text, choices=dispatch.step_buttons(app, ctx.tr, task)))
     for offer, task in offers[:MAX_LISTED]:
         replies.append(_offer_again(ctx, offer, task))
     if needy:
@@ -247,12 +251,19 @@ async def tasks_start(ctx: Ctx) -> Turn:
 
 def _offer_again(ctx: Ctx, offer: Doc, task: Doc) -> Reply:
     words: dict[str, Any] = dispatch.public_words(ctx.app, ctx.tr, task)
+    asked = bool(offer.get("asked_by"))
+    text = ctx.t(
+        "dispatch.offer_asked" if asked else "dispatch.offer",
+        name=(ctx.person or {}).get("name", ""),
+        **words,
+    )
+    no = ctx.t("dispatch.cant" if asked else "dispatch.decline")
     return Reply(
-        ctx.t("dispatch.offer", name=(ctx.person or {}).get("name", ""), **words),
+        text,
         choices=(
             (
                 Choice(ctx.t("dispatch.accept"), f"a:offer:accept:{offer['id']}"),
-                Choice(ctx.t("dispatch.decline"), f"a:offer:decline:{offer['id']}"),
+                Choice(no, f"a:offer:decline:{offer['id']}"),
             ),
         ),
     )
@@ -291,13 +302,12 @@ async def task_step(ctx: Ctx, parts: list[str]) -> Turn:
     if len(parts) < 2 or ctx.person is None:
         return end(Reply(ctx.t("core.button_expired")))
     verb, task_id = parts[0], parts[1]
-    if verb == "fail":
-        return end(_fail_reasons(ctx, task_id))
-    if verb == "drop":
-        return end(_confirm_drop(ctx, task_id))
-    if verb == "keep":
-        return end(Reply(ctx.t("dispatch.kept")))
     try:
+        if verb in ("fail", "drop", "keep"):
+            await ctx.view(
+                dispatch.may_step, task_id, _pid(ctx), "drop" if verb == "keep" else verb
+            )
+            return end(_question_of(ctx, verb, task_id))
         if verb == "help":
             await _kick(ctx, await ctx.atomic(dispatch.ask_help, ctx.app, task_id, _pid(ctx)))
             return end(Reply(ctx.t("dispatch.help_sent")))
@@ -307,11 +317,37 @@ async def task_step(ctx: Ctx, parts: list[str]) -> Turn:
             return end(dispatch.details_reply(ctx.app, ctx.tr, task))
         name, reason = _step_of(verb, parts)
         task, kicks = await ctx.atomic(dispatch.step, ctx.app, task_id, _pid(ctx), name, reason)
+    except dispatch.TooEarly:
+        return end(await _too_early(ctx, task_id))
     except dispatch.DispatchError as refusal:
         return end(Reply(ctx.t(refusal.key)))
     await _kick(ctx, kicks)
-    buttons = dispatch.step_buttons(ctx.tr, task) if task["status"] in dispatch.ACTIVE else ()
+    active = task["status"] in dispatch.ACTIVE
+    buttons = dispatch.step_buttons(ctx.app, ctx.tr, task) if active else ()
     return end(Reply(ctx.t(STEP_SAYS[name]), choices=buttons))
+
+
+def _question_of(ctx: Ctx, verb: str, task_id: str) -> Reply:
+    """What "could not complete", "I can't go" and "I can still go" lead to."""
+    if verb == "fail":
+        return _fail_reasons(ctx, task_id)
+    if verb == "drop":
+        return _confirm_drop(ctx, task_id)
+    return Reply(ctx.t("dispatch.kept"))
+
+
+async def _too_early(ctx: Ctx, task_id: str) -> Reply:
+    """ "On my way" long before the start: say when the visit is, and when to press."""
+    task = await ctx.view(lambda tx: tx.require(dispatch.TASKS, task_id))
+    hours = dispatch.setting(ctx.app, "on_way_hours")
+    return Reply(
+        ctx.t(
+            "dispatch.too_early",
+            when=dispatch.when(ctx.app, ctx.tr, task["starts_at"]),
+            hours=f"{float(hours):g}",
+        ),
+        choices=dispatch.step_buttons(ctx.app, ctx.tr, task),
+    )
 
 
 def _step_of(verb: str, parts: list[str]) -> tuple[str, str]:
@@ -346,11 +382,13 @@ def _confirm_drop(ctx: Ctx, task_id: str) -> Reply:
 
 
 async def assign_task(ctx: Ctx, parts: list[str]) -> Turn:
-    """A coordinator's one-tap assignment after escalation; checked again on the server."""
+    """A coordinator asks a volunteer after escalation; role, task and choice checked again."""
     if len(parts) != 2 or not people.has_role(ctx.app, ctx.person, people.COORDINATOR):
         return end(Reply(ctx.t("core.button_expired")))
     try:
         _, kicks = await ctx.atomic(dispatch.assign, ctx.app, parts[0], parts[1], _pid(ctx))
+    except dispatch.AlreadyTaken:
+        return end(Reply(ctx.t("dispatch.assign_gone")))
     except dispatch.DispatchError:
         return end(Reply(ctx.t("dispatch.assign_failed")))
     await _kick(ctx, kicks)

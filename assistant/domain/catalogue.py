@@ -2,7 +2,10 @@
 
 Each service names the volunteer skill it needs, its price in yuan (0 is
 free), how long it takes, its opening hours, the notice it needs, how many can
-be booked a day, and whether a coordinator approves it first.
+be booked a day, and whether a coordinator approves it first. It also asks
+its own question for the notes the volunteer reads (a repair asks what is
+broken, the pharmacy which medicine) and names them in the summary with its
+own label; a service that sets none asks the general question.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 SKILLS = ("care", "escort", "pharmacy", "delivery", "patrol", "repair", "mediation")
+NOTES_KEYS = ("notes_question_zh", "notes_question_en", "notes_label_zh", "notes_label_en")
 
 
 @dataclass(frozen=True)
@@ -31,10 +35,22 @@ class Service:
     needs_approval: bool
     asap: bool
     wave_minutes: float | None
+    notes_question_zh: str = ""
+    notes_question_en: str = ""
+    notes_label_zh: str = ""
+    notes_label_en: str = ""
 
     def name(self, language: str) -> str:
         """The service's name in a language."""
         return self.name_zh if language.startswith("zh") else self.name_en
+
+    def notes_question(self, language: str) -> str:
+        """The service's own question for the notes, or ``""`` for the general one."""
+        return self.notes_question_zh if language.startswith("zh") else self.notes_question_en
+
+    def notes_label(self, language: str) -> str:
+        """How the summary names the notes, or ``""`` for the general label."""
+        return self.notes_label_zh if language.startswith("zh") else self.notes_label_en
 
     @property
     def all_day(self) -> bool:
@@ -58,6 +74,10 @@ class Service:
             needs_approval=bool(spec["needs_approval"]),
             asap=bool(spec.get("asap", False)),
             wave_minutes=(float(spec["wave_minutes"]) if spec.get("wave_minutes") else None),
+            notes_question_zh=str(spec.get("notes_question_zh", "")),
+            notes_question_en=str(spec.get("notes_question_en", "")),
+            notes_label_zh=str(spec.get("notes_label_zh", "")),
+            notes_label_en=str(spec.get("notes_label_en", "")),
         )
 
 
@@ -73,6 +93,10 @@ DEFAULT_SERVICES: dict[str, dict[str, Any]] = {
         "notice_minutes": 120,
         "daily_capacity": 12,
         "needs_approval": False,
+        "notes_question_zh": "有没有要告诉志愿者的身体情况？比如行动不便、过敏。",
+        "notes_question_en": "Anything the volunteer should know about health? For example trouble walking, or allergies.",
+        "notes_label_zh": "身体情况",
+        "notes_label_en": "Health notes",
     },
     "escort": {
         "name_zh": "就医陪护（绿色通道）",
@@ -85,6 +109,10 @@ DEFAULT_SERVICES: dict[str, dict[str, Any]] = {
         "notice_minutes": 720,
         "daily_capacity": 6,
         "needs_approval": True,
+        "notes_question_zh": "去哪家医院、看哪个科？行动方便吗，要带病历吗？",
+        "notes_question_en": "Which hospital and department? Can you walk well, and are there papers to bring?",
+        "notes_label_zh": "看病安排",
+        "notes_label_en": "Hospital visit",
     },
     "pharmacy": {
         "name_zh": "爱心药房夜间送药",
@@ -99,6 +127,10 @@ DEFAULT_SERVICES: dict[str, dict[str, Any]] = {
         "needs_approval": False,
         "asap": True,
         "wave_minutes": 2,
+        "notes_question_zh": "需要什么药？有处方或药盒的话，也请说一下。",
+        "notes_question_en": "Which medicine do you need? Please mention a prescription or the box if you have one.",
+        "notes_label_zh": "要的药",
+        "notes_label_en": "Medicine",
     },
     "decoction": {
         "name_zh": "代煎中药",
@@ -111,6 +143,10 @@ DEFAULT_SERVICES: dict[str, dict[str, Any]] = {
         "notice_minutes": 60,
         "daily_capacity": 20,
         "needs_approval": False,
+        "notes_question_zh": "要煎的是什么药方、几副？什么时候要用？",
+        "notes_question_en": "Which prescription, and how many doses? When do you need it?",
+        "notes_label_zh": "药方",
+        "notes_label_en": "Prescription",
     },
     "repair": {
         "name_zh": "便民维修",
@@ -123,6 +159,10 @@ DEFAULT_SERVICES: dict[str, dict[str, Any]] = {
         "notice_minutes": 240,
         "daily_capacity": 8,
         "needs_approval": False,
+        "notes_question_zh": "哪里要修？比如厨房水龙头漏水、灯不亮。",
+        "notes_question_en": "What needs fixing? For example a leaking kitchen tap, or a light that does not work.",
+        "notes_label_zh": "要修的",
+        "notes_label_en": "To fix",
     },
     "mediation": {
         "name_zh": "邻里调解",
@@ -135,6 +175,10 @@ DEFAULT_SERVICES: dict[str, dict[str, Any]] = {
         "notice_minutes": 240,
         "daily_capacity": 4,
         "needs_approval": False,
+        "notes_question_zh": "大概是什么事？简单说几句就好。",
+        "notes_question_en": "What is it about? A few words are enough.",
+        "notes_label_zh": "事情",
+        "notes_label_en": "What it is about",
     },
 }
 
@@ -150,7 +194,11 @@ _REQUIRED: dict[str, type | tuple[type, ...]] = {
     "daily_capacity": int,
     "needs_approval": bool,
 }
-_OPTIONAL: dict[str, type | tuple[type, ...]] = {"asap": bool, "wave_minutes": (int, float)}
+_OPTIONAL: dict[str, type | tuple[type, ...]] = {
+    "asap": bool,
+    "wave_minutes": (int, float),
+    **{key: str for key in NOTES_KEYS},
+}
 
 
 def check_service(code: str, spec: Any) -> dict[str, Any]:

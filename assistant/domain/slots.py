@@ -154,16 +154,75 @@ def _at_or_later(day: date, hour: int, zone: tzinfo) -> datetime:
     return datetime.combine(day, time(12), tzinfo=zone)
 
 
+def date_words(day: date, chinese: bool) -> str:
+    """A calendar day with its weekday: ``12月3日 周四`` / ``Thu 3 Dec``."""
+    if chinese:
+        return f"{day.month}月{day.day}日 {WEEKDAYS_ZH[day.weekday()]}"
+    return f"{WEEKDAYS_EN[day.weekday()]} {day.day} {MONTHS_EN[day.month - 1]}"
+
+
+def day_label(day: date, today: date, chinese: bool) -> str:
+    """A day as a resident reads it: ``今天``, ``明天``, ``后天``, else ``6月4日 周四``."""
+    offset = (day - today).days
+    near = ({0: "今天", 1: "明天", 2: "后天"} if chinese else {0: "Today", 1: "Tomorrow"}).get(
+        offset
+    )
+    return near or date_words(day, chinese)
+
+
+def clock_words(moment: datetime, zone: tzinfo) -> str:
+    """The local time of day, ``09:00``."""
+    local = moment.astimezone(zone)
+    return f"{local.hour:02d}:{local.minute:02d}"
+
+
 def label(start: datetime, now: datetime, zone: tzinfo, chinese: bool) -> str:
     """A slot as a resident reads it: ``今天 14:00``, ``明天 09:00``, ``6月3日 周三 09:00``."""
-    local = start.astimezone(zone)
-    offset = (local.date() - local_day(now, zone)).days
-    clock = f"{local.hour:02d}:{local.minute:02d}"
-    if chinese:
-        near = {0: "今天", 1: "明天", 2: "后天"}.get(offset)
-        day = near or f"{local.month}月{local.day}日 {WEEKDAYS_ZH[local.weekday()]}"
-        return f"{day} {clock}"
-    near = {0: "Today", 1: "Tomorrow"}.get(offset)
-    weekday = WEEKDAYS_EN[local.weekday()]
-    day = near or f"{weekday} {local.day} {MONTHS_EN[local.month - 1]}"
-    return f"{day} {clock}"
+    day = day_label(local_day(start, zone), local_day(now, zone), chinese)
+    return f"{day} {clock_words(start, zone)}"
+
+
+def dated(start: datetime, zone: tzinfo, chinese: bool) -> str:
+    """A time with its date, for messages read later: ``12月3日 周四 09:00``."""
+    return f"{date_words(local_day(start, zone), chinese)} {clock_words(start, zone)}"
+
+
+# -- choosing a time: a day first, then the free times of that day ---------------------------
+
+
+def free_starts_of_day(
+    rules: Rules, day: date, now: datetime, zone: tzinfo, taken: Mapping[date, int]
+) -> list[datetime]:
+    """Every free slot start of one day, soonest first (none when the day is full)."""
+    if day_full(rules, day, taken):
+        return []
+    earliest = earliest_start(rules, now)
+    return [start for start in starts_of_day(rules, day, zone) if start >= earliest]
+
+
+def free_days(
+    rules: Rules, now: datetime, zone: tzinfo, taken: Mapping[date, int], days: int = 14
+) -> list[date]:
+    """The local days, from today and ``days`` ahead, that have at least one free slot."""
+    today = local_day(now, zone)
+    ahead = (today + timedelta(days=offset) for offset in range(days))
+    return [day for day in ahead if free_starts_of_day(rules, day, now, zone, taken)]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a day's free times, and whether there are earlier or later ones."""
+
+    starts: tuple[datetime, ...]
+    number: int
+    earlier: bool
+    later: bool
+
+
+def page_of(starts: list[datetime], number: int, size: int) -> Page:
+    """Page ``number`` (from 0, clamped) of ``starts``, ``size`` at a time; pages never overlap."""
+    size = max(1, size)
+    last = max(0, (len(starts) - 1) // size)
+    number = min(max(0, number), last)
+    shown = tuple(starts[number * size : (number + 1) * size])
+    return Page(shown, number, earlier=number > 0, later=number < last)

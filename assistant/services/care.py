@@ -28,7 +28,15 @@ from typing import TYPE_CHECKING, Protocol, cast
 from assistant.clock import from_iso, to_iso
 from assistant.domain.catalogue import Service
 from assistant.services import community, people
-from assistant.services.care_capacity import claim, offer, release, retake, rules_of, taken
+from assistant.services.care_capacity import (
+    claim,
+    offer,
+    release,
+    retake,
+    rules_of,
+    starts_on,
+    taken,
+)
 from assistant.services.care_events import on_task_event
 from assistant.services.care_notify import ask_approval, coarse_place, describe_address, tell
 from assistant.services.care_records import (
@@ -99,6 +107,7 @@ __all__ = [
     "rules_of",
     "taken",
     "offer",
+    "starts_on",
     # dispatch's listener, from care_events
     "on_task_event",
     # the use cases, here

@@ -20,9 +20,6 @@ from assistant.store.base import Doc, Tx
 if TYPE_CHECKING:
     from assistant.bootstrap import App
 
-OFFERED = 8
-OFFERED_PER_DAY = 4
-
 
 def rules_of(service: Service) -> slots.Rules:
     """A service's booking rules for the slot functions."""
@@ -41,17 +38,18 @@ def taken(tx: Tx, code: str) -> dict[date, int]:
     return {date.fromisoformat(d["day"]): int(d["count"]) for d in tx.find(DAYS, service=code)}
 
 
-def offer(
-    tx: Tx, app: App, code: str, now: datetime, after: datetime | None = None
-) -> tuple[bool, list[datetime]]:
-    """Whether "as soon as possible" can be offered, and the next free slots over a few days."""
+def offer(tx: Tx, app: App, code: str, now: datetime) -> tuple[bool, list[date]]:
+    """Whether "as soon as possible" can be offered now, and the days with a free slot."""
     service = app.services[code]
     rules, zone, used = rules_of(service), app.settings.timezone, taken(tx, code)
-    asap = after is None and slots.asap_free(rules, now, zone, used)
-    found = slots.free_slots(
-        rules, now, zone, used, after=after, limit=OFFERED, per_day=OFFERED_PER_DAY
-    )
-    return asap, found
+    return slots.asap_free(rules, now, zone, used), slots.free_days(rules, now, zone, used)
+
+
+def starts_on(tx: Tx, app: App, code: str, day: date, now: datetime) -> list[datetime]:
+    """Every free start of a service on one local day, soonest first."""
+    service = app.services[code]
+    rules, zone, used = rules_of(service), app.settings.timezone, taken(tx, code)
+    return slots.free_starts_of_day(rules, day, now, zone, used)
 
 
 def claim(tx: Tx, app: App, code: str, start: str, now: datetime) -> datetime:

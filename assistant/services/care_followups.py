@@ -99,15 +99,29 @@ def _answerer(tx: Tx, app: App, booking_id: str, actor: Doc) -> Doc:
     return booking
 
 
+def rateable(tx: Tx, app: App, booking_id: str, actor: Doc) -> Doc:
+    """The booking, if the actor may rate it now: done, theirs to answer, not yet rated.
+
+    Raises:
+        NotYours: the actor is not the resident or their family helper.
+        NotChangeable: the visit is not done.
+        AlreadyAnswered: it was rated already.
+    """
+    booking = _answerer(tx, app, booking_id, actor)
+    if booking["status"] != care.DONE:
+        raise care.NotChangeable()
+    if booking.get("rating") is not None:
+        raise AlreadyAnswered()
+    return booking
+
+
 def rate(
     tx: Tx, app: App, booking_id: str, actor: Doc, stars: int, now: datetime
 ) -> tuple[Doc, list[str]]:
     """Record the rating of a finished visit; the first answer counts."""
-    booking = _answerer(tx, app, booking_id, actor)
-    if booking["status"] != care.DONE or stars not in STARS:
+    if stars not in STARS:
         raise care.NotChangeable()
-    if booking.get("rating") is not None:
-        raise AlreadyAnswered()
+    booking = rateable(tx, app, booking_id, actor)
     booking["rating"] = stars
     booking["rated_by"] = actor["id"]
     booking["rated_at"] = to_iso(now)
@@ -200,7 +214,7 @@ def _to_coordinators(tx: Tx, app: App, booking: Doc, key: str, now: datetime) ->
                 key,
                 name=person.get("name", ""),
                 service=care_notify.service_name(app, booking["service"], tr),
-                when=care_notify.when_text(app, booking, tr, now),
+                when=care_notify.when_text(app, booking, tr, now, dated=True),
                 place=care_notify.describe_address(booking.get("household"), tr.is_chinese),
                 phone=person.get("phone") or tr.t("care.no_phone"),
                 answer=tr.t(f"care.fu_{answer}"),

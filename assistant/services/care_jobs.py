@@ -83,7 +83,8 @@ def _reminder(app: App, tr: Translator, task: Doc) -> Reply:
         address=dispatch.address_words(tr, task),
         **dispatch.public_words(app, tr, task),
     )
-    return Reply(text, choices=dispatch.step_buttons(tr, task))
+    hint = dispatch.on_way_hint(app, tr, task)
+    return Reply(text + "\n" + hint, choices=dispatch.step_buttons(app, tr, task))
 
 
 # -- safety checks -----------------------------------------------------------------------------

@@ -53,12 +53,30 @@ def price_text(tr: Translator, price: float) -> str:
     return f"¥{int(price)}" if float(price).is_integer() else f"¥{price:.2f}"
 
 
-def when_text(app: App, booking: Doc, tr: Translator, now: datetime) -> str:
-    """When the visit is, as the reader says it."""
-    if booking.get("asap"):
-        return tr.t("care.asap")
+def when_text(app: App, booking: Doc, tr: Translator, now: datetime, dated: bool = False) -> str:
+    """When the visit is, as the reader says it.
+
+    Residents read ``明天 09:00`` at once; ``dated`` gives ``6月2日 周二 09:00``
+    for coordinators, who read lists and alerts later. An "as soon as possible"
+    booking then says when it was asked for.
+    """
     zone = app.settings.timezone
-    return slots.label(from_iso(booking["start"]), now, zone, tr.is_chinese)
+    if booking.get("asap"):
+        if not dated:
+            return tr.t("care.asap")
+        made = from_iso(booking.get("created_at") or booking["start"])
+        return tr.t("care.asap_made", made=slots.dated(made, zone, tr.is_chinese))
+    start = from_iso(booking["start"])
+    if dated:
+        return slots.dated(start, zone, tr.is_chinese)
+    return slots.label(start, now, zone, tr.is_chinese)
+
+
+def staff_reader(booking: Doc, reader: Doc) -> bool:
+    """Whether the reader is the coordinator who entered a phone booking (reads it later)."""
+    return booking.get("via") != CHAT and reader["id"] == booking["booked_by"] != booking.get(
+        "person_id"
+    )
 
 
 def service_name(app: App, code: str, tr: Translator) -> str:
@@ -116,7 +134,7 @@ def tell(
                 key,
                 whose=whose(tx, booking, reader, tr),
                 service=service_name(app, booking["service"], tr),
-                when=when_text(app, booking, tr, now),
+                when=when_text(app, booking, tr, now, dated=staff_reader(booking, reader)),
                 **values,
             )
             return Reply(text, choices=choices(tr) if choices else ())
@@ -138,7 +156,7 @@ def ask_approval(tx: Tx, app: App, booking: Doc, now: datetime) -> list[str]:
                 "care.coordinator_approve",
                 name=person.get("name", ""),
                 service=app.services[booking["service"]].name(tr.language),
-                when=when_text(app, booking, tr, now),
+                when=when_text(app, booking, tr, now, dated=True),
                 place=describe_address(booking.get("household"), tr.is_chinese),
             ),
             choices=(

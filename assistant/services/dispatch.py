@@ -23,6 +23,7 @@ work is done in one module per concept, each importing only those above it::
     dispatch_digest     the coordinators' daily digest
     dispatch_offers     waves, accept / decline / assign / take, escalation
     dispatch_tasks      open, cancel and move a task
+    dispatch_standdown  a volunteer who may no longer help: offers withdrawn, tasks handed back
 
 Collections:
     tasks    one task: what, when, where, for whom (``private``), its status
@@ -37,6 +38,7 @@ from assistant.services.dispatch_lifecycle import (
     STEPS,
     alert_coordinators,
     ask_help,
+    may_step,
     schedule_reminders,
     schedule_safety,
     step,
@@ -45,6 +47,7 @@ from assistant.services.dispatch_messages import (
     address_words,
     details_reply,
     offer_key,
+    on_way_hint,
     public_words,
     step_buttons,
     when,
@@ -52,6 +55,7 @@ from assistant.services.dispatch_messages import (
 from assistant.services.dispatch_offers import (
     accept,
     assign,
+    check_eligible,
     decline,
     need,
     run_wave,
@@ -83,10 +87,18 @@ from assistant.services.dispatch_records import (
     NotEligible,
     NotYours,
     OfferGone,
+    TooEarly,
     WrongStep,
+    on_way_from,
     setting,
     timer_key,
     wave_key,
+)
+from assistant.services.dispatch_standdown import (
+    StoodDown,
+    decide_volunteer,
+    stand_down,
+    withdraw_volunteer,
 )
 from assistant.services.dispatch_tasks import cancel_task, open_task, reschedule_task
 
@@ -116,7 +128,9 @@ __all__ = [
     "NotEligible",
     "NotYours",
     "OfferGone",
+    "TooEarly",
     "WrongStep",
+    "on_way_from",
     "setting",
     "timer_key",
     "wave_key",
@@ -127,6 +141,7 @@ __all__ = [
     # offers
     "accept",
     "assign",
+    "check_eligible",
     "decline",
     "need",
     "run_wave",
@@ -136,9 +151,15 @@ __all__ = [
     "STEPS",
     "alert_coordinators",
     "ask_help",
+    "may_step",
     "schedule_reminders",
     "schedule_safety",
     "step",
+    # standing a volunteer down
+    "StoodDown",
+    "decide_volunteer",
+    "stand_down",
+    "withdraw_volunteer",
     # events
     "Listener",
     "emit",
@@ -149,6 +170,7 @@ __all__ = [
     "address_words",
     "details_reply",
     "offer_key",
+    "on_way_hint",
     "public_words",
     "step_buttons",
     "when",

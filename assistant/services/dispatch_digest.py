@@ -9,12 +9,13 @@ service, time and grid only. The digest is sent once per date
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
 from assistant.clock import from_iso, to_iso
 from assistant.conversation.vocabulary import Reply
+from assistant.domain import slots
 from assistant.i18n import Translator
 from assistant.services import people, timers, volunteers
 from assistant.services.dispatch_messages import public_words
@@ -103,7 +104,7 @@ def digest_reply(app: App, tr: Translator, day: str, tasks: list[Doc], now: date
     lines = [
         tr.t(
             "dispatch.digest",
-            date=day,
+            date=slots.date_words(date.fromisoformat(day), tr.is_chinese),
             new=len(new),
             open=len(still_open),
             late=len(behind),

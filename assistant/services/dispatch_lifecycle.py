@@ -28,8 +28,10 @@ from assistant.services.dispatch_records import (
     OPEN,
     TASKS,
     NotYours,
+    TooEarly,
     WrongStep,
     assignee,
+    on_way_from,
     setting,
     timer_key,
     wave_key,
@@ -49,6 +51,9 @@ STEPS: dict[str, tuple[tuple[str, ...], str]] = {
     "drop": ((ASSIGNED, ON_WAY), OPEN),
 }
 """step name → (the states it may start from, the state it leads to)."""
+
+NEEDS_START = ("on_way", "arrived", "done")
+"""Steps that make sense only from ``[dispatch] on_way_hours`` before the start."""
 
 
 def step(
@@ -71,9 +76,21 @@ def step(
     if task["status"] not in before:
         raise WrongStep()
     now = app.clock.now()
+    if name in NEEDS_START and now < on_way_from(app, task):
+        raise TooEarly()
     if name == "drop":
         return task, _drop(tx, app, task, person_id, now)
     return task, _advance(tx, app, task, after, reason, now)
+
+
+def may_step(tx: Tx, task_id: str, person_id: str, name: str) -> Doc:
+    """The task, if its assignee may take step ``name`` now (before asking why or "sure?")."""
+    task = tx.get(TASKS, task_id)
+    if task is None or task.get("assignee_id") != person_id:
+        raise NotYours()
+    if name not in STEPS or task["status"] not in STEPS[name][0]:
+        raise WrongStep()
+    return task
 
 
 def _pressed_before(task: Doc, person_id: str, name: str) -> bool:
@@ -102,6 +119,11 @@ def _advance(tx: Tx, app: App, task: Doc, after: str, reason: str, now: datetime
 
 def _drop(tx: Tx, app: App, task: Doc, person_id: str, now: datetime) -> list[str]:
     """The assignee gives the task up: a fresh round of waves, without them."""
+    return hand_back(tx, app, task, person_id, now)
+
+
+def hand_back(tx: Tx, app: App, task: Doc, person_id: str, now: datetime) -> list[str]:
+    """The task goes back to dispatch: a fresh round of waves, without this person."""
     stop_timers(tx, app, task)
     task["dropped"] = sorted(set(task["dropped"]) | {person_id})
     task.update(
@@ -111,6 +133,7 @@ def _drop(tx: Tx, app: App, task: Doc, person_id: str, now: datetime) -> list[st
         wave=0,
         offered=[],
         escalated=False,
+        assign_choices=[],
     )
     tx.put(TASKS, task["id"], task)
     round_no = int(task["round"])
@@ -122,7 +145,7 @@ def _drop(tx: Tx, app: App, task: Doc, person_id: str, now: datetime) -> list[st
         now,
         key=wave_key(task["id"], round_no, 1),
     )
-    log.info("task %s dropped by its volunteer; round %d", task["id"], round_no)
+    log.info("task %s handed back by its volunteer; round %d", task["id"], round_no)
     return [first, *emit(tx, app, task, "dropped", volunteer_id=person_id)]
 
 

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 from assistant.clock import from_iso
 from assistant.conversation.vocabulary import Choice, Outbound, Reply
 from assistant.domain import dispatch as matching
+from assistant.domain import slots
 from assistant.i18n import Translator
 from assistant.services import outbox
-from assistant.services.dispatch_records import ACTIVE, ASSIGNED, ON_WAY
+from assistant.services.dispatch_records import ACTIVE, ASSIGNED, ON_WAY, on_way_from, setting
 from assistant.store.base import Doc, Tx
 
 if TYPE_CHECKING:
@@ -25,18 +26,10 @@ if TYPE_CHECKING:
 
 
 def when(app: App, tr: Translator, moment: datetime | str) -> str:
-    """A time as residents read it, in the community's time zone."""
+    """A time with its date (``6月2日 周二 15:00``), since task messages are read later."""
     if isinstance(moment, str):
         moment = from_iso(moment)
-    local = moment.astimezone(app.settings.timezone)
-    weekday = tr.t(f"dispatch.weekday_{local.weekday()}")
-    return tr.t(
-        "dispatch.when",
-        month=local.month,
-        day=local.day,
-        weekday=weekday,
-        time=local.strftime("%H:%M"),
-    )
+    return slots.dated(moment, app.settings.timezone, tr.is_chinese)
 
 
 def public_words(app: App, tr: Translator, task: Doc) -> dict[str, str]:
@@ -80,13 +73,19 @@ def post_offer(
     from assistant.i18n import translator
 
     tr = translator(offer["language"])
-    text = tr.t("dispatch.offer", name=offer["name"], **public_words(app, tr, task))
+    words = public_words(app, tr, task)
+    if offer.get("asked_by"):
+        text = tr.t("dispatch.offer_asked", name=offer["name"], **words)
+        no = tr.t("dispatch.cant")
+    else:
+        text = tr.t("dispatch.offer", name=offer["name"], **words)
+        no = tr.t("dispatch.decline")
     reply = Reply(
         text,
         choices=(
             (
                 Choice(tr.t("dispatch.accept"), f"a:offer:accept:{offer['id']}"),
-                Choice(tr.t("dispatch.decline"), f"a:offer:decline:{offer['id']}"),
+                Choice(no, f"a:offer:decline:{offer['id']}"),
             ),
         ),
         key=offer_key(offer["id"]),
@@ -117,8 +116,8 @@ def post_offer_edit(
 # -- the assignee ----------------------------------------------------------------------------
 
 
-def details_reply(app: App, tr: Translator, task: Doc, intro: str = "") -> Reply:
-    """The private details for the assigned volunteer, with the next-step buttons."""
+def details_reply(app: App, tr: Translator, task: Doc) -> Reply:
+    """The private details for the volunteer who accepted, with the next-step buttons."""
     private = task.get("private", {})
     text = tr.t(
         "dispatch.details",
@@ -128,22 +127,42 @@ def details_reply(app: App, tr: Translator, task: Doc, intro: str = "") -> Reply
         notes=private.get("notes") or tr.t("dispatch.no_notes"),
         **public_words(app, tr, task),
     )
-    if intro:
-        text = tr.t(intro) + "\n" + text
-    return Reply(text, choices=step_buttons(tr, task))
+    return Reply(text + "\n" + on_way_hint(app, tr, task), choices=step_buttons(app, tr, task))
 
 
-def step_buttons(tr: Translator, task: Doc) -> tuple[tuple[Choice, ...], ...]:
-    """The buttons for the next steps of an assigned task."""
+def on_way_open(app: App, task: Doc) -> bool:
+    """Whether "on my way" (and "arrived", "done") may be pressed now."""
+    return bool(app.clock.now() >= on_way_from(app, task))
+
+
+def on_way_hint(app: App, tr: Translator, task: Doc) -> str:
+    """ "Tap on my way when you set off", or from when that button comes."""
+    if on_way_open(app, task):
+        return tr.t("dispatch.hint_on_way")
+    return tr.t("dispatch.hint_on_way_later", hours=hours_words(setting(app, "on_way_hours")))
+
+
+def hours_words(hours: float) -> str:
+    """``2`` rather than ``2.0``; ``1.5`` stays."""
+    return f"{float(hours):g}"
+
+
+def step_buttons(app: App, tr: Translator, task: Doc) -> tuple[tuple[Choice, ...], ...]:
+    """The buttons for the next steps of an assigned task.
+
+    "On my way", "arrived" and "done" come only from ``[dispatch] on_way_hours``
+    before the start; "could not complete" and "I can't go" are there at once.
+    """
     task_id = task["id"]
     status = task["status"]
     row: list[Choice] = []
-    if status == ASSIGNED:
-        row.append(Choice(tr.t("dispatch.on_way"), f"a:task:on_way:{task_id}"))
-    if status in (ASSIGNED, ON_WAY):
-        row.append(Choice(tr.t("dispatch.arrived"), f"a:task:arrived:{task_id}"))
-    if status in ACTIVE:
-        row.append(Choice(tr.t("dispatch.done"), f"a:task:done:{task_id}"))
+    if on_way_open(app, task):
+        if status == ASSIGNED:
+            row.append(Choice(tr.t("dispatch.on_way"), f"a:task:on_way:{task_id}"))
+        if status in (ASSIGNED, ON_WAY):
+            row.append(Choice(tr.t("dispatch.arrived"), f"a:task:arrived:{task_id}"))
+        if status in ACTIVE:
+            row.append(Choice(tr.t("dispatch.done"), f"a:task:done:{task_id}"))
     second: list[Choice] = []
     if status in ACTIVE:
         second.append(Choice(tr.t("dispatch.fail"), f"a:task:fail:{task_id}"))
@@ -162,8 +181,14 @@ def escalation_reply(
     choices: Sequence[matching.Candidate],
     names: dict[str, Any],
     grid_names: dict[str, str],
+    volunteer: str = "",
 ) -> Reply:
-    """Nobody accepted: the coordinators' call with one "assign to …" button per candidate."""
+    """Nobody accepted: either the volunteers a coordinator may ask, or whom to phone.
+
+    Each button asks that volunteer (``a:assign:<task>:<volunteer>``); with no
+    candidate the message says so and names the person to call, never both.
+    ``volunteer`` names the one a coordinator asked who cannot go.
+    """
     buttons = tuple(
         (
             Choice(
@@ -177,10 +202,21 @@ def escalation_reply(
         )
         for c in choices
     )
-    text = tr.t("dispatch.coordinator_escalated", **public_words(app, tr, task))
-    if not choices:
-        text += "\n" + tr.t("dispatch.no_candidates")
-    return Reply(text, choices=buttons)
+    lines = [tr.t("dispatch.asked_cannot", volunteer=volunteer)] if volunteer else []
+    lines.append(tr.t("dispatch.coordinator_escalated", **public_words(app, tr, task)))
+    if choices:
+        lines.append(tr.t("dispatch.escalated_pick"))
+    else:
+        lines.append(_nobody(app, tr, task))
+    return Reply("\n".join(lines), choices=buttons)
+
+
+def _nobody(app: App, tr: Translator, task: Doc) -> str:
+    """No volunteer can take it: whom the coordinator should phone."""
+    private = task.get("private", {})
+    if private.get("name") and private.get("phone"):
+        return tr.t("dispatch.no_candidates_call", name=private["name"], phone=private["phone"])
+    return tr.t("dispatch.no_candidates")
 
 
 def coordinator_alert(app: App, tr: Translator, task: Doc, message: str, volunteer: Doc) -> Reply:

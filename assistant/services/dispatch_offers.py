@@ -21,7 +21,6 @@ from assistant.services import community, people, timers, volunteers
 from assistant.services.dispatch_events import emit
 from assistant.services.dispatch_lifecycle import schedule_reminders
 from assistant.services.dispatch_messages import (
-    details_reply,
     escalation_reply,
     post_offer,
     post_offer_edit,
@@ -128,8 +127,10 @@ def _candidates(tx: Tx, app: App, now: datetime) -> list[matching.Candidate]:
     return volunteers.candidates(tx, now, float(setting(app, "fairness_days")), busy)
 
 
-def _offer(tx: Tx, app: App, task: Doc, person: Doc, now: datetime) -> list[str]:
-    """Record one offer of the task to one volunteer and send it."""
+def _offer(
+    tx: Tx, app: App, task: Doc, person: Doc, now: datetime, asked_by: str = ""
+) -> list[str]:
+    """Record one offer of the task to one volunteer (asked by a coordinator, or not); send it."""
     offer_id = new_id("of")
     offer: Doc = {
         "task_id": task["id"],
@@ -142,6 +143,8 @@ def _offer(tx: Tx, app: App, task: Doc, person: Doc, now: datetime) -> list[str]
         "name": person.get("name", ""),
         "created_at": to_iso(now),
     }
+    if asked_by:
+        offer["asked_by"] = asked_by
     tx.put(OFFERS, offer_id, offer)
     offer["id"] = offer_id
     return post_offer(tx, app, task, offer, now)
@@ -157,6 +160,17 @@ def close_offers(
         offer["closed_at"] = to_iso(now)
         tx.put(OFFERS, offer["id"], offer)
         kicks += post_offer_edit(tx, app, task, offer, message, now)
+    return kicks
+
+
+def _close_own_offers(tx: Tx, app: App, task: Doc, person_id: str, now: datetime) -> list[str]:
+    """The new assignee's own open offer says "you took it", never "someone else took it"."""
+    kicks: list[str] = []
+    for offer in tx.find(OFFERS, task_id=task["id"], person_id=person_id, status=OFFER_OPEN):
+        offer["status"] = OFFER_ACCEPTED
+        offer["closed_at"] = to_iso(now)
+        tx.put(OFFERS, offer["id"], offer)
+        kicks += post_offer_edit(tx, app, task, offer, "dispatch.offer_accepted", now)
     return kicks
 
 
@@ -196,20 +210,31 @@ def _call_group(tx: Tx, app: App, task: Doc, now: datetime) -> list[str]:
 
 def _ask_coordinators(tx: Tx, app: App, task: Doc, now: datetime) -> list[str]:
     """Give the grid's coordinators one "assign to …" button per best candidate."""
-    everyone = matching.rank(_candidates(tx, app, now), _escalation_need(tx, task))
-    choices = everyone[:ESCALATION_CHOICES]
-    grid_names = {g["id"]: str(g.get("name", g["id"])) for g in tx.all(community.GRIDS)}
-    names = {c.person_id: tx.require(people.PEOPLE, c.person_id).get("name", "") for c in choices}
     kicks: list[str] = []
     for coordinator in people.coordinators_for(tx, task.get("grid_id")):
-        kicks += volunteers.tell(
-            tx,
-            app,
-            coordinator,
-            lambda tr: escalation_reply(app, tr, task, choices, names, grid_names),
-            now,
-        )
+        kicks += _tell_choices(tx, app, task, coordinator, now)
     return kicks
+
+
+def _tell_choices(
+    tx: Tx, app: App, task: Doc, coordinator: Doc, now: datetime, volunteer: str = ""
+) -> list[str]:
+    """Send one coordinator the best volunteers to ask, remembered on the task for the check."""
+    everyone = matching.rank(_candidates(tx, app, now), _escalation_need(tx, task))
+    choices = everyone[:ESCALATION_CHOICES]
+    task["assign_choices"] = sorted(
+        set(task.get("assign_choices", [])) | {c.person_id for c in choices}
+    )
+    tx.put(TASKS, task["id"], task)
+    grid_names = {g["id"]: str(g.get("name", g["id"])) for g in tx.all(community.GRIDS)}
+    names = {c.person_id: tx.require(people.PEOPLE, c.person_id).get("name", "") for c in choices}
+    return volunteers.tell(
+        tx,
+        app,
+        coordinator,
+        lambda tr: escalation_reply(app, tr, task, choices, names, grid_names, volunteer),
+        now,
+    )
 
 
 def _escalation_need(tx: Tx, task: Doc) -> matching.Need:
@@ -242,7 +267,7 @@ def accept(tx: Tx, app: App, offer_id: str, person_id: str) -> tuple[Doc, list[s
     if offer["status"] != OFFER_OPEN:
         raise OfferGone()
     now = app.clock.now()
-    _check_free(tx, task, person_id)
+    check_eligible(tx, task, person_id)
     offer["status"] = OFFER_ACCEPTED
     offer["closed_at"] = to_iso(now)
     tx.put(OFFERS, offer_id, offer)
@@ -268,10 +293,26 @@ def decline(tx: Tx, app: App, offer_id: str, person_id: str) -> list[str]:
     task["declined"] = sorted(set(task["declined"]) | {person_id})
     tx.put(TASKS, task["id"], task)
     kicks = post_offer_edit(tx, app, task, offer, "dispatch.offer_declined", now)
+    if offer.get("asked_by") and task["status"] == OPEN:
+        kicks += _asker_told(tx, app, task, offer, now)
+    return kicks + wave_on_if_empty(tx, task, now)
+
+
+def wave_on_if_empty(tx: Tx, task: Doc, now: datetime) -> list[str]:
+    """When nobody of this wave still holds an open offer, start the next wave now."""
     still_open = tx.find(OFFERS, task_id=task["id"], status=OFFER_OPEN)
     if task["status"] == OPEN and not still_open and not task.get("escalated"):
-        kicks.append(_next_wave_now(tx, task, now))
-    return kicks
+        return [_next_wave_now(tx, task, now)]
+    return []
+
+
+def _asker_told(tx: Tx, app: App, task: Doc, offer: Doc, now: datetime) -> list[str]:
+    """The volunteer a coordinator asked cannot go: the coordinator gets fresh choices."""
+    coordinator = tx.get(people.PEOPLE, str(offer["asked_by"]))
+    if coordinator is None:
+        return []
+    log.info("task %s: a volunteer asked by a coordinator cannot go", task["id"])
+    return _tell_choices(tx, app, task, coordinator, now, volunteer=str(offer.get("name", "")))
 
 
 def _next_wave_now(tx: Tx, task: Doc, now: datetime) -> str:
@@ -291,42 +332,71 @@ def _next_wave_now(tx: Tx, task: Doc, now: datetime) -> str:
 def assign(
     tx: Tx, app: App, task_id: str, volunteer_id: str, coordinator_id: str
 ) -> tuple[Doc, list[str]]:
-    """A coordinator gives an open task to a volunteer; the volunteer gets the details."""
+    """A coordinator asks one of the escalation's volunteers to take the task.
+
+    The volunteer gets "the coordinator asks you to …" with accept / can't
+    buttons; the task stays open until they accept (first accept still wins).
+
+    Raises:
+        NotEligible: the presser is not a coordinator, or the volunteer was not
+            one of the choices given, or can no longer take it.
+        AlreadyTaken: the task is not open and escalated any more.
+    """
     task = tx.get(TASKS, task_id)
+    coordinator = tx.get(people.PEOPLE, coordinator_id)
+    if not people.has_role(app, coordinator, people.COORDINATOR):
+        raise NotEligible()
     if task is None or task["status"] != OPEN:
         raise AlreadyTaken()
-    _check_eligible(tx, task, volunteer_id)
+    if not task.get("escalated") or volunteer_id not in task.get("assign_choices", []):
+        raise NotEligible()
+    check_eligible(tx, task, volunteer_id)
     now = app.clock.now()
-    kicks = _assign(tx, app, task, volunteer_id, now, by=coordinator_id)
     volunteer = tx.require(people.PEOPLE, volunteer_id)
-    kicks += volunteers.tell(
-        tx,
-        app,
-        volunteer,
-        lambda tr: details_reply(app, tr, task, intro="dispatch.assigned_intro"),
-        now,
-    )
+    mine = [
+        o
+        for o in tx.find(OFFERS, task_id=task_id, person_id=volunteer_id, status=OFFER_OPEN)
+        if int(o["round"]) == int(task["round"])
+    ]
+    if mine:
+        offer = mine[0]
+        offer["asked_by"] = coordinator_id
+        offer["addresses"] = people.reachable_addresses(tx, volunteer)
+        tx.put(OFFERS, offer["id"], offer)
+        kicks = post_offer(tx, app, task, offer, now)
+    else:
+        kicks = _offer(tx, app, task, volunteer, now, asked_by=coordinator_id)
+        task["offered"] = sorted(set(task["offered"]) | {volunteer_id})
+        tx.put(TASKS, task_id, task)
+    log.info("task %s: a coordinator asked a volunteer", task_id)
     return task, kicks
 
 
 def take(tx: Tx, app: App, task_id: str, person_id: str) -> tuple[Doc, list[str]]:
-    """A volunteer takes an escalated task from their task list."""
+    """A volunteer takes an escalated task from their task list (only escalated ones)."""
     task = tx.get(TASKS, task_id)
     if task is None or task["status"] != OPEN:
         raise AlreadyTaken()
-    _check_eligible(tx, task, person_id)
+    if not task.get("escalated"):
+        raise NotEligible()
+    check_eligible(tx, task, person_id)
     return task, _assign(tx, app, task, person_id, app.clock.now(), by="list")
 
 
-def _check_eligible(tx: Tx, task: Doc, person_id: str) -> None:
-    """Raise unless the person is an approved volunteer with the skill, free, and not excluded."""
+def check_eligible(tx: Tx, task: Doc, person_id: str) -> None:
+    """Raise unless the person is still an approved volunteer with the skill, free, not excluded.
+
+    Checked inside every transaction that gives a task to someone, so a
+    volunteer whose role was revoked, or who lost the skill, never gets it.
+    """
     person = tx.get(people.PEOPLE, person_id)
     data = volunteers.profile(person) or {}
     if (
-        not volunteers.is_approved(person)
+        not volunteers.is_active(person)
         or task["skill"] not in data.get("skills", [])
         or person_id in task["declined"]
         or person_id in task["dropped"]
+        or person_id == task.get("requester_id")
     ):
         raise NotEligible()
     _check_free(tx, task, person_id)
@@ -348,7 +418,8 @@ def _assign(tx: Tx, app: App, task: Doc, person_id: str, now: datetime, by: str)
     task["assignee_id"] = person_id
     task["assigned_at"] = to_iso(now)
     task["assigned_by"] = by
-    kicks = close_offers(tx, app, task, OFFER_TAKEN, "dispatch.taken", now)
+    kicks = _close_own_offers(tx, app, task, person_id, now)
+    kicks += close_offers(tx, app, task, OFFER_TAKEN, "dispatch.taken", now)
     for wave in range(int(task["wave"]) + 1, int(setting(app, "waves")) + 2):
         timers.cancel(tx, wave_key(task["id"], int(task["round"]), wave))
     volunteers.record_task(tx, person_id, now, float(setting(app, "fairness_days")))

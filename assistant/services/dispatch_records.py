@@ -15,13 +15,16 @@ Errors (each a :class:`assistant.errors.Refusal`, ``key`` = message id)::
      ├── NotYours       the task is not assigned to this volunteer
      ├── WrongStep      the task is not in a state where this step makes sense
      ├── Busy           the volunteer holds another task at the same time
-     └── NotEligible    skill, approval, or declined it before
+     ├── NotEligible    skill, approval, or declined it before
+     └── TooEarly       "on my way" long before the task starts
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from assistant.clock import from_iso
 from assistant.errors import Refusal
 from assistant.services import people
 from assistant.store.base import Doc, Tx
@@ -94,9 +97,21 @@ class NotEligible(DispatchError):
     key = "dispatch.not_eligible"
 
 
+class TooEarly(DispatchError):
+    """ "On my way" (or arrived, done) long before the task starts; ``key`` needs ``when``."""
+
+    key = "dispatch.too_early"
+
+
 def setting(app: App, key: str) -> Any:
     """One ``[dispatch]`` setting."""
     return app.settings.get("dispatch", key)
+
+
+def on_way_from(app: App, task: Doc) -> datetime:
+    """From when "on my way" is offered: ``[dispatch] on_way_hours`` before the start."""
+    hours = float(setting(app, "on_way_hours"))
+    return from_iso(task["starts_at"]) - timedelta(hours=hours)
 
 
 def timer_key(*parts: object) -> str:

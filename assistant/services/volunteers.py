@@ -58,9 +58,23 @@ def profile(person: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 
 def is_approved(person: Mapping[str, Any] | None) -> bool:
-    """Whether the person is an approved volunteer."""
+    """Whether the person's application was approved (see :func:`is_active` for rights)."""
     found = profile(person)
     return bool(found and found.get("status") == APPROVED)
+
+
+def is_active(person: Mapping[str, Any] | None) -> bool:
+    """Whether the person may be given tasks: approved, still holding the role, not forgotten.
+
+    An administrator's ``role revoke`` takes the role away and keeps the
+    application record, so both are needed.
+    """
+    return bool(
+        is_approved(person)
+        and person is not None
+        and people.VOLUNTEER in person.get("roles", [])
+        and not person.get("forgotten")
+    )
 
 
 def teams(tx: Tx) -> list[str]:
@@ -96,9 +110,14 @@ def tell_address(
     return outbox.post(tx, Outbound(Address(address), build(tr), tr.language), now)
 
 
+def listed(tr: Translator, items: Iterable[str]) -> str:
+    """Words joined as the language lists them (``上门照料、就医陪护`` / ``Home care, Escort``)."""
+    return ("、" if tr.is_chinese else ", ").join(items) or tr.t("volunteer.none")
+
+
 def skill_names(tr: Translator, skills: Iterable[str]) -> str:
     """Skills as words in a language."""
-    return "、".join(tr.t(f"volunteer.skill_{skill}") for skill in skills) or tr.t("volunteer.none")
+    return listed(tr, (tr.t(f"volunteer.skill_{skill}") for skill in skills))
 
 
 # -- signing up ------------------------------------------------------------------------------
@@ -147,7 +166,7 @@ def _approval_ask(tr: Translator, person: Doc, grid: str) -> Reply:
             "volunteer.coordinator_ask",
             name=person.get("name", ""),
             skills=skill_names(tr, data["skills"]),
-            teams="、".join(data["teams"]) or tr.t("volunteer.none"),
+            teams=listed(tr, data["teams"]),
             grid=grid or tr.t("volunteer.none"),
             hours=data["hours_per_week"],
         ),
@@ -163,26 +182,37 @@ def _approval_ask(tr: Translator, person: Doc, grid: str) -> Reply:
 def decide(
     tx: Tx, app: App, person_id: str, approve: bool, coordinator_id: str
 ) -> tuple[bool, list[str]]:
-    """A coordinator approves or declines a pending application (once).
+    """A coordinator approves or declines a pending application (once), or declines later.
 
+    Declining a volunteer approved before takes the role away; the caller
+    withdraws their offers and tasks (``dispatch.decide_volunteer`` does both).
     Returns whether anything changed and the timer ids of the message that
     tells the volunteer.
     """
     person = tx.get(people.PEOPLE, person_id)
     data = profile(person)
-    if person is None or data is None or data.get("status") != PENDING:
+    if person is None or data is None:
+        return False, []
+    later = data.get("status") == APPROVED and not approve
+    if data.get("status") != PENDING and not later:
         return False, []
     now = app.clock.now()
     data["status"] = APPROVED if approve else DECLINED
     data["decided_by"] = coordinator_id
     data["decided_at"] = to_iso(now)
+    roles = set(person.get("roles", []))
     if approve:
         data.setdefault("since", to_iso(now))
         data["on_duty"] = True
-        person["roles"] = sorted(set(person.get("roles", [])) | {people.VOLUNTEER})
+        roles.add(people.VOLUNTEER)
+    else:
+        roles.discard(people.VOLUNTEER)
+    person["roles"] = sorted(roles)
     person["volunteer"] = data
     tx.put(people.PEOPLE, person_id, person)
     key = "volunteer.approved" if approve else "volunteer.declined"
+    if later:
+        key = "volunteer.stood_down"
     name = person.get("name", "")
     log.info("volunteer %s %s", person_id, data["status"])
     return True, tell(tx, app, person, lambda tr: Reply(tr.t(key, name=name)), now)

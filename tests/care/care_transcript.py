@@ -57,13 +57,36 @@ def engine_for(app: App) -> Engine:
 
 
 HOME_CARE = "上门照料 · 免费"
+LATER_TIMES = ("更晚的时间", "Later times")
+OTHER_DAY = ("另选一天", "Another day")
+
+
+async def pick(t: Transcript, user: str, slot: str) -> list[dict[str, Any]]:
+    """At the question "when?", choose ``slot`` (``明天 09:00``) as a person would.
+
+    The day first (``明天``, or through 另选一天 for a later date such as
+    ``6月4日 周四``), then the time, paging on with 更晚的时间 until it shows.
+    """
+    day, _, clock = slot.rpartition(" ")
+    if day not in t.labels(user):
+        other = [label for label in OTHER_DAY if label in t.labels(user)]
+        assert other, f"{day!r} is not offered to {user}: {t.labels(user)}"
+        await t.press(user, other[0])
+    await t.press(user, day)
+    for _ in range(5):
+        if clock in t.labels(user):
+            return await t.press(user, clock)
+        later = [label for label in LATER_TIMES if label in t.labels(user)]
+        assert later, f"{clock!r} is not offered on {day}: {t.labels(user)}"
+        await t.press(user, later[0])
+    raise AssertionError(f"{slot!r} never showed")
 
 
 async def booked(t: Transcript, user: str = "lin", slot: str = "明天 09:00") -> str:
     """``user`` books a home care visit at ``slot`` with no notes; the booking's id."""
     await t.say(user, "/care")
     await t.press(user, HOME_CARE)
-    await t.press(user, slot)
+    await pick(t, user, slot)
     await t.press(user, "对，就是这里")
     await t.press(user, "跳过")
     await t.press(user, "确认预约")
@@ -81,11 +104,15 @@ class Transcript:
         self.out = io.StringIO()
         self.channel = ConsoleChannel(self.engine.handle, out=self.out, jsonl=True)
         self.app.delivery = self.channel  # outbox messages show up here too
+        self._labels: dict[str, list[str]] = {}
 
     def _read_from(self, start: int) -> list[dict[str, Any]]:
         self.out.seek(start)
         produced = [json.loads(text) for text in self.out.read().splitlines() if text]
         self.out.seek(0, io.SEEK_END)
+        for line in produced:
+            if line.get("buttons") and line.get("to"):
+                self._labels[line["to"]] = [label for row in line["buttons"] for label in row]
         return produced
 
     def run_jobs(self) -> list[dict[str, Any]]:
@@ -123,7 +150,7 @@ class Transcript:
         """Several people press at the same moment; each gets their own replies."""
 
         async def one(user: str, label: str) -> list[dict[str, Any]]:
-            value = self.channel._resolve(user, label)
+            value = self._value(user, label)
             incoming = Incoming(sender=make_address("console", user), kind=Kind.PRESS, press=value)
             out = await self.engine.handle(incoming)
             return [
@@ -138,6 +165,17 @@ class Transcript:
         results = await asyncio.gather(*(one(user, label) for user, label in moves))
         self.app.queue.run_all(registry.bound(self.app))  # type: ignore[attr-defined]
         return list(results)
+
+    def labels(self, user: str) -> list[str]:
+        """The labels of the latest buttons shown to ``user``."""
+        return self._labels.get(user, [])
+
+    def _value(self, user: str, label: str) -> str:
+        """The value of the button ``user`` would press with this label."""
+        choices = getattr(self.channel, "choices", None)
+        if choices is not None:
+            return str(choices.pressed(user, label))
+        return str(self.channel._resolve(user, label))  # type: ignore[attr-defined]
 
     # -- looking at records ---------------------------------------------------------
 

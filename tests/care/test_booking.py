@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 
 import pytest
-from care_transcript import FakeDispatch, Transcript, buttons, texts
+from care_transcript import FakeDispatch, Transcript, buttons, pick, texts
 
 from assistant.services import care, people
 
@@ -18,7 +19,7 @@ async def book_home_care(t: Transcript, user: str, slot: str, notes: str = "") -
     """``user`` books a home care visit at ``slot`` for themselves, up to the summary."""
     await t.say(user, "/care")
     await t.press(user, HOME_CARE)
-    await t.press(user, slot)
+    await pick(t, user, slot)
     await t.press(user, "对，就是这里")
     if notes:
         await t.say(user, notes)
@@ -36,18 +37,19 @@ async def test_a_resident_books_a_home_care_visit_in_a_few_presses(
     assert "预约服务" in buttons(menu) and "我的预约" in buttons(menu)
     services = await t.press("lin", "预约服务")
     assert HOME_CARE in buttons(services) and ESCORT in buttons(services)
-    # When she picks home care, she sees the next free slots: two hours' notice from 09:00
+    # When she picks home care, she is asked for the day first
     when = await t.press("lin", HOME_CARE)
-    assert buttons(when)[:5] == [
-        "今天 11:00",
-        "今天 12:00",
-        "今天 13:00",
-        "今天 14:00",
-        "明天 08:00",
-    ]
-    assert "尽快" not in buttons(when) and "今天 10:00" not in buttons(when)
+    assert buttons(when)[:4] == ["今天", "明天", "后天", "另选一天"]
+    assert "尽快" not in buttons(when)
+    # And today's free times leave two hours' notice from 09:00
+    today = await t.press("lin", "今天")
+    assert buttons(today)[:4] == ["11:00", "12:00", "13:00", "14:00"]
+    assert "10:00" not in buttons(today) and "换一天" in buttons(today)
+    await t.press("lin", "换一天")
+    tomorrow = await t.press("lin", "明天")
+    assert "明天 6月2日 周二" in texts(tomorrow) and buttons(tomorrow)[0] == "08:00"
     # And her household address is offered to confirm
-    address = await t.press("lin", "明天 09:00")
+    address = await t.press("lin", "09:00")
     assert "锦绣家园 1栋 1单元 302" in texts(address)
     notes = await t.press("lin", "对，就是这里")
     assert "跳过" in buttons(notes)
@@ -89,7 +91,7 @@ async def test_a_family_helper_books_for_a_relative_and_hears_every_change(
     whom = await t.press("wang", HOME_CARE)
     assert buttons(whom)[:2] == ["我自己", "王奶奶"]
     await t.press("wang", "王奶奶")
-    await t.press("wang", "明天 10:00")
+    await pick(t, "wang", "明天 10:00")
     await t.press("wang", "对，就是这里")
     summary = await t.press("wang", "跳过")
     assert "给谁：王奶奶" in texts(summary)
@@ -107,11 +109,12 @@ async def test_bad_input_in_the_middle_of_the_form_is_answered_kindly(
 ) -> None:
     t = Transcript(dispatch=dispatch)
     await t.say("lin", "/care")
-    old = await t.press("lin", HOME_CARE)
-    assert "今天 11:00" in buttons(old)
+    await t.press("lin", HOME_CARE)
+    old = await t.press("lin", "今天")
+    assert "11:00" in buttons(old)
     # A sticker, a typed answer where buttons are needed, a huge text, a forged button
     sticker = await t.send(**{"as": "lin", "sticker": "🌸"})
-    assert "按钮" in texts(sticker) and "今天 11:00" in buttons(sticker)
+    assert "按钮" in texts(sticker) and "11:00" in buttons(sticker)
     typed = await t.say("lin", "明天上午吧")
     assert "按钮" in texts(typed)
     huge = await t.say("lin", "字" * 5000)
@@ -119,7 +122,7 @@ async def test_bad_input_in_the_middle_of_the_form_is_answered_kindly(
     forged = await t.forge("lin", "2026-06-01T03:30:00+00:00")
     assert "过期" in texts(forged)
     # At the notes, a huge note is refused but the form goes on
-    await t.press("lin", "今天 11:00")
+    await t.press("lin", "11:00")
     await t.press("lin", "对，就是这里")
     long_note = await t.say("lin", "药" * 400)
     assert "300" in texts(long_note)
@@ -142,7 +145,7 @@ async def test_a_typed_address_when_there_is_no_household(dispatch: FakeDispatch
         )
     await t.say("chenay", "/care")
     await t.press("chenay", HOME_CARE)
-    asked = await t.press("chenay", "明天 09:00")
+    asked = await pick(t, "chenay", "明天 09:00")
     assert "打字告诉我上门地址" in texts(asked)
     await t.say("chenay", "水晶城B栋2单元 801")
     await t.press("chenay", "跳过")
@@ -172,7 +175,7 @@ async def test_an_escort_waits_for_a_coordinator_who_approves_it(dispatch: FakeD
     t = Transcript(dispatch=dispatch)
     await t.say("lin", "/care")
     await t.press("lin", ESCORT)
-    await t.press("lin", "明天 09:00")
+    await pick(t, "lin", "明天 09:00")
     await t.press("lin", "对，就是这里")
     summary = await t.press("lin", "跳过")
     assert "¥20" in texts(summary) and "网格员先确认" in texts(summary)
@@ -199,7 +202,7 @@ async def test_a_declined_escort_frees_its_place(dispatch: FakeDispatch) -> None
     t = Transcript(dispatch=dispatch)
     await t.say("lin", "/care")
     await t.press("lin", ESCORT)
-    await t.press("lin", "明天 09:00")
+    await pick(t, "lin", "明天 09:00")
     await t.press("lin", "对，就是这里")
     await t.press("lin", "跳过")
     await t.press("lin", "确认预约")
@@ -225,11 +228,10 @@ async def test_two_residents_race_for_the_last_place_and_one_wins(
     assert len(t.bookings()) == 1 and len(dispatch.opened) == 1
     winner, loser = (lin, wang) if "约好了" in texts(lin) else (wang, lin)
     assert "约好了" in texts(winner)
-    # And the other is told kindly and offered fresh slots, none of them today
+    # And the other is told kindly and asked for a day again, today no longer among them
     assert "刚被别人约走了" in texts(loser)
     fresh = buttons(loser)
-    assert fresh and not any(label.startswith("今天") for label in fresh if ":" in label)
-    assert "明天 08:00" in fresh
+    assert "今天" not in fresh and "明天" in fresh
     with t.app.store.snapshot() as tx:
         assert sum(care.taken(tx, "home_care").values()) == 1
 
@@ -239,7 +241,7 @@ async def test_a_slot_that_became_too_soon_is_refused_at_confirm(dispatch: FakeD
     await book_home_care(t, "lin", "今天 11:00")
     t.clock.advance(minutes=5)  # 09:05: 11:00 is now less than two hours away
     reply = await t.press("lin", "确认预约")
-    assert "太近了" in texts(reply) and "今天 11:00" not in buttons(reply)
+    assert "太近了" in texts(reply) and "11:00" not in buttons(reply)
     assert t.bookings() == []
 
 
@@ -249,14 +251,22 @@ async def test_later_times_page_on_and_english_speakers_read_english(
     t = Transcript(dispatch=dispatch)
     people.update(t.app.store, t.person("zhang")["id"], language="en")
     await t.say("zhang", "/care")
-    first = await t.press("zhang", "Home care visit · Free")
-    assert "Today 11:00" in buttons(first) and "Tomorrow 08:00" in buttons(first)
+    days = await t.press("zhang", "Home care visit · Free")
+    assert buttons(days)[:3] == ["Today", "Tomorrow", "Wed 3 Jun"]
+    first = await t.press("zhang", "Tomorrow")
+    assert "Tomorrow, Tue 2 Jun" in texts(first) and buttons(first)[0] == "08:00"
     later = await t.press("zhang", "Later times")
-    assert buttons(later)[0] == "Tomorrow 12:00"
-    assert not set(buttons(first)) & set(buttons(later)) - {"Later times", "Stop"}
-    await t.press("zhang", "Tomorrow 12:00")
+    assert buttons(later)[:2] == ["16:00", "17:00"] and "Earlier times" in buttons(later)
+    assert not set(buttons(first)) & set(buttons(later)) - {"Other days", "Stop"}
+    await t.press("zhang", "17:00")
     await t.press("zhang", "Yes, that's it")
     summary = await t.press("zhang", "Skip")
-    assert "Price: Free" in texts(summary) and "When: Tomorrow 12:00" in texts(summary)
+    assert "Price: Free" in texts(summary) and "When: Tomorrow 17:00" in texts(summary)
+    assert "Health notes: none" in texts(summary)
+    names = ("快递员小张", "水晶城")  # names of people and places stay as they are
+    plain = texts(summary)
+    for name in names:
+        plain = plain.replace(name, "")
+    assert not re.search(r"[\u4e00-\u9fff]", plain)
     done = await t.press("zhang", "Confirm")
     assert "Booked!" in texts(done)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from care_transcript import HOME_CARE, FakeDispatch, Transcript, booked, buttons, texts
+from care_transcript import HOME_CARE, FakeDispatch, Transcript, booked, buttons, pick, texts
 
 from assistant.services import care, people
 
@@ -28,7 +28,7 @@ async def test_a_coordinator_books_by_phone_and_the_resident_is_told_in_chat(
     services = await t.press("grid", "林奶奶 · 锦绣家园")
     assert HOME_CARE in buttons(services)
     await t.press("grid", HOME_CARE)
-    await t.press("grid", "明天 09:00")
+    await pick(t, "grid", "明天 09:00")
     await t.press("grid", "对，就是这里")
     await t.press("grid", "跳过")
     done = await t.press("grid", "确认预约")
@@ -57,7 +57,7 @@ async def test_a_phone_booking_found_by_phone_number_for_someone_without_chat(
     await t.say("grid", "/book")
     services = await t.say("grid", "13900001234")
     await t.press("grid", "就医陪护（绿色通道） · ¥20")
-    await t.press("grid", "明天 09:00")
+    await pick(t, "grid", "明天 09:00")
     await t.press("grid", "对，就是这里")
     summary = await t.press("grid", "跳过")
     assert "网格员先确认" not in texts(summary)
@@ -72,13 +72,14 @@ async def test_a_resident_cancels_in_good_time(dispatch: FakeDispatch) -> None:
     booking_id = await booked(t)
     mine = await t.say("lin", "/mine")
     assert "上门照料 · 林奶奶 · 明天 09:00 · 正在找志愿者" in texts(mine)
-    sure = await t.press("lin", "取消1")
-    assert "确定要取消上门照料（明天 09:00）吗" in texts(sure)
+    assert "取消：上门照料 明天 09:00" in buttons(mine)
+    sure = await t.press("lin", "取消：上门照料 明天 09:00")
+    assert "确定要取消吗？\n上门照料，明天 09:00" in texts(sure)
     # A stale press elsewhere does not cancel; "keep it" keeps it
     kept = await t.press("lin", "不取消了")
     assert "预约不变" in texts(kept) and t.booking(booking_id)["status"] == "open"
     await t.say("lin", "/mine")
-    await t.press("lin", "取消1")
+    await t.press("lin", "取消：上门照料 明天 09:00")
     done = await t.press("lin", "确定取消")
     assert "已经取消了" in texts(done)
     assert dispatch.cancelled == [("tk-1", "cancelled by the resident")]
@@ -98,7 +99,7 @@ async def test_too_close_to_the_visit_only_a_coordinator_may_cancel(
     # Given it is now 10:30, less than the two hours' notice before 12:00
     t.clock.advance(minutes=90)
     mine = await t.say("lin", "/mine")
-    assert "取消1" not in buttons(mine)
+    assert not [label for label in buttons(mine) if label.startswith("取消")]
     forged = await t.forge("lin", f"a:care:cancelyes:{booking_id}")
     assert "太近了" in texts(forged) and t.booking(booking_id)["status"] == "open"
     # Another resident may never cancel it
@@ -107,11 +108,13 @@ async def test_too_close_to_the_visit_only_a_coordinator_may_cancel(
     # The coordinator finds 林奶奶 and cancels it anyway; she is told
     await t.say("grid", "/book")
     current = await t.say("grid", "林奶奶")
-    assert "林奶奶现在的预约" in texts(current) and "取消1" in buttons(current)
-    await t.press("grid", "取消1")
+    # The coordinator reads dates, not "today"
+    assert "林奶奶现在的预约" in texts(current) and "6月1日 周一 12:00" in texts(current)
+    assert "取消：林奶奶 上门照料 6月1日 周一 12:00" in buttons(current)
+    await t.press("grid", "取消：林奶奶 上门照料 6月1日 周一 12:00")
     done = await t.press("grid", "确定取消")
     assert "已经取消了" in texts(done, to="grid")
-    assert "您的上门照料（今天 12:00）已经取消了" in texts(done, to="lin")
+    assert "您的上门照料已经取消了，原定今天 12:00" in texts(done, to="lin")
     assert dispatch.cancelled == [("tk-1", "cancelled by a coordinator")]
 
 
@@ -119,10 +122,10 @@ async def test_a_resident_moves_a_booking_to_another_free_slot(dispatch: FakeDis
     t = Transcript(dispatch=dispatch)
     booking_id = await booked(t)
     await t.say("lin", "/mine")
-    slots = await t.press("lin", "改时间1")
-    assert "想改到什么时间" in texts(slots) and "尽快" not in buttons(slots)
-    assert "明天 10:00" in buttons(slots)
-    moved = await t.press("lin", "明天 10:00")
+    slots = await t.press("lin", "改时间：上门照料 明天 09:00")
+    assert "想改到哪一天" in texts(slots) and "尽快" not in buttons(slots)
+    assert "明天" in buttons(slots)
+    moved = await pick(t, "lin", "明天 10:00")
     assert "新的时间是明天 10:00" in texts(moved)
     booking = t.booking(booking_id)
     assert booking["start"] == "2026-06-02T02:00:00+00:00" and booking["status"] == "open"
@@ -138,11 +141,12 @@ async def test_moving_into_a_day_that_just_filled_up_is_refused_kindly(
     t.app.services["home_care"] = dataclasses.replace(t.app.services["home_care"], daily_capacity=1)
     booking_id = await booked(t, slot="今天 11:00")
     await t.say("lin", "/mine")
-    await t.press("lin", "改时间1")
-    # While 林奶奶 looks at the slots, 王先生 takes the last place of tomorrow
+    await t.press("lin", "改时间：上门照料 今天 11:00")
+    await t.press("lin", "明天")
+    # While 林奶奶 looks at the times, 王先生 takes the last place of tomorrow
     await booked(t, user="wang", slot="明天 09:00")
-    refused = await t.press("lin", "明天 10:00")
-    assert "刚被别人约走了" in texts(refused) and "明天 10:00" not in buttons(refused)
+    refused = await t.press("lin", "10:00")
+    assert "刚被别人约走了" in texts(refused) and "明天" not in buttons(refused)
     assert t.booking(booking_id)["start"] == "2026-06-01T03:00:00+00:00"
     with t.app.store.snapshot() as tx:
         assert sorted(care.taken(tx, "home_care").values()) == [1, 1]

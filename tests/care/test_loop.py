@@ -69,7 +69,8 @@ async def test_the_resident_says_it_did_not_happen(dispatch: FakeDispatch) -> No
     event(t, booking_id, "done")
     said = await t.press("lin", "其实没有做")
     assert "已经告诉网格员" in texts(said, to="lin")
-    assert "说上门照料（今天 14:00）其实没有做" in texts(said, to="grid")
+    to_grid = texts(said, to="grid")
+    assert "林奶奶说上门照料其实没有做" in to_grid and "时间：6月1日 周一 14:00" in to_grid
 
 
 async def test_the_next_day_follow_up_and_a_worrying_answer_goes_to_the_coordinator(

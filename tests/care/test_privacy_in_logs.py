@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from care_transcript import Transcript
+from care_transcript import Transcript, pick
 
 NOTES = "对青霉素过敏"
 PERSONAL = ("林奶奶", "302", NOTES, "13800000001", "陈建国", "锦绣家园 1栋")
@@ -19,7 +19,7 @@ async def test_a_whole_booking_story_logs_nothing_personal(
     # Given a booking with a health note, offers, a race, the visit, the rating and more
     await t.say("lin", "/care")
     await t.press("lin", "上门照料 · 免费")
-    await t.press("lin", "明天 09:00")
+    await pick(t, "lin", "明天 09:00")
     await t.press("lin", "对，就是这里")
     await t.say("lin", NOTES)
     booked = await t.press("lin", "确认预约")

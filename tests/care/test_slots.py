@@ -8,11 +8,16 @@ from zoneinfo import ZoneInfo
 from assistant.domain.slots import (
     Rules,
     asap_free,
+    dated,
+    day_label,
+    free_days,
     free_slots,
+    free_starts_of_day,
     is_free,
     label,
     local_day,
     next_day_at,
+    page_of,
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -139,3 +144,64 @@ def test_a_few_slots_per_day_so_that_several_days_show() -> None:
     assert hours(slots) == ["01 08:00", "01 09:00", "02 08:00", "02 09:00", "03 08:00", "03 09:00"]
     later = free_slots(HOME_CARE, now, SHANGHAI, {}, after=slots[-1], limit=2, per_day=2)
     assert hours(later) == ["03 10:00", "03 11:00"]
+
+
+# -- a day first, then that day's times ---------------------------------------------------------
+
+
+def test_every_free_slot_of_the_next_days_is_on_some_page() -> None:
+    # Given home care at 09:00 on a Monday, with two hours' notice
+    now = local(2026, 6, 1, 9, 0)
+    # When a resident goes through every day and every page of its times
+    shown: list[datetime] = []
+    for day in free_days(HOME_CARE, now, SHANGHAI, {}):
+        starts = free_starts_of_day(HOME_CARE, day, now, SHANGHAI, {})
+        number = 0
+        while True:
+            page = page_of(starts, number, 8)
+            shown += page.starts
+            if not page.later:
+                break
+            number += 1
+    # Then they saw every bookable slot of the next two weeks, once each, in order
+    every = free_slots(HOME_CARE, now, SHANGHAI, {}, limit=1000)
+    assert shown == every and len(set(shown)) == len(shown)
+    # Including tomorrow afternoon, 16:00 and 17:00
+    assert {"02 14:00", "02 16:00", "02 17:00"} <= set(hours(shown))
+
+
+def test_the_night_pharmacy_offers_every_hour_of_the_night() -> None:
+    now = local(2026, 6, 1, 19, 30)
+    today = free_starts_of_day(PHARMACY, date(2026, 6, 1), now, SHANGHAI, {})
+    assert hours(today) == ["01 20:00", "01 21:00", "01 22:00", "01 23:00"]
+    tomorrow = free_starts_of_day(PHARMACY, date(2026, 6, 2), now, SHANGHAI, {})
+    assert len(tomorrow) == 24 and hours(tomorrow)[0] == "02 00:00"
+
+
+def test_pages_go_back_and_forth_without_gaps_or_overlaps() -> None:
+    starts = free_starts_of_day(PHARMACY, date(2026, 6, 2), local(2026, 6, 1, 9, 0), SHANGHAI, {})
+    first, second, third = (page_of(starts, n, 8) for n in range(3))
+    assert not first.earlier and first.later and second.earlier and second.later
+    assert third.earlier and not third.later
+    assert first.starts + second.starts + third.starts == tuple(starts)
+    assert page_of(starts, 99, 8) == third and page_of([], 0, 8).starts == ()
+
+
+def test_a_full_day_offers_no_times_and_is_not_offered() -> None:
+    now = local(2026, 6, 1, 9, 0)
+    taken = {date(2026, 6, 2): 12}
+    assert free_starts_of_day(HOME_CARE, date(2026, 6, 2), now, SHANGHAI, taken) == []
+    assert date(2026, 6, 2) not in free_days(HOME_CARE, now, SHANGHAI, taken)
+    # After closing, today is not offered either
+    late = local(2026, 6, 1, 17, 30)
+    assert free_days(HOME_CARE, late, SHANGHAI, {})[0] == date(2026, 6, 2)
+
+
+def test_days_and_dates_as_people_read_them() -> None:
+    monday = date(2026, 6, 1)
+    assert day_label(monday, monday, True) == "今天"
+    assert day_label(date(2026, 6, 3), monday, True) == "后天"
+    assert day_label(date(2026, 6, 3), monday, False) == "Wed 3 Jun"
+    assert day_label(date(2026, 6, 4), monday, True) == "6月4日 周四"
+    assert dated(local(2026, 12, 3, 9, 0), SHANGHAI, True) == "12月3日 周四 09:00"
+    assert dated(local(2026, 12, 3, 9, 0), SHANGHAI, False) == "Thu 3 Dec 09:00"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from care_transcript import Transcript, buttons, texts
+from care_transcript import Transcript, buttons, pick, texts
 
 NOTES = "腿脚不便，上下楼要扶"
 ROOM = "1单元 302"
@@ -13,7 +13,7 @@ async def test_from_booking_to_the_next_day_follow_up() -> None:
     # Given 林奶奶 books a home care visit for tomorrow 09:00 with a health note
     await t.say("lin", "/care")
     await t.press("lin", "上门照料 · 免费")
-    await t.press("lin", "明天 09:00")
+    await pick(t, "lin", "明天 09:00")
     await t.press("lin", "对，就是这里")
     await t.say("lin", NOTES)
     booked = await t.press("lin", "确认预约")

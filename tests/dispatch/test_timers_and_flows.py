@@ -58,11 +58,14 @@ async def test_reminders_come_24_hours_and_1_hour_before(app: App) -> None:
     # Then chen alone is reminded, with the address and the next step
     assert [m.to for m in first] == ["console:chen"]
     assert "温馨提醒" in first[0].reply.text and SECRETS[0] in first[0].reply.text
-    assert button(first, "a:task:on_way:")
-    # And again an hour before, once, whatever the scheduler does meanwhile
+    # And a day ahead "on my way" is not offered yet; the reminder says when it comes
+    assert not [c for row in first[0].reply.choices for c in row if "on_way" in c.value]
+    assert "开始前2小时起" in first[0].reply.text
+    # And again an hour before, once, whatever the scheduler does meanwhile, with "on my way"
     advance(app, hours=23)
     second = sent_to(delivery(app).take(), "console:chen")
     assert len(second) == 1 and "温馨提醒" in second[0].reply.text
+    assert button(second, "a:task:on_way:")
     advance(app, hours=3)
     assert sent_to(delivery(app).take(), "console:chen") == []
 
@@ -240,8 +243,12 @@ async def test_tasks_lists_mine_with_their_buttons(app: App) -> None:
     assert "没有任务" in empty[0].reply.text
     task_id = await accepted(app)
     listed = await say(eng, "console:chen", "/tasks")
-    assert button(listed, f"a:task:on_way:{task_id}")
+    assert button(listed, f"a:task:drop:{task_id}")
     assert any(SECRETS[0] in m.reply.text for m in listed)
+    # And two hours before the start, "on my way" is there too
+    advance(app, hours=28)
+    listed = await say(eng, "console:chen", "/tasks")
+    assert button(listed, f"a:task:on_way:{task_id}")
 
 
 async def test_residents_cannot_use_volunteer_commands(app: App) -> None:

@@ -16,6 +16,7 @@ from dispatch_world import (
     engine,
     offers,
     open_care_task,
+    person_id_of,
     press,
     sent_to,
     settle,
@@ -123,7 +124,7 @@ async def test_first_accept_wins_and_the_other_offer_becomes_taken(app: App) -> 
     settle(app)
     # Then huang gets the private details with the next steps
     assert SECRETS[0] in won[0].reply.text and SECRETS[1] in won[0].reply.text
-    assert button(won, "a:task:on_way:" + task_id)
+    assert button(won, "a:task:drop:" + task_id)  # "on my way" comes nearer the start
     # And chen's offer is edited in place to "already taken"
     edits = [m for m in sent_to(delivery(app).sent, "console:chen") if m.reply.edit]
     assert len(edits) == 1 and "已经有志愿者接了" in edits[0].reply.text
@@ -193,6 +194,7 @@ async def test_lifecycle_and_a_second_press_is_harmless(app: App) -> None:
     eng = engine(app)
     sent = delivery(app).take()
     await press(eng, "console:chen", button(sent_to(sent, "console:chen"), "a:offer:accept:"))
+    advance(app, hours=28)  # two hours before the start: "on my way" is offered now
     for step in ("on_way", "on_way", "arrived", "done", "done"):
         await press(eng, "console:chen", f"a:task:{step}:{task_id}")
     settle(app)
@@ -216,13 +218,16 @@ async def test_could_not_complete_asks_a_reason(app: App) -> None:
     assert current["status"] == dispatch.FAILED and current["reason"] == "not_home"
 
 
-async def test_coordinator_assigns_after_escalation_and_it_is_checked(app: App) -> None:
+async def test_coordinator_asks_a_volunteer_after_escalation_and_it_is_checked(app: App) -> None:
     task_id = open_care_task(app)
     settle(app)
     advance(app, minutes=10)
     advance(app, minutes=10)
     eng = engine(app)
     alert = sent_to(delivery(app).sent, "console:网格员小周")
+    # The alert says one thing: the volunteers to ask, not also "nobody is suitable"
+    assert "可以请下面的志愿者帮忙" in alert[0].reply.text
+    assert "暂时没有合适的志愿者" not in alert[0].reply.text
     choice = button(alert, f"a:assign:{task_id}:")
     delivery(app).take()
     # When a volunteer (not a coordinator) presses the assignment button
@@ -231,16 +236,75 @@ async def test_coordinator_assigns_after_escalation_and_it_is_checked(app: App) 
     # When the coordinator presses it
     done = await press(eng, "console:网格员小周", choice)
     settle(app)
-    # Then the task is assigned and the volunteer alone gets the details
-    assignee = task(app, task_id)["assignee_id"]
-    assert task(app, task_id)["status"] == dispatch.ASSIGNED and "已指派" in done[0].reply.text
-    details = [m for m in delivery(app).sent if SECRETS[0] in m.reply.text]
-    assert len(details) == 1 and "网格员为您安排" in details[0].reply.text
-    no_secrets_except(app, {details[0].to})
-    assert assignee in choice
+    # Then the volunteer is asked, with accept / can't buttons, and no personal data yet
+    asked_id = choice.rsplit(":", 1)[1]
+    assert task(app, task_id)["status"] == dispatch.OPEN and "已经问" in done[0].reply.text
+    asked = [m for m in delivery(app).take() if m.to != "console:网格员小周"]
+    [request] = asked
+    assert "网格员想请您帮忙" in request.reply.text and "已经有志愿者接了" not in request.reply.text
+    assert [c.label for row in request.reply.choices for c in row] == ["我来接单", "这次去不了"]
+    no_secrets_except(app, set())
+    # When they accept, they alone get the details, thanked once, and never told "taken"
+    details = await press(eng, request.to, button([request], "a:offer:accept:"))
+    settle(app)
+    assert task(app, task_id)["assignee_id"] == asked_id
+    assert SECRETS[0] in details[0].reply.text and "谢谢您接单" in details[0].reply.text
+    to_them = [m.reply.text for m in delivery(app).take() if m.to == request.to]
+    assert not any("已经有志愿者接了" in text for text in to_them)
+    no_secrets_except(app, {request.to})
     # And pressing again changes nothing
     again = await press(eng, "console:网格员小周", choice)
-    assert "没有指派成功" in again[0].reply.text
+    assert "已经有人接了" in again[0].reply.text
+
+
+async def test_assign_only_for_an_escalated_task_and_a_volunteer_it_offered(app: App) -> None:
+    # Given an open task in its first wave (not escalated), offered to chen and huang
+    task_id = open_care_task(app)
+    settle(app)
+    delivery(app).take()
+    eng = engine(app)
+    wu = person_id_of(app, "console:wu")
+    # When the coordinator forges an assignment to wu before any escalation
+    early = await press(eng, "console:网格员小周", f"a:assign:{task_id}:{wu}")
+    # Then nothing happens
+    assert "没有问成" in early[0].reply.text and task(app, task_id)["status"] == dispatch.OPEN
+    assert offers(app, task_id, person_id=wu) == []
+    # When it escalates, a volunteer who was not one of the choices cannot be assigned either
+    advance(app, minutes=10)
+    advance(app, minutes=10)
+    choices = task(app, task_id)["assign_choices"]
+    li = person_id_of(app, "console:li")  # a repair volunteer: not a choice for care
+    assert li not in choices
+    forged = await press(eng, "console:网格员小周", f"a:assign:{task_id}:{li}")
+    assert "没有问成" in forged[0].reply.text and offers(app, task_id, person_id=li) == []
+    # And "take" from /tasks only works for escalated tasks
+    fresh = open_care_task(app, grid_id="g3")
+    settle(app)
+    taken = await press(eng, "console:chen", f"a:task:take:{fresh}")
+    assert "不适合" in taken[0].reply.text and task(app, fresh)["status"] == dispatch.OPEN
+
+
+async def test_a_volunteer_who_cannot_go_gives_the_coordinator_fresh_choices(app: App) -> None:
+    task_id = open_care_task(app)
+    settle(app)
+    advance(app, minutes=10)
+    advance(app, minutes=10)
+    eng = engine(app)
+    choice = button(sent_to(delivery(app).take(), "console:网格员小周"), f"a:assign:{task_id}:")
+    await press(eng, "console:网格员小周", choice)
+    settle(app)
+    [request] = [m for m in delivery(app).take() if m.to != "console:网格员小周"]
+    # When the volunteer asked cannot go
+    said = await press(eng, request.to, button([request], "a:offer:decline:"))
+    settle(app)
+    # Then they are thanked once, and the coordinator hears it with other volunteers to ask
+    assert "谢谢" in said[0].reply.text
+    edit = [m for m in delivery(app).sent if m.to == request.to and m.reply.edit]
+    assert edit and "谢谢" not in edit[-1].reply.text
+    told = sent_to(delivery(app).take(), "console:网格员小周")
+    assert "这次去不了" in told[0].reply.text
+    values = [c.value for row in told[0].reply.choices for c in row]
+    assert values and choice not in values
 
 
 def test_nobody_eligible_escalates_at_once() -> None:
