@@ -52,9 +52,10 @@ def build(
 ) -> App:
     """Build the app; ports left out become the real ones for these settings."""
     if store is None:
+        from assistant.store.files import private_dir
         from assistant.store.tinydb_store import TinyDbStore
 
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.data_dir)
         store = TinyDbStore(settings.data_dir / "store")
     return App(
         settings=settings,

@@ -54,6 +54,26 @@ def placeholders(text: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(text) if field}
 
 
+class Message(str):
+    """A message text that remembers the id it was made from (for the outbox's audit trail)."""
+
+    key: str = ""
+
+    def __new__(cls, text: str, key: str = "") -> Message:
+        made = super().__new__(cls, text)
+        made.key = key
+        return made
+
+    def __reduce__(self) -> tuple[type[str], tuple[str]]:
+        # Copies and pickles are plain text: the id is only for the outbox, never stored.
+        return (str, (str(self),))
+
+
+def template_of(text: str) -> str:
+    """The message id a text was made from, or ``""`` when it was composed otherwise."""
+    return text.key if isinstance(text, Message) else ""
+
+
 class Translator:
     """Messages of one language."""
 
@@ -71,12 +91,12 @@ class Translator:
                 return key
             text = fallback
         if not values:
-            return text
+            return Message(text, key)
         try:
-            return text.format(**values)
+            return Message(text.format(**values), key)
         except (KeyError, IndexError, ValueError):
             log.error("message %s could not be filled", key)
-            return text
+            return Message(text, key)
 
     @property
     def is_chinese(self) -> bool:

@@ -26,6 +26,8 @@ class JobSpec:
     max_backoff_ms: int = 60_000
     throws: tuple[type[BaseException], ...] = ()
     time_limit_ms: int = 60_000
+    audit: Callable[[list[Any]], list[Any]] | None = None
+    """What of the arguments a finished timer keeps (``None``: all of them)."""
 
 
 def jobs() -> dict[str, JobSpec]:
@@ -34,7 +36,7 @@ def jobs() -> dict[str, JobSpec]:
 
     table: dict[str, JobSpec] = {
         "timers.fire": JobSpec(timers.fire, max_retries=10),
-        "outbox.deliver": JobSpec(outbox.deliver_job, max_retries=8),
+        "outbox.deliver": JobSpec(outbox.deliver_job, max_retries=8, audit=outbox.audit),
     }
     for module in _optional_modules():
         table.update(getattr(module, "JOBS", {}))

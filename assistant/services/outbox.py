@@ -5,6 +5,11 @@ a coordinator) calls :func:`post` inside its transaction. The message becomes
 a timer due now, so it is sent exactly when the change was committed, retried
 by the scheduler if a queue message or worker is lost, and sent once: the
 timer is marked done right after the network accepted it.
+
+A sent (or cancelled) message keeps no body: its timer goes to the archive
+with only what an audit needs — to whom, in which language, from which
+message template, and when — because bodies carry names, addresses and
+health notes that must not outlive their delivery.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from assistant.conversation.vocabulary import Outbound, outbound_from_dict, outbound_to_dict
+from assistant.i18n import template_of
 from assistant.services import timers
 from assistant.store.base import Tx
 
@@ -32,9 +38,18 @@ def post(
     Call :func:`assistant.services.timers.kick` with the id after commit for an
     immediate send; the scheduler sends it anyway if that is lost.
     """
-    return timers.schedule(
-        tx, "outbox.deliver", [outbound_to_dict(message)], due or now, now, key=key
-    )
+    payload = outbound_to_dict(message)
+    payload["template"] = template_of(message.reply.text)
+    return timers.schedule(tx, "outbox.deliver", [payload], due or now, now, key=key)
+
+
+def audit(args: list[Any]) -> list[Any]:
+    """What a sent or cancelled message keeps: recipient, language, template, key; no body."""
+    kept = []
+    for payload in args:
+        data = payload if isinstance(payload, dict) else {}
+        kept.append({name: data.get(name, "") for name in ("to", "language", "template", "key")})
+    return kept
 
 
 def deliver_job(app: App, payload: dict[str, Any]) -> None:

@@ -31,7 +31,6 @@ ADMIN = "admin"
 ROLES = (RESIDENT, VOLUNTEER, COORDINATOR, ADMIN)
 
 FORGOTTEN_NAME = "—"
-PERSONAL_FIELDS = ("name", "phone", "household", "notes", "health_notes")
 
 
 def person_at(tx: Tx, address: str) -> Doc | None:
@@ -140,42 +139,6 @@ def update(store: Store, person_id: str, **fields: Any) -> Doc:
         person.update(fields)
         tx.put(PEOPLE, person_id, person)
         return person
-
-
-def forget(store: Store, person_id: str, now: str) -> None:
-    """Delete a person's personal data; keep an anonymous placeholder for others' records.
-
-    The person's chat addresses are unlinked, their conversations deleted, and
-    the profile keeps only its id, so bookings and tasks that point to it stay
-    consistent without naming anyone.
-    """
-    with store.transaction() as tx:
-        person = tx.get(PEOPLE, person_id)
-        if person is None:
-            raise NotFound(person_id)
-        for address in person.get("addresses", []):
-            tx.delete(ADDRESSES, address)
-            tx.delete("conversations", address)
-        for link in tx.find(PROXIES, helper_id=person_id):
-            tx.delete(PROXIES, link["id"])
-        placeholder: Doc = {
-            "name": FORGOTTEN_NAME,
-            "forgotten": True,
-            "forgotten_at": now,
-            "addresses": [],
-            "roles": [],
-            "language": person.get("language", "zh_CN"),
-        }
-        tx.put(PEOPLE, person_id, placeholder)
-    log.info("person %s asked to be forgotten; personal data deleted", person_id)
-
-
-def what_we_keep(tx: Tx, person: Doc) -> dict[str, Any]:
-    """Everything stored about a person, for them to see."""
-    return {
-        "profile": {k: v for k, v in person.items() if k not in ("id",)},
-        "proxies": tx.find(PROXIES, helper_id=person["id"]),
-    }
 
 
 def request_proxy(tx: Tx, helper_id: str, relative_name: str, note: str, now: str) -> Doc:

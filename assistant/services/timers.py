@@ -70,10 +70,25 @@ def cancel(tx: Tx, key: str) -> int:
     for timer in tx.find(TIMERS, key=key):
         if timer["status"] in (PENDING, ENQUEUED):
             timer["status"] = CANCELLED
-            tx.put(TIMERS, timer["id"], timer)
-            tx.archive(TIMERS, timer["id"])
+            close(tx, timer)
             count += 1
     return count
+
+
+def close(tx: Tx, timer: Doc) -> None:
+    """Archive a done or cancelled timer, keeping of its arguments only what its job audits."""
+    timer["args"] = audited(timer)
+    tx.put(TIMERS, timer["id"], timer)
+    tx.archive(TIMERS, timer["id"])
+
+
+def audited(timer: Doc) -> list[Any]:
+    """The arguments a finished timer keeps: what its job's ``audit`` leaves, else all."""
+    from workers.registry import jobs
+
+    spec = jobs().get(timer["job"])
+    args = list(timer.get("args", []))
+    return spec.audit(args) if spec is not None and spec.audit is not None else args
 
 
 def kick(app: App, timer_ids: Iterable[str]) -> None:
@@ -140,8 +155,7 @@ def _finish(app: App, timer_id: str, error: str) -> None:
         timer["done_at"] = to_iso(app.clock.now())
         if error:
             timer["error"] = error
-        tx.put(TIMERS, timer_id, timer)
-        tx.archive(TIMERS, timer_id)
+        close(tx, timer)
 
 
 def pending(tx: Tx) -> list[Doc]:

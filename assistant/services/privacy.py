@@ -1,0 +1,390 @@
+"""A person's own data: what is kept about them, in plain words, and forgetting them.
+
+``/forget`` promises that a person's name, home, phone and health notes are
+gone. Those are copied into several records as a person uses the service: the
+profile and its chat addresses, the household copy, notes and comments of
+their bookings, the private part of the tasks opened for them, family-helper
+requests, invitations, conversation drafts (theirs and a coordinator's who was
+booking for them), and messages still waiting in the outbox. :func:`forget`
+finds every one of them, hot or archived, in one unit of work:
+
+1. what is still to come is cancelled: live bookings free their place and
+   withdraw their task (the assigned volunteer is told, with the task's public
+   words only), and the grid's coordinators hear of it without the person's
+   details; a volunteer's open offers are withdrawn and accepted tasks handed
+   back to dispatch;
+2. every record keeps only an anonymous placeholder, through
+   :meth:`~assistant.store.base.Tx.purge`, so no earlier version survives in
+   the archive files either;
+3. messages waiting to go to the person are cancelled, and the person's words
+   are cut out of those still waiting to go to others.
+
+Sent messages keep no body anyway (see :mod:`assistant.services.outbox`), and
+Redis never holds message bodies, so nothing of the person is left on disk.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from assistant.conversation.vocabulary import Reply
+from assistant.i18n import Translator
+from assistant.services import community, people, timers, volunteers
+from assistant.store.base import Doc, NotFound, Tx
+
+if TYPE_CHECKING:
+    from assistant.bootstrap import App
+
+log = logging.getLogger(__name__)
+
+BOOKINGS = "bookings"
+TASKS = "tasks"
+INVITES = "invitations"
+CONVERSATIONS = "conversations"
+OUTBOX_JOB = "outbox.deliver"
+REDACTED = "—"
+MIN_SECRET = 2
+"""Shorter strings (a lone digit, one character) are not cut out of other people's messages."""
+
+# -- forgetting ---------------------------------------------------------------------------------
+
+
+def forget(app: App, person_id: str) -> None:
+    """Forget a person everywhere in one unit of work, then send what it queued.
+
+    Raises:
+        NotFound: there is no such person.
+    """
+    with app.store.transaction() as tx:
+        kicks = forget_in(tx, app, person_id, app.clock.now())
+    timers.kick(app, kicks)
+    log.info("person %s asked to be forgotten; personal data deleted", person_id)
+
+
+def forget_in(tx: Tx, app: App, person_id: str, now: datetime) -> list[str]:
+    """:func:`forget` inside the caller's transaction; returns the timer ids to kick."""
+    person = tx.get(people.PEOPLE, person_id)
+    if person is None:
+        raise NotFound(person_id)
+    secrets = personal_strings(tx, person)
+    addresses = set(person.get("addresses", []))
+    kicks = _cancel_what_is_to_come(tx, app, person, now)
+    _scrub_bookings(tx, person_id)
+    _scrub_tasks(tx, person_id)
+    _scrub_links(tx, person)
+    _scrub_conversations(tx, person_id, addresses, secrets)
+    _scrub_outbox(tx, person_id, addresses, secrets)
+    for address in addresses:
+        tx.purge(people.ADDRESSES, address)
+    tx.purge(
+        people.PEOPLE,
+        person_id,
+        {
+            "name": people.FORGOTTEN_NAME,
+            "forgotten": True,
+            "forgotten_at": person.get("forgotten_at") or _iso(now),
+            "addresses": [],
+            "roles": [],
+        },
+    )
+    return kicks
+
+
+def personal_strings(tx: Tx, person: Doc) -> set[str]:
+    """Every distinctive string of a person that other records may have copied."""
+    found: set[str] = {str(person.get(field) or "") for field in ("name", "phone")}
+    found |= set(person.get("addresses", []))
+    households = [person.get("household")]
+    for booking in _bookings_of(tx, person["id"]):
+        households.append(booking.get("household"))
+        found |= {str(booking.get("notes") or ""), str(booking.get("comment") or "")}
+    for household in households:
+        if household:
+            found |= {_address(household, True), _address(household, False)}
+    for link in tx.find(people.PROXIES, helper_id=person["id"]):
+        found.add(str(link.get("relative_name") or ""))
+    return {text.strip() for text in found if len(text.strip()) >= MIN_SECRET}
+
+
+def _cancel_what_is_to_come(tx: Tx, app: App, person: Doc, now: datetime) -> list[str]:
+    """Cancel the person's live bookings and, for a volunteer, their offers and tasks."""
+    from assistant.services import care_records, dispatch
+
+    kicks: list[str] = []
+    for booking in care_records.live_for(tx, person["id"]):
+        kicks += _cancel_booking(tx, app, booking, now)
+    kicks += dispatch.withdraw_volunteer(tx, app, person["id"], "forgotten")
+    return kicks
+
+
+def _cancel_booking(tx: Tx, app: App, booking: Doc, now: datetime) -> list[str]:
+    """Cancel one live booking: free its place, withdraw its task, tell the coordinators."""
+    from assistant.services import care, care_capacity, care_records
+    from assistant.services.dispatch_messages import when
+
+    care_records.set_status(booking, care_records.CANCELLED, now)
+    booking["cancelled_by"] = booking["person_id"]
+    care_capacity.release(tx, app, booking)
+    kicks: list[str] = []
+    if booking.get("task_id"):
+        kicks += care.dispatch(app).cancel_task(tx, app, booking["task_id"], "forgotten")
+    service = app.services.get(booking["service"])
+
+    def notice(tr: Translator) -> Reply:
+        name = service.name(tr.language) if service else booking["service"]
+        moment = tr.t("privacy.asap") if booking.get("asap") else when(app, tr, booking["start"])
+        return Reply(tr.t("privacy.booking_cancelled", service=name, when=moment))
+
+    for coordinator in people.coordinators_for(tx, booking.get("grid_id")):
+        if coordinator["id"] != booking["person_id"]:
+            kicks += volunteers.tell(tx, app, coordinator, notice, now)
+    tx.put(BOOKINGS, booking["id"], booking)
+    return kicks
+
+
+def _scrub_bookings(tx: Tx, person_id: str) -> None:
+    """Bookings for the person keep their service, time and status, nothing personal."""
+    for booking in _bookings_of(tx, person_id):
+        booking.update(household=None, notes="", comment="", forgotten=True)
+        tx.purge(BOOKINGS, booking["id"], booking)
+
+
+def _scrub_tasks(tx: Tx, person_id: str) -> None:
+    """Tasks opened for the person lose their private part (name, address, phone, notes)."""
+    for task in _everywhere(tx, TASKS):
+        if task.get("requester_id") == person_id and task.get("private"):
+            task.update(private={}, forgotten=True)
+            tx.purge(TASKS, task["id"], task)
+
+
+def _scrub_links(tx: Tx, person: Doc) -> None:
+    """Family-helper requests and invitations that name the person go."""
+    for link in _everywhere(tx, people.PROXIES):
+        if person["id"] in (link.get("helper_id"), link.get("relative_id")):
+            tx.purge(people.PROXIES, link["id"])
+    for invite in _everywhere(tx, INVITES):
+        if invite.get("person_id") == person["id"]:
+            tx.purge(INVITES, invite["id"])
+
+
+def _scrub_conversations(tx: Tx, person_id: str, addresses: set[str], secrets: set[str]) -> None:
+    """The person's conversations go; other people's drafts about them are dropped."""
+    for address in addresses:
+        tx.purge(CONVERSATIONS, address)
+    for conversation in tx.all(CONVERSATIONS):
+        if conversation["id"] in addresses:
+            continue
+        if _mentions(conversation.get("data"), secrets | {person_id}):
+            language = conversation.get("language", "")
+            tx.purge(CONVERSATIONS, conversation["id"], {"state": None, "language": language})
+
+
+def _scrub_outbox(tx: Tx, person_id: str, addresses: set[str], secrets: set[str]) -> None:
+    """Messages waiting for the person are cancelled; others' lose the person's words.
+
+    Sent messages were archived with no body; their recipient address becomes
+    the anonymous person id, so the audit still counts who was told what, when.
+    """
+    cuts = {secret: REDACTED for secret in secrets - addresses}
+    cuts.update(dict.fromkeys(addresses, person_id))
+    for timer in tx.find(timers.TIMERS, job=OUTBOX_JOB):
+        if timer["status"] not in (timers.PENDING, timers.ENQUEUED):
+            continue
+        payload = timer["args"][0] if timer.get("args") else {}
+        if isinstance(payload, dict) and payload.get("to") in addresses:
+            timer["status"] = timers.CANCELLED
+            timer["args"] = redact(timer["args"], cuts)
+            timers.close(tx, timer)
+        elif _mentions(timer.get("args"), set(cuts)):
+            timer["args"] = redact(timer["args"], cuts)
+            tx.put(timers.TIMERS, timer["id"], timer)
+    for timer in list(tx.archived(timers.TIMERS)):
+        if _mentions(timer.get("args"), set(cuts)):
+            tx.purge(timers.TIMERS, timer["id"], {**timer, "args": redact(timer["args"], cuts)})
+
+
+def redact(value: Any, cuts: Mapping[str, str]) -> Any:
+    """``value`` with each string of ``cuts`` replaced by its value in every text (longest first)."""
+    ordered = sorted(cuts.items(), key=lambda item: len(item[0]), reverse=True)
+    return _redact(value, ordered)
+
+
+def _redact(value: Any, ordered: list[tuple[str, str]]) -> Any:
+    if isinstance(value, str):
+        for secret, replacement in ordered:
+            value = value.replace(secret, replacement)
+        return value
+    if isinstance(value, list):
+        return [_redact(item, ordered) for item in value]
+    if isinstance(value, dict):
+        return {key: _redact(item, ordered) for key, item in value.items()}
+    return value
+
+
+def _mentions(value: Any, secrets: set[str]) -> bool:
+    if isinstance(value, str):
+        return any(secret in value for secret in secrets)
+    if isinstance(value, list):
+        return any(_mentions(item, secrets) for item in value)
+    if isinstance(value, dict):
+        return any(_mentions(item, secrets) for item in value.values())
+    return False
+
+
+def _bookings_of(tx: Tx, person_id: str) -> list[Doc]:
+    return [b for b in _everywhere(tx, BOOKINGS) if b.get("person_id") == person_id]
+
+
+def _everywhere(tx: Tx, collection: str) -> Iterator[Doc]:
+    """Every document of a collection, hot and archived (slow: for forgetting only)."""
+    hot = tx.all(collection)
+    seen = {doc["id"] for doc in hot}
+    yield from hot
+    for doc in tx.archived(collection):
+        if doc["id"] not in seen:
+            yield doc
+
+
+def _address(household: dict[str, Any], chinese: bool) -> str:
+    if "text" in household:
+        return str(household["text"])
+    return community.describe_household(household, chinese)
+
+
+def _iso(moment: datetime) -> str:
+    from assistant.clock import to_iso
+
+    return to_iso(moment)
+
+
+# -- what we keep ------------------------------------------------------------------------------
+
+
+def what_we_keep(tx: Tx, app: App, person: Doc, tr: Translator) -> list[Reply]:
+    """Everything kept about a person, in plain sentences in their language.
+
+    Profile, home, phone, chat addresses, family links, volunteer details,
+    bookings (their own, their relatives', those they made in chat) with their
+    notes, ratings and comments, and how long each is kept. A long list comes
+    in several messages.
+    """
+    household = person.get("household")
+    home = community.describe_household(household, tr.is_chinese) if household else ""
+    chats = [_chat_words(tr, address) for address in person.get("addresses", [])]
+    lines = [
+        tr.t("privacy.kept_intro"),
+        tr.t(
+            "privacy.kept_profile",
+            name=person.get("name", ""),
+            since=_day(app, tr, person.get("created_at")),
+        ),
+        tr.t("privacy.kept_home", home=home or tr.t("privacy.none")),
+        tr.t("privacy.kept_phone", phone=person.get("phone") or tr.t("privacy.none")),
+        tr.t("privacy.kept_chats", chats=_join(tr, chats) or tr.t("privacy.none")),
+        *_family_lines(tx, person, tr),
+        *_volunteer_lines(person, tr),
+        *_booking_lines(tx, app, person, tr),
+        tr.t("privacy.kept_how_long"),
+    ]
+    return _split(lines)
+
+
+def _chat_words(tr: Translator, address: str) -> str:
+    network, _, ident = address.partition(":")
+    return tr.t("privacy.chat", network=tr.t(f"privacy.network_{network}"), ident=ident)
+
+
+def _join(tr: Translator, items: list[str]) -> str:
+    return ("、" if tr.is_chinese else ", ").join(items)
+
+
+def _family_lines(tx: Tx, person: Doc, tr: Translator) -> list[str]:
+    links = tx.find(people.PROXIES, helper_id=person["id"])
+    if not links:
+        return [tr.t("privacy.kept_family_none")]
+    out = []
+    for link in links:
+        status = tr.t(f"privacy.family_{link.get('status', 'pending')}")
+        relative = link.get("relative_name", "")
+        out.append(tr.t("privacy.kept_family", relative=relative, status=status))
+    return out
+
+
+def _volunteer_lines(person: Doc, tr: Translator) -> list[str]:
+    volunteer = person.get("volunteer")
+    if not volunteer:
+        return []
+    skills = volunteers.skill_names(tr, volunteer.get("skills", []))
+    hours = volunteer.get("hours_per_week", 0)
+    return [tr.t("privacy.kept_volunteer", skills=skills, hours=hours)]
+
+
+def _booking_lines(tx: Tx, app: App, person: Doc, tr: Translator) -> list[str]:
+    from assistant.services import care_records
+
+    relatives = {r["id"] for r in people.relatives_of(tx, person["id"])}
+    mine = [
+        b
+        for b in _everywhere(tx, BOOKINGS)
+        if b.get("person_id") == person["id"]
+        or b.get("person_id") in relatives
+        or (b.get("booked_by") == person["id"] and b.get("via") == care_records.CHAT)
+    ]
+    if not mine:
+        return [tr.t("privacy.kept_bookings_none")]
+    out = [tr.t("privacy.kept_bookings", count=len(mine))]
+    for booking in sorted(mine, key=lambda b: str(b.get("start", ""))):
+        out.append(_booking_line(tx, app, booking, tr))
+    return out
+
+
+def _booking_line(tx: Tx, app: App, booking: Doc, tr: Translator) -> str:
+    code = booking.get("service", "")
+    service = app.services[code].name(tr.language) if code in app.services else code
+    parts = [
+        tr.t(
+            "privacy.booking",
+            service=service,
+            day=_day(app, tr, booking.get("start")),
+            status=tr.t(f"privacy.status_{booking.get('status', 'open')}"),
+        )
+    ]
+    household = booking.get("household")
+    if household:
+        parts.append(tr.t("privacy.booking_address", address=_address(household, tr.is_chinese)))
+    if booking.get("notes"):
+        parts.append(tr.t("privacy.booking_notes", notes=booking["notes"]))
+    if booking.get("rating") is not None:
+        parts.append(tr.t("privacy.booking_rating", rating=booking["rating"]))
+    if booking.get("comment"):
+        parts.append(tr.t("privacy.booking_comment", comment=booking["comment"]))
+    return "\n   ".join(parts)
+
+
+def _day(app: App, tr: Translator, moment: Any) -> str:
+    if not moment:
+        return "-"
+    from assistant.clock import from_iso
+
+    local = from_iso(str(moment)).astimezone(app.settings.timezone)
+    month = tr.t(f"privacy.month_{local.month}")
+    return tr.t("privacy.day", year=local.year, month=month, day=local.day)
+
+
+def _split(lines: list[str], limit: int = 3500) -> list[Reply]:
+    """Lines gathered into messages no longer than ``limit`` characters."""
+    out: list[Reply] = []
+    current: list[str] = []
+    size = 0
+    for line in lines:
+        if current and size + len(line) > limit:
+            out.append(Reply("\n".join(current)))
+            current, size = [], 0
+        current.append(line[:limit])
+        size += len(line) + 1
+    if current:
+        out.append(Reply("\n".join(current)))
+    return out
