@@ -5,16 +5,28 @@ persistence in ``<storage dir>/redis``, listening on a free loopback port and
 protected by a random password kept in a file only the owner can read. Every
 process of the same data folder finds it through ``redis.url`` in that folder;
 the process that started it stops it when it exits.
+
+However its owner ends, the server ends too: on Linux it gets SIGTERM when the
+thread that started it ends (``PR_SET_PDEATHSIG``; so start it from a
+long-lived thread, the main one), even after a SIGKILL. It keeps no RDB
+snapshots (``save ""``; the AOF, synced every second, is its durability), so a
+shutdown never refuses because a final snapshot cannot be written, e.g. when
+the data folder was removed. A server left running by an owner that could not
+tie it (another system, an older version) is adopted by the next start.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import secrets
+import signal
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,8 +35,34 @@ import redis
 log = logging.getLogger(__name__)
 
 
+PR_SET_PDEATHSIG = 1
+
+
 class RedisStartError(RuntimeError):
     """The embedded Redis server did not come up."""
+
+
+def tied_to_this_process() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes a child end when this process ends, or None off Linux.
+
+    The child asks the kernel for SIGTERM when its parent thread ends, then
+    checks that the parent did not end before it asked. Used for the embedded
+    Redis and for the workers and scheduler of ``assistant up``.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    owner = os.getpid()
+
+    def tie() -> None:
+        prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        if os.getppid() != owner:
+            os._exit(1)  # the owner is already gone: do not start at all
+
+    return tie
 
 
 def executable() -> str:
@@ -99,7 +137,7 @@ class EmbeddedRedis:
                     f"dir {self.directory}",
                     "appendonly yes",
                     "appendfsync everysec",
-                    "save 300 10",
+                    'save ""',
                     "daemonize no",
                     "logfile redis.log",
                     "loglevel warning",
@@ -115,6 +153,7 @@ class EmbeddedRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=tied_to_this_process(),
         )
         url = f"redis://:{password}@127.0.0.1:{port}/0"
         self.url = url
@@ -158,10 +197,10 @@ class EmbeddedRedis:
         log.info("embedded Redis stopped")
 
     def _shutdown(self) -> None:
-        """Ask the server to save and exit."""
+        """Ask the server to exit (it syncs its AOF first)."""
         try:
-            client = redis.Redis.from_url(self.url, socket_timeout=2)
-            client.shutdown(nosave=False)
+            client = redis.Redis.from_url(self.url, socket_timeout=1)
+            client.shutdown()
         except (redis.RedisError, OSError):
             pass
 

@@ -4,14 +4,17 @@
 when ``[redis] url`` is empty), starts ``[workers] processes`` worker
 processes and one scheduler process, then serves every channel whose
 credentials are set (the console when none are). Ctrl-C or SIGTERM stops
-everything it started within 10 seconds.
+everything it started within 10 seconds, whatever the network does: the
+children are told at once, the channels get a bounded time to finish or hand
+unsent messages to the outbox, and what is left after that is killed. The
+children and the embedded Redis end with ``up`` even when it is killed
+(:func:`~assistant.redis_server.tied_to_this_process`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import signal
@@ -23,23 +26,23 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import redis
-
 from assistant.bootstrap import App, build
+from assistant.channels.console.inbox import ConsoleInbox
 from assistant.config import Settings
 from assistant.conversation.vocabulary import (
     Outbound,
     network_of,
-    outbound_from_dict,
-    outbound_to_dict,
 )
 from assistant.delivery import Delivery, RoutedDelivery
-from assistant.redis_server import EmbeddedRedis
+from assistant.redis_server import EmbeddedRedis, tied_to_this_process
 
 log = logging.getLogger(__name__)
 
-CONSOLE_OUTBOX = "assistant:console:outbox"
-STOP_SECONDS = 8.0
+STOP_SECONDS = 8.0  # from a stop request to everything gone, with room to spare under 10
+CHILDREN_STOP_SECONDS = 6.5  # of which the workers and scheduler may take this long
+WORKER_STOP_SECONDS = 4.0  # a worker's jobs in hand get this long, then it exits anyway
+REDIS_STOP_SECONDS = 1.0
+LOG_FILE_ENV = "ASSISTANT_LOG_FILE"
 
 
 # -- Redis -----------------------------------------------------------------------------
@@ -56,33 +59,15 @@ def redis_for(settings: Settings) -> Iterator[str]:
     try:
         yield server.start()
     finally:
-        server.stop()
+        server.stop(REDIS_STOP_SECONDS)
 
 
 # -- delivery across processes ------------------------------------------------------------
 
 
-class ConsoleOutbox:
-    """Messages for console users, from any process, through a Redis list."""
-
-    def __init__(self, url: str) -> None:
-        self.client = redis.Redis.from_url(url)
-
-    def deliver(self, message: Outbound) -> None:
-        """Queue a message for the console process to show."""
-        self.client.rpush(CONSOLE_OUTBOX, json.dumps(outbound_to_dict(message)))
-
-    def pop(self, timeout: float = 1.0) -> Outbound | None:
-        """Wait up to ``timeout`` seconds for the next console message."""
-        item = self.client.blpop([CONSOLE_OUTBOX], timeout=timeout)
-        if item is None:
-            return None
-        return outbound_from_dict(json.loads(item[1]))
-
-
 def production_delivery(settings: Settings, url: str, app_store: Any) -> RoutedDelivery:
     """A delivery that reaches every network configured."""
-    routes: dict[str, Delivery] = {"console": ConsoleOutbox(url)}
+    routes: dict[str, Delivery] = {"console": ConsoleInbox(app_store, url)}
     if settings.get("telegram", "token"):
         from assistant.channels.telegram import TelegramDelivery
 
@@ -150,7 +135,7 @@ def run_worker(settings: Settings, threads: int | None = None) -> None:
     worker.start()
     log.info("worker started with %d threads", worker.worker_threads)
     wait_until_stopped(stopping)
-    worker.stop(timeout=int(STOP_SECONDS * 1000) - 1000)
+    worker.stop(timeout=int(WORKER_STOP_SECONDS * 1000))
     app.queue.broker.close()  # type: ignore[attr-defined]
     log.info("worker stopped")
 
@@ -193,6 +178,9 @@ class Children:
         env["ASSISTANT_PARENT_PID"] = str(os.getpid())
         env["ASSISTANT_STORAGE__DIR"] = str(settings.data_dir)
         env.setdefault("ASSISTANT_LOG_LEVEL", logging.getLevelName(logging.getLogger().level))
+        log_file = _log_file()
+        if log_file:
+            env[LOG_FILE_ENV] = log_file  # the children write where this process writes
         if settings.source != "defaults":
             env["ASSISTANT_SETTINGS"] = str(Path(settings.source).resolve())
         self.processes.append(
@@ -201,6 +189,7 @@ class Children:
                 env=env,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
+                preexec_fn=tied_to_this_process(),  # SIGTERM when `up` ends, even by SIGKILL
             )
         )
 
@@ -208,11 +197,15 @@ class Children:
         """Whether every child still runs."""
         return all(process.poll() is None for process in self.processes)
 
-    def stop(self, timeout: float = STOP_SECONDS) -> None:
-        """SIGTERM every child, wait, then SIGKILL what is left."""
+    def terminate(self) -> None:
+        """Ask every child to stop (SIGTERM), without waiting."""
         for process in self.processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
+
+    def stop(self, timeout: float = CHILDREN_STOP_SECONDS) -> None:
+        """SIGTERM every child, wait up to ``timeout`` seconds, then SIGKILL what is left."""
+        self.terminate()
         deadline = time.monotonic() + timeout
         for process in self.processes:
             remaining = max(0.1, deadline - time.monotonic())
@@ -222,6 +215,14 @@ class Children:
                 process.kill()
                 process.wait()
         self.processes.clear()
+
+
+def _log_file() -> str:
+    """The file this process logs to, if it logs to one."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler):
+            return handler.baseFilename
+    return ""
 
 
 # -- channels -------------------------------------------------------------------------------
@@ -249,7 +250,7 @@ async def serve(
         log.info("Telegram channel started")
     if console:
         channel = ConsoleChannel(engine.handle, jsonl=jsonl, forward=app.delivery.deliver)
-        outbox = ConsoleOutbox(url)
+        outbox = ConsoleInbox(app.store, url)
 
         async def pump() -> None:
             while not stopping.is_set():
@@ -281,10 +282,15 @@ async def serve(
         await telegram.stop()
 
 
+def serves_console(settings: Settings) -> bool:
+    """Whether ``assistant up`` talks in the terminal: when no chat network is set up."""
+    return not (settings.get("telegram", "token") or settings.get("matrix", "homeserver"))
+
+
 def up(settings: Settings, console: bool | None = None, jsonl: bool = False) -> int:
     """Start everything and serve until Ctrl-C, SIGTERM or (console) end of input."""
     if console is None:
-        console = not (settings.get("telegram", "token") or settings.get("matrix", "homeserver"))
+        console = serves_console(settings)
     if console and not jsonl:
         print(
             "No chat network is set up, so the assistant talks here in the terminal.\n"
@@ -295,9 +301,17 @@ def up(settings: Settings, console: bool | None = None, jsonl: bool = False) -> 
     # Signals only set a flag: start-up looks at it between steps, and the event
     # loop watches it too, so a stop request at any moment is never lost.
     requested = threading.Event()
+    asked: list[float] = []  # when the stop was asked for
 
     def on_signal(signum: int, frame: Any) -> None:
+        if not asked:
+            asked.append(time.monotonic())
         requested.set()
+
+    def left(share: float) -> float:
+        """Seconds for the next step of stopping, within the whole stop's budget."""
+        since = time.monotonic() - asked[0] if asked else 0.0
+        return max(0.5, min(share, STOP_SECONDS - REDIS_STOP_SECONDS - since))
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
@@ -314,8 +328,10 @@ def up(settings: Settings, console: bool | None = None, jsonl: bool = False) -> 
                 def keep_going() -> bool:
                     if not children.alive():
                         log.error("a worker or scheduler process stopped; shutting down")
-                        return False
-                    return not requested.is_set()
+                    elif not requested.is_set():
+                        return True
+                    children.terminate()  # they stop while the channels finish
+                    return False
 
                 asyncio.run(_serve_until_signal(app, url, console, jsonl, keep_going))
             else:
@@ -323,7 +339,9 @@ def up(settings: Settings, console: bool | None = None, jsonl: bool = False) -> 
         finally:
             signal.signal(signal.SIGTERM, on_signal)
             signal.signal(signal.SIGINT, on_signal)
-            children.stop()
+            if not asked:
+                asked.append(time.monotonic())
+            children.stop(left(CHILDREN_STOP_SECONDS))
     return 0
 
 

@@ -12,6 +12,8 @@ choices given and still eligible) and ``a:vol:yes|no:<person>`` (coordinators).
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Any
 
 from assistant.conversation.flow import Action, Ctx, Flow, State, Turn, Unexpected, end, go
@@ -143,11 +145,25 @@ async def ask_hours(ctx: Ctx) -> list[Reply]:
     return [Reply(ctx.t("volunteer.ask_hours"), choices=rows(*buttons, width=4))]
 
 
+HOURS_TEXT = re.compile(
+    r"(?:每周|一周|每星期)?\s*(\d{1,3})\s*(?:个?小时|个?钟头|h|hrs?|hours?)?"
+    r"\s*(?:/?\s*(?:周|每周|一周|week|a week|per week|/wk))?",
+    re.IGNORECASE,
+)
+
+
+def typed_hours(text: str) -> int | None:
+    """Hours a week as people type them: ``8``, ``８``, ``8小时``, ``每周8小时``, ``8 hours``."""
+    match = HOURS_TEXT.fullmatch(unicodedata.normalize("NFKC", text).strip())
+    return int(match.group(1)) if match else None
+
+
 async def got_hours(ctx: Ctx) -> Turn:
     """File the application; the coordinators are asked in chat."""
     incoming = ctx.incoming
     raw = incoming.press.removeprefix("h:") if incoming.press else ctx.text
-    if not raw.strip().isdigit() or not 1 <= int(raw) <= volunteers.MAX_HOURS:
+    hours = typed_hours(raw)
+    if hours is None or not 1 <= hours <= volunteers.MAX_HOURS:
         raise Unexpected("volunteer.hours_invalid", limit=volunteers.MAX_HOURS)
     kicks = await ctx.atomic(
         volunteers.apply,
@@ -156,7 +172,7 @@ async def got_hours(ctx: Ctx) -> Turn:
         skills=list(ctx.data["skills"]),
         team_names=list(ctx.data.get("teams", [])),
         grid_id=ctx.data.get("grid_id"),
-        hours=int(raw),
+        hours=hours,
     )
     await _kick(ctx, kicks)
     return end(Reply(ctx.t("volunteer.submitted")))

@@ -63,6 +63,10 @@ class Incoming:
 
     ``sender`` is the person, ``chat`` the conversation it happened in (the same
     as ``sender`` in a private chat). Only the field matching ``kind`` is set.
+    ``numbered_choices`` is set by channels that show buttons as numbered lines
+    (the console, Matrix): the text is a bare number but none of the
+    ``numbered_choices`` numbers just shown, so a question that only takes a
+    press can say "please choose 1–N".
     """
 
     sender: Address
@@ -78,6 +82,7 @@ class Incoming:
     language_hint: str = ""
     display_name: str = ""
     is_group: bool = False
+    numbered_choices: int = 0
 
     @property
     def where(self) -> Address:

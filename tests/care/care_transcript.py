@@ -175,7 +175,7 @@ class Transcript:
         choices = getattr(self.channel, "choices", None)
         if choices is not None:
             return str(choices.pressed(user, label))
-        return str(self.channel._resolve(user, label))  # type: ignore[attr-defined]
+        return self.channel.resolve(user, label)
 
     # -- looking at records ---------------------------------------------------------
 

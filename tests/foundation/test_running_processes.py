@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import signal
+import stat
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
 import pytest
+import redis
 
 from assistant.clock import SystemClock
 from assistant.conversation.vocabulary import Outbound, Reply, make_address
-from assistant.redis_server import ping
+from assistant.redis_server import EmbeddedRedis, ping
 from assistant.services import outbox, timers
 from assistant.store.base import Tx
 
@@ -184,31 +189,153 @@ def test_up_stops_everything_on_sigterm_within_ten_seconds(tmp_path: Path) -> No
     assert not ping(url)  # the embedded Redis is gone too
 
 
-def test_workers_stop_by_themselves_when_up_is_killed(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    data.mkdir()
-    up = assistant("up", data=data, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+def _wait_for_up(data: Path, up: subprocess.Popen[str]) -> None:
+    """Until `up`, its two workers, its scheduler and its Redis are all there."""
     url_file = data / "redis" / "redis.url"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and (len(processes_using(data)) < 4 or not url_file.exists()):
+        assert up.poll() is None, "assistant up ended during start-up"
         time.sleep(0.1)
-    children = [pid for pid in processes_using(data) if pid != up.pid]
-    assert len(children) >= 3
-    # When `assistant up` dies without a chance to clean up
-    up.kill()
-    up.wait()
-    # Then its workers and scheduler notice and stop on their own
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and processes_using(data):
+    assert len(processes_using(data)) >= 4, processes_using(data)
+
+
+def _gone(pid: int) -> bool:
+    """Whether a process has ended (a zombie waiting for its reaper counts as ended)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[0] in ("Z", "X")
+
+
+def _poll(check: Callable[[], bool], limit: float, what: str) -> None:
+    deadline = time.monotonic() + limit
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {limit} s")
         time.sleep(0.1)
-    assert processes_using(data) == []
-    # And the embedded Redis left behind is reused by the next start, then stopped
-    url = url_file.read_text()
-    assert ping(url)
-    again = assistant("up", data=data, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(processes_using(data)) < 4:
-        time.sleep(0.1)
-    again.send_signal(signal.SIGTERM)
-    assert again.wait(timeout=10) == 0
-    assert not ping(url)
+
+
+def test_nothing_of_up_outlives_a_sigkill(tmp_path: Path) -> None:
+    # Given `assistant up` with its embedded Redis, two workers and the scheduler
+    data = tmp_path / "data"
+    data.mkdir()
+    up = assistant("up", data=data, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    try:
+        _wait_for_up(data, up)
+        url = (data / "redis" / "redis.url").read_text()
+        client = redis.Redis.from_url(url)
+        redis_pid = int(client.info("server")["process_id"])
+        client.close()
+        # When `assistant up` dies without a chance to clean up
+        up.kill()
+        up.wait()
+        # Then its workers, its scheduler and its Redis all end by themselves
+        _poll(lambda: not processes_using(data), 30, "the workers and the scheduler ending")
+        _poll(lambda: _gone(redis_pid), 30, "the embedded Redis ending")
+        assert not ping(url)
+        assert not (data / "redis" / "dump.rdb").exists()  # no snapshots: the AOF is enough
+    finally:
+        if up.poll() is None:
+            up.kill()
+            up.wait()
+
+
+def test_a_redis_left_running_for_the_folder_is_adopted_then_stopped(tmp_path: Path) -> None:
+    # Given a Redis still running for the data folder (left by an owner that could not tie it)
+    data = tmp_path / "data"
+    left = EmbeddedRedis(data / "redis")
+    url = left.start()
+    try:
+        # When `assistant up` starts on that folder
+        up = assistant("up", data=data, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+        _wait_for_up(data, up)
+        # Then it uses that Redis instead of starting another
+        assert (data / "redis" / "redis.url").read_text() == url
+        assert ping(url)
+        # And stops it when it stops
+        up.send_signal(signal.SIGTERM)
+        assert up.wait(timeout=30) == 0
+        assert not ping(url)
+    finally:
+        left.stop()
+
+
+def test_the_embedded_redis_stops_on_sigterm_even_when_its_folder_was_removed(
+    tmp_path: Path,
+) -> None:
+    # Given an embedded Redis that has written some data
+    folder = tmp_path / "redis"
+    server = EmbeddedRedis(folder)
+    url = server.start()
+    client = redis.Redis.from_url(url)
+    client.set("k", "v")
+    client.close()
+    process = server.process
+    assert process is not None
+    # When its folder disappears and it is asked to stop
+    shutil.rmtree(folder)
+    process.terminate()
+    # Then it stops (no final snapshot to fail)
+    assert process.wait(timeout=30) is not None
+    server.process = None
+
+
+LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (DEBUG|INFO|WARNING|ERROR)")
+
+
+def test_the_interactive_console_shows_the_chat_and_logs_to_a_private_file(
+    tmp_path: Path,
+) -> None:
+    # Given `assistant console` in a terminal, typed at with a line that is not UTF-8
+    data = tmp_path / "data"
+    load_demo(data)
+    console = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "console", "--data", str(data)],
+        env={k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+        | {"ASSISTANT_CONSOLE_LINGER": "0.5"},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        out, err = console.communicate(b"mei> \xff\xfe\xc3(\n" + "mei> 你好\n".encode(), 120)
+    finally:
+        if console.poll() is None:
+            console.kill()
+            console.wait()
+    shown, errors = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+    # Then the bad line is reported, the next one answered, and the console ends at end of input
+    assert console.returncode == 0, errors
+    assert "not UTF-8" in shown and "欢迎" in shown
+    # And no log line appears in the terminal; they are in a file only the owner can read
+    assert not LOG_LINE.search(shown) and not LOG_LINE.search(errors), errors
+    log_file = data / "logs" / "assistant.log"
+    assert stat.S_IMODE(log_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(log_file.parent.stat().st_mode) == 0o700
+    logged = log_file.read_text(encoding="utf-8")
+    assert "embedded Redis started" in logged  # this process
+    assert "worker started" in logged  # and its children
+
+
+def test_verbose_puts_the_log_lines_on_stderr(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    console = assistant(
+        "console",
+        "--verbose",
+        data=data,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _, err = console.communicate("", 120)
+    finally:
+        if console.poll() is None:
+            console.kill()
+            console.wait()
+    assert console.returncode == 0
+    assert LOG_LINE.search(err) and "embedded Redis started" in err
+    assert not (data / "logs" / "assistant.log").exists()

@@ -11,6 +11,10 @@ Tests play the users: :meth:`FakeBotApi.send_text`, :meth:`press`,
 :meth:`send_location` … queue updates (or POST them to the bot's webhook), and
 :attr:`FakeBotApi.messages` holds every message as the user would now see it.
 :meth:`FakeBotApi.wait_until` waits for a condition without sleeping.
+
+:meth:`FakeBotApi.stall` makes it a Bot API that accepts connections and never
+answers the chosen methods (every send and edit by default), as a server does
+whose network broke half way; :meth:`FakeBotApi.unstall` heals it.
 """
 
 from __future__ import annotations
@@ -143,6 +147,9 @@ class FakeBotApi:
         self._runner: web.AppRunner | None = None
         self._webhook_queue: asyncio.Queue[Json] | None = None
         self._webhook_task: asyncio.Task[None] | None = None
+        self.stalled: set[str] = set()  # methods that are never answered
+        self.stalls: list[tuple[str, Json]] = []  # calls left hanging, in order
+        self._healed: asyncio.Event | None = None
 
     # -- life ----------------------------------------------------------------------
 
@@ -178,6 +185,17 @@ class FakeBotApi:
     def base_file_url(self) -> str:
         """What to set as ``[telegram] base_file_url``."""
         return f"http://127.0.0.1:{self.port}/file/bot"
+
+    def stall(self, *methods: str) -> None:
+        """Accept these calls (default: every send, edit and callback answer), never answer."""
+        self.stalled = set(methods or (*SEND_METHODS, *EDIT_METHODS, "answerCallbackQuery"))
+        self._healed = asyncio.Event()
+
+    def unstall(self) -> None:
+        """Answer again; calls left hanging are answered as if they failed (HTTP 502)."""
+        self.stalled = set()
+        if self._healed is not None:
+            self._healed.set()
 
     # -- the people and chats of the simulation ---------------------------------------
 
@@ -427,6 +445,13 @@ class FakeBotApi:
         params: Json = dict(await request.post()) if request.can_read_body else {}
         params.update(request.query)
         self.calls.append((method, params))
+        if method in self.stalled and self._healed is not None:
+            self.stalls.append((method, params))
+            self._notify()
+            await self._healed.wait()  # until healed, or the client gives up and disconnects
+            return web.json_response(
+                {"ok": False, "error_code": 502, "description": "Bad Gateway"}, status=502
+            )
         handler = getattr(self, f"_m_{method}", None)
         try:
             if handler is None:

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,7 +19,9 @@ from assistant.bootstrap import build
 from assistant.clock import SystemClock
 from assistant.config import defaults
 from assistant.conversation.vocabulary import Outbound, Reply, make_address
+from assistant.redis_server import ping
 from assistant.services import outbox
+from assistant.services.timers import pending as outbox_timers
 
 pytestmark = pytest.mark.slow
 
@@ -62,8 +65,10 @@ async def test_up_serves_onboarding_booking_and_worker_messages_on_telegram(
         # And books a home care visit, as on the console
         await person.says("/care")
         await person.presses("上门照料 · 免费")
-        slots = person.buttons()
-        await person.presses(slots[0])
+        days = person.buttons()
+        await person.presses(days[0])  # the first day with a free time
+        times = person.buttons()
+        await person.presses(times[0])  # its first free time
         await person.presses("对，就是这里")
         await person.presses("跳过")
         booked = await person.presses("确认预约")
@@ -79,3 +84,93 @@ async def test_up_serves_onboarding_booking_and_worker_messages_on_telegram(
         up.send_signal(signal.SIGTERM)
         code = await asyncio.to_thread(up.wait, 15)
     assert code == 0
+
+
+def _processes_using(folder: Path) -> list[int]:
+    """Pids whose command line or environment mention the folder."""
+    found = []
+    needle = str(folder).encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            blob = (entry / "cmdline").read_bytes() + (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if needle in blob:
+            found.append(int(entry.name))
+    return found
+
+
+async def _poll(check: Callable[[], object], limit: float, what: str) -> None:
+    """Wait until ``check()`` is truthy, looking every 0.1 s for at most ``limit`` seconds."""
+    deadline = asyncio.get_running_loop().time() + limit
+    while not check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{what}: not within {limit} s")
+        await asyncio.sleep(0.1)
+
+
+def _outbox_left(data: Path) -> list[dict[str, object]]:
+    app = build(defaults().with_values(storage={"dir": str(data)}))
+    with app.store.snapshot() as tx:
+        return [t for t in outbox_timers(tx) if t["job"] == "outbox.deliver"]
+
+
+async def test_a_stop_is_bounded_when_the_bot_api_never_answers_and_nothing_is_lost(
+    fake: FakeBotApi, tmp_path: Path
+) -> None:
+    # Given `assistant up` on Telegram, and a Bot API that then accepts sends but never answers
+    data = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env.update(
+        ASSISTANT_TELEGRAM__TOKEN=fake.token,
+        ASSISTANT_TELEGRAM__BASE_URL=fake.base_url,
+        ASSISTANT_TELEGRAM__BASE_FILE_URL=fake.base_file_url,
+        ASSISTANT_TELEGRAM__MAX_CHAT_MESSAGES_PER_SECOND="200",
+    )
+    command = [sys.executable, "-m", "assistant"]
+    assert subprocess.run([*command, "demo-data", "--data", str(data)], env=env).returncode == 0
+
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [*command, "up", "--data", str(data)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    up = start()
+    try:
+        await fake.wait_until(lambda: bool(fake.commands), 60)
+        fake.stall()
+        newcomer = Person(fake, 4343, "梅")
+        fake.send_text(newcomer.user, "/start")
+        await fake.wait_until(lambda: fake.stalls, 30)
+        url = (data / "redis" / "redis.url").read_text()
+        # When `up` is asked to stop while its reply hangs
+        up.send_signal(signal.SIGTERM)
+        # Then it ends cleanly (the product promises 10 s; the bound here is generous) …
+        await _poll(lambda: up.poll() is not None, 30, "assistant up ending")
+        assert up.returncode == 0
+        # … and leaves nothing running: no worker, no scheduler, no Redis
+        await _poll(lambda: not _processes_using(data), 30, "its children ending")
+        assert not ping(url)
+    finally:
+        if up.poll() is None:
+            up.kill()
+            up.wait()
+    # When the Bot API answers again and `up` starts once more
+    fake.unstall()
+    again = start()
+    try:
+        # Then the replies that were cut off arrive, once each
+        await fake.wait_until(lambda: len(newcomer.received()) >= 2, 90)
+        await _poll(lambda: not _outbox_left(data), 60, "the outbox emptying")
+        texts = [sent.text for sent in newcomer.received()]
+        assert len(texts) == 2, texts
+        assert any("欢迎" in text for text in texts)
+    finally:
+        again.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(again.wait, 30) == 0

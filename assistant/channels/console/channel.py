@@ -6,18 +6,28 @@ a press by number or label. JSON-lines mode reads
 ``{"as": "lin", "text": "..."}``, ``{"as": "lin", "press": "<label or index>"}``
 or ``{"as": "lin", "location": [lat, lon]}`` and writes one line per message:
 ``{"to": "lin", "text": "...", "buttons": [["label", ...], ...]}``.
+
+Input is read as bytes and cleaned here, at the edge: a line that is not UTF-8,
+not JSON, or names an impossible place is reported and skipped, and text that
+is not valid Unicode is repaired (:mod:`assistant.conversation.cleaning`), so a
+bad line never ends the console. A typed number is a press only while the
+person's latest reply showed buttons (:mod:`assistant.channels.common.numbered`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import os
 import sys
 import threading
-from collections.abc import Awaitable, Callable
-from typing import Any, TextIO
+from collections.abc import Awaitable, Callable, Iterator
+from typing import IO, Any, TextIO
 
+from assistant.channels.common.numbered import NumberedChoices, numbered_lines
+from assistant.conversation.cleaning import clean_incoming, clean_location, clean_text
 from assistant.conversation.vocabulary import (
     Address,
     CannotRender,
@@ -34,6 +44,8 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Incoming], Awaitable[list[Outbound]]]
 NETWORK = "console"
 MAX_NAME = 32
+READ_CHUNK = 65536
+MAX_LINE_BYTES = 1 << 20
 
 
 class ConsoleChannel:
@@ -51,19 +63,25 @@ class ConsoleChannel:
         self.jsonl = jsonl
         self.forward = forward
         self.current = "lin"
-        self._buttons: dict[str, list[tuple[str, str]]] = {}
+        self.choices = NumberedChoices()
 
     # -- in ------------------------------------------------------------------
 
-    async def feed(self, line: str) -> None:
+    async def feed(self, line: str | bytes) -> None:
         """Take one input line, handle it, and print what comes back."""
-        line = line.rstrip("\n")
+        if isinstance(line, bytes):
+            try:
+                line = line.decode("utf-8")
+            except UnicodeDecodeError:
+                self._report("this line is not UTF-8 text; it was skipped")
+                return
+        line = clean_text(line).rstrip("\r\n")
         if not line.strip():
             return
         incoming = self.parse_json(line) if self.jsonl else self.parse_text(line)
         if incoming is None:
             return
-        for message in await self.handle(incoming):
+        for message in await self.handle(clean_incoming(incoming)):
             self.deliver(message)
 
     def parse_text(self, line: str) -> Incoming | None:
@@ -82,55 +100,44 @@ class ConsoleChannel:
     def parse_json(self, line: str) -> Incoming | None:
         """Read one JSON input line; a bad line is reported, never fatal."""
         try:
-            data = json.loads(line)
+            data = _clean_json(json.loads(line))
             if not isinstance(data, dict):
                 raise ValueError("not an object")
             user = _user(str(data.get("as", self.current)))
             if not user:
                 raise ValueError("bad 'as'")
-        except ValueError as error:
-            self._write_json({"error": f"cannot read input line: {error}"})
+        except (ValueError, RecursionError) as error:
+            self._report(f"cannot read input line: {error}"[:200])
             return None
         self.current = user
         sender = make_address(NETWORK, user)
         if "press" in data:
-            return Incoming(
-                sender=sender, kind=Kind.PRESS, press=self._resolve(user, data["press"])
-            )
+            press = self.choices.pressed(user, _scalar(data["press"]))
+            return Incoming(sender=sender, kind=Kind.PRESS, press=press)
         if "location" in data:
-            try:
-                lat, lon = (float(v) for v in data["location"])
-            except (TypeError, ValueError):
-                self._write_json({"error": "location must be [lat, lon]"})
+            where = _pair(data["location"])
+            if where is None:
+                self._report("location must be [lat, lon]: -90..90 and -180..180")
                 return None
-            return Incoming(sender=sender, kind=Kind.LOCATION, location=(lat, lon))
+            return Incoming(sender=sender, kind=Kind.LOCATION, location=where)
         if "sticker" in data:
             return Incoming(sender=sender, kind=Kind.OTHER)
-        return Incoming.from_text(sender, str(data.get("text", "")))
+        return Incoming.from_text(sender, _scalar(data.get("text", "")))
 
     def _incoming(self, user: str, text: str) -> Incoming:
         sender = make_address(NETWORK, user)
         location = _location(text)
         if location is not None:
             return Incoming(sender=sender, kind=Kind.LOCATION, location=location)
-        buttons = self._buttons.get(user, [])
-        if text.isdigit() and buttons:
-            return Incoming(sender=sender, kind=Kind.PRESS, press=self._resolve(user, text))
-        for label, value in buttons:
-            if text == label:
-                return Incoming(sender=sender, kind=Kind.PRESS, press=value)
-        return Incoming.from_text(sender, text)
+        return self.choices.typed(sender, user, text)
 
-    def _resolve(self, user: str, pressed: Any) -> str:
-        """A label or 1-based index of the user's latest buttons → its value."""
-        buttons = self._buttons.get(user, [])
-        text = str(pressed)
-        if text.isdigit() and 1 <= int(text) <= len(buttons):
-            return buttons[int(text) - 1][1]
-        for label, value in buttons:
-            if text == label:
-                return value
-        return "?" + text[:64]  # not offered: the engine answers "expired"
+    def buttons(self, user: str) -> list[tuple[str, str]]:
+        """The latest buttons shown to ``user``, as ``(label, value)`` in number order."""
+        return self.choices.keyboard(user)
+
+    def resolve(self, user: str, pressed: str) -> str:
+        """What pressing ``pressed`` (a label or number of ``user``'s latest buttons) sends."""
+        return self.choices.pressed(user, pressed)
 
     # -- out -----------------------------------------------------------------
 
@@ -143,8 +150,7 @@ class ConsoleChannel:
             return
         user = message.to.partition(":")[2]
         reply = message.reply
-        if reply.choices:
-            self._buttons[user] = [(c.label, c.value) for row in reply.choices for c in row]
+        self.choices.shown(user, reply)
         if self.jsonl:
             self._write_json(_as_json(user, reply))
         else:
@@ -157,49 +163,111 @@ class ConsoleChannel:
     def _write_json(self, data: dict[str, Any]) -> None:
         self._write(json.dumps(data, ensure_ascii=False))
 
+    def _report(self, problem: str) -> None:
+        """Say that an input line could not be used (JSON lines: as an ``error`` line)."""
+        if self.jsonl:
+            self._write_json({"error": problem})
+        else:
+            self._write(f"({problem})")
+
     # -- loop ----------------------------------------------------------------
 
-    async def run(self, lines: TextIO | None = None) -> None:
-        """Read lines until end of input."""
-        source = lines or sys.stdin
+    async def run(self, lines: IO[str] | IO[bytes] | None = None) -> None:
+        """Read lines until end of input; no line, however bad, ends the loop early."""
+        source: IO[Any] = lines or sys.stdin
+        reconfigure = getattr(self.out, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="replace")  # never die writing to a terminal of another encoding
         if not self.jsonl:
             self._write(
                 "Type as a user with 'name> text' (or '/as name'); press buttons by number. "
                 "Ctrl-D to quit."
             )
-        lines_in: asyncio.Queue[str] = asyncio.Queue()
+        lines_in: asyncio.Queue[str | bytes | None] = asyncio.Queue()
         loop = asyncio.get_running_loop()
 
         def read_lines() -> None:
             # A daemon thread of its own: a read blocked on a quiet terminal must
             # never hold up shutting down (the default executor would).
             try:
-                for line in iter(source.readline, ""):
+                for line in _lines_of(source):
                     loop.call_soon_threadsafe(lines_in.put_nowait, line)
-                loop.call_soon_threadsafe(lines_in.put_nowait, "")
-            except RuntimeError:
-                return  # the event loop has closed: nobody is listening any more
+            except (OSError, ValueError) as error:
+                log.warning("reading the console input failed (%s)", type(error).__name__)
+            finally:
+                with contextlib.suppress(RuntimeError):  # the loop closed: nobody listens
+                    loop.call_soon_threadsafe(lines_in.put_nowait, None)
 
         threading.Thread(target=read_lines, name="console-input", daemon=True).start()
         while True:
             line = await lines_in.get()
-            if not line:
+            if line is None:
                 return
-            await self.feed(line)
+            try:
+                await self.feed(line)
+            except Exception:
+                log.exception("a console input line could not be handled")
+                self._report("that line could not be handled; please try again")
+
+
+def _lines_of(source: IO[Any]) -> Iterator[str | bytes]:
+    """The lines of an input, as bytes when it has a file descriptor.
+
+    A terminal or pipe is read with ``os.read`` on its descriptor, not through
+    Python's buffered reader: bytes that are not UTF-8 cannot break the read,
+    and a thread blocked in it holds no lock that interpreter shutdown needs.
+    """
+    try:
+        fd = source.fileno()
+    except (AttributeError, OSError, ValueError):
+        yield from iter(source.readline, source.read(0))
+        return
+    pending = b""
+    while chunk := os.read(fd, READ_CHUNK):
+        pending += chunk
+        *complete, pending = pending.split(b"\n")
+        for line in complete:
+            yield line + b"\n"
+        if len(pending) > MAX_LINE_BYTES:
+            yield pending  # no line is this long; the engine says it is too long
+            pending = b""
+    if pending:
+        yield pending
 
 
 def _location(text: str) -> tuple[float, float] | None:
     """``"24.93,118.18"`` → a location; anything else → None."""
     lat_text, sep, lon_text = text.partition(",")
-    if not sep:
+    if not sep or "." not in text or len(text) > 64:
         return None
     try:
         lat, lon = float(lat_text), float(lon_text)
     except ValueError:
         return None
-    if -90 <= lat <= 90 and -180 <= lon <= 180 and "." in text:
-        return (lat, lon)
-    return None
+    return clean_location(lat, lon)
+
+
+def _pair(value: Any) -> tuple[float, float] | None:
+    """A JSON ``[lat, lon]`` of two numbers in range, else None."""
+    if not isinstance(value, list) or len(value) != 2:
+        return None
+    return clean_location(value[0], value[1])
+
+
+def _scalar(value: Any) -> str:
+    """A JSON value given where text belongs, as text."""
+    return value if isinstance(value, str) else str(value)
+
+
+def _clean_json(value: Any) -> Any:
+    """A parsed JSON value whose every string (keys too) is valid Unicode."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [_clean_json(item) for item in value]
+    if isinstance(value, dict):
+        return {clean_text(str(k)): _clean_json(v) for k, v in value.items()}
+    return value
 
 
 def _user(text: str) -> str:
@@ -224,13 +292,7 @@ def _as_json(user: str, reply: Reply) -> dict[str, Any]:
 
 def _as_text(user: str, reply: Reply) -> str:
     lines = [f"[{user}] " + reply.text.replace("\n", "\n    ")]
-    number = 0
-    for row in reply.choices:
-        cells = []
-        for choice in row:
-            number += 1
-            cells.append(f"{number}) {choice.label}")
-        lines.append("    " + "   ".join(cells))
+    lines += ["    " + line for line in numbered_lines(reply)]
     if reply.request_location:
         lines.append("    (share a location: type 'lat,lon')")
     if reply.request_contact:

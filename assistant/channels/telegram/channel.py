@@ -11,14 +11,21 @@ Button presses are answered at once; the press's token is checked in Redis
 the value reaches the engine. Membership changes of the bot are told to the
 coordinators; a private message from an address stored unreachable makes it
 reachable again.
+
+Stopping is bounded whatever the network does (:meth:`TelegramChannel.stop`):
+updates stop coming, those being handled get :data:`STOP_GRACE` seconds to
+finish, then every Bot API call still waiting is abandoned and what was not
+sent goes to the outbox, to be sent once after the next start.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import time
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -41,7 +48,8 @@ from telegram.ext import (
 from assistant.channels.telegram import reach, render, translate, wiring
 from assistant.channels.telegram.buttons import ButtonTokens, Press
 from assistant.channels.telegram.profile import set_commands
-from assistant.channels.telegram.sender import Sender, TryLater
+from assistant.channels.telegram.sender import Sender, Stopped, TryLater, unless_stopping
+from assistant.conversation.cleaning import clean_text
 from assistant.conversation.vocabulary import Address, Incoming, Outbound, Reply, network_of
 from assistant.i18n import normalise, translator
 from assistant.services import community, outbox, people
@@ -61,6 +69,8 @@ ALLOWED_UPDATES = [
 POLL_TIMEOUT = 10
 CONCURRENT_UPDATES = 256
 REACHABLE_CACHE_SECONDS = 600.0
+STOP_BUDGET = 5.0  # seconds a stop may take, whatever the network does
+STOP_GRACE = 2.0  # of which updates in hand may take this long to finish
 Context = ContextTypes.DEFAULT_TYPE
 
 
@@ -104,7 +114,13 @@ def _order_key(update: object) -> int:
 class TelegramChannel:
     """Serves one bot: ``await start()`` returns once updates flow; ``await stop()``."""
 
-    def __init__(self, app: App, engine: Engine, redis_url: str) -> None:
+    def __init__(
+        self,
+        app: App,
+        engine: Engine,
+        redis_url: str,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.app = app
         self.engine = engine
         self.redis_url = redis_url
@@ -113,7 +129,10 @@ class TelegramChannel:
         self._sender: Sender | None = None
         self._bot: ExtBot[int] | None = None
         self._tokens: ButtonTokens | None = None
-        self._reachable: dict[str, float] = {}
+        self._reachable: dict[str, float] = {}  # address → when it was last checked
+        self._monotonic = monotonic
+        self._stopping = asyncio.Event()
+        self._busy: set[asyncio.Task[Any]] = set()
 
     # -- life -------------------------------------------------------------------------
 
@@ -122,7 +141,8 @@ class TelegramChannel:
         client = wiring.redis_client(self.redis_url)
         bot = self._bot = wiring.ext_bot(self.section, wiring.rate_limiter(client, self.section))
         self._tokens, sent = wiring.stores(client)
-        self._sender = Sender(bot, self._tokens, sent, self._blocked)
+        self._stopping = asyncio.Event()
+        self._sender = Sender(bot, self._tokens, sent, self._blocked, stopping=self._stopping)
         application = ApplicationBuilder().bot(bot).concurrent_updates(PerPersonOrder()).build()
         application.add_handlers(
             [
@@ -164,19 +184,56 @@ class TelegramChannel:
             drop_pending_updates=False,
         )
 
-    async def stop(self) -> None:
-        """Stop receiving, finish what is being processed, close connections."""
+    async def stop(self, budget: float = STOP_BUDGET) -> None:
+        """Stop receiving, finish or hand over what is in hand, close connections.
+
+        Takes about ``budget`` seconds at most, even when the Bot API accepts
+        connections and never answers: updates in hand get :data:`STOP_GRACE` of
+        it to finish, then their waiting Bot API calls are abandoned and what was
+        not sent goes to the outbox.
+        """
         application = self.application
         if application is None:
             return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + budget
+
+        def left(share: float) -> float:
+            return max(0.1, min(share, deadline - loop.time()))
+
         if application.updater is not None and application.updater.running:
-            await application.updater.stop()
+            await _within(application.updater.stop(), left(1.0), "stopping the updates")
+        await self._settle(left(STOP_GRACE))
+        self._stopping.set()  # waiting Bot API calls give up; unsent messages go to the outbox
+        await self._settle(left(1.0))
+        if self._busy:
+            log.warning("%d updates were still being handled; cancelled", len(self._busy))
+            for task in list(self._busy):
+                task.cancel()
+            await self._settle(left(0.5))
         if application.running:
-            await application.stop()
-        await application.shutdown()
+            await _within(application.stop(), left(1.0), "stopping the bot")
+        await _within(application.shutdown(), left(1.0), "closing the bot")
         if self._tokens is not None:
-            await self._tokens.client.aclose()
+            await _within(self._tokens.client.aclose(), left(0.5), "closing Redis")
         self.application = None
+
+    async def _settle(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for the updates in hand to be handled."""
+        if self._busy:
+            await asyncio.wait(set(self._busy), timeout=timeout)
+
+    @contextlib.contextmanager
+    def _in_hand(self) -> Iterator[None]:
+        """Count the current task as an update being handled, for :meth:`stop`."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._busy.add(task)
+        try:
+            yield
+        finally:
+            if task is not None:
+                self._busy.discard(task)
 
     @property
     def me(self) -> User:
@@ -194,6 +251,10 @@ class TelegramChannel:
 
     async def on_message(self, update: Update, context: Context) -> None:
         """A new message: translate it and hand it to the engine."""
+        with self._in_hand():
+            await self._on_message(update)
+
+    async def _on_message(self, update: Update) -> None:
         message = update.message
         if message is None:
             return
@@ -215,25 +276,30 @@ class TelegramChannel:
             return
         translated = translate.from_message(message, self.me, edited=True)
         if translated is not None and translated.hint:
-            await self._hint(message, translated.hint)
+            with self._in_hand():
+                await self._hint(message, translated.hint)
 
     async def on_press(self, update: Update, context: Context) -> None:
         """A button press: answer it, check its token, close its keyboard, hand on its value."""
+        with self._in_hand():
+            await self._on_press(update)
+
+    async def _on_press(self, update: Update) -> None:
         query = update.callback_query
         if query is None or self._tokens is None:
             return
         presser = translate.address(query.from_user.id)
-        pressed = await self._tokens.consume(query.data or "", presser)
+        pressed = await self._tokens.consume(clean_text(query.data or ""), presser)
         if pressed.kind is not Press.VALID:
             log.debug("a %s button token was pressed", pressed.kind.value)
             language = await self._language_of(presser, query.from_user.language_code)
-            await _quietly(query.answer(translator(language).t("tg.button_expired"), True))
+            await self._quietly(query.answer(translator(language).t("tg.button_expired"), True))
             return
         language = pressed.language or normalise(query.from_user.language_code)
         incoming = translate.from_press(query, pressed.value)
         await self._note_reachable(incoming)
         _, _, outs = await asyncio.gather(
-            _quietly(query.answer()),
+            self._quietly(query.answer()),
             self._close_keyboard(query, language),
             self.engine.handle(incoming),
         )
@@ -241,6 +307,10 @@ class TelegramChannel:
 
     async def on_membership(self, update: Update, context: Context) -> None:
         """The bot joined or left a chat: keep reachability, tell the coordinators."""
+        with self._in_hand():
+            await self._on_membership(update)
+
+    async def _on_membership(self, update: Update) -> None:
         change = update.my_chat_member
         membership = translate.from_membership(change) if change is not None else None
         if membership is None:
@@ -273,11 +343,11 @@ class TelegramChannel:
         """A private message proves the bot can write back."""
         if incoming.is_group:
             return
-        checked = self._reachable.get(incoming.sender, 0.0)
-        if time.monotonic() - checked < REACHABLE_CACHE_SECONDS:
-            return
+        checked = self._reachable.get(incoming.sender)
+        if checked is not None and self._monotonic() - checked < REACHABLE_CACHE_SECONDS:
+            return  # checked recently; "never checked" is not "checked at time 0"
         await asyncio.to_thread(reach.mark_reachable, self.app.store, incoming.sender)
-        self._reachable[incoming.sender] = time.monotonic()
+        self._reachable[incoming.sender] = self._monotonic()
 
     async def _close_keyboard(self, query: CallbackQuery, language: str) -> None:
         """Remove a used keyboard, leaving what was chosen under the message."""
@@ -285,14 +355,13 @@ class TelegramChannel:
         if not isinstance(message, Message):
             return
         label = render.label_of(message.reply_markup, query.data or "")
-        try:
-            if message.text is not None and label:
-                text = render.chosen(message.text, label, translator(language))
-                await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=None)
-            else:
-                await message.edit_reply_markup(reply_markup=None)
-        except TelegramError as error:
-            log.debug("could not close a keyboard: %s", error)
+        if message.text is not None and label:
+            text = render.chosen(message.text, label, translator(language))
+            await self._quietly(
+                message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=None)
+            )
+        else:
+            await self._quietly(message.edit_reply_markup(reply_markup=None))
 
     async def _hint(self, message: Message, key: str) -> None:
         """Answer something the channel handles itself with one short message."""
@@ -365,16 +434,29 @@ class TelegramChannel:
             try:
                 await self.sender.send(out)
             except TryLater as later:
-                await asyncio.to_thread(self._hand_over, out, later.seconds)
+                await asyncio.to_thread(self._hand_over, out, later)
             except ValueError:
                 log.warning("cannot send to a malformed Telegram address")
 
-    def _hand_over(self, message: Outbound, seconds: float) -> None:
-        """A message kept back too long goes to the outbox, for a worker to send later."""
+    def _hand_over(self, message: Outbound, later: TryLater) -> None:
+        """A message kept back too long, or caught by a stop, goes to the outbox."""
         now = self.app.clock.now()
         with self.app.store.transaction() as tx:
-            outbox.post(tx, message, now, due=now + timedelta(seconds=max(1.0, seconds)))
-        log.warning("a message waited too long for Telegram; the outbox will send it")
+            outbox.post(tx, message, now, due=now + timedelta(seconds=max(1.0, later.seconds)))
+        if isinstance(later, Stopped):
+            log.info("a message not sent before stopping is in the outbox for the next start")
+        else:
+            log.warning("a message waited too long for Telegram; the outbox will send it")
+
+    async def _quietly(self, call: Awaitable[Any]) -> None:
+        """Await a Bot API call whose failure changes nothing for the person.
+
+        Abandoned when the channel stops, like every other call.
+        """
+        try:
+            await unless_stopping(call, self._stopping)
+        except (TelegramError, Stopped) as error:
+            log.debug("an optional Telegram call failed: %s", error)
 
     async def _blocked(self, message: Outbound) -> None:
         """The recipient blocked the bot: record it, tell coordinators if it mattered."""
@@ -382,9 +464,11 @@ class TelegramChannel:
         self._reachable.pop(message.to, None)
 
 
-async def _quietly(call: Any) -> None:
-    """Await a Bot API call whose failure changes nothing for the person."""
+async def _within(work: Awaitable[Any], seconds: float, what: str) -> None:
+    """One step of stopping: done, or given up after ``seconds``; never raises."""
     try:
-        await call
-    except TelegramError as error:
-        log.debug("an optional Telegram call failed: %s", error)
+        await asyncio.wait_for(work, seconds)
+    except TimeoutError:
+        log.warning("%s took longer than %.1f s; carrying on", what, seconds)
+    except Exception:
+        log.warning("%s failed; carrying on", what, exc_info=True)

@@ -17,6 +17,11 @@ Errors::
                           when ``meta["important"] == "1"``; not retried
     BadRequest (400)      logged once, not retried
     (past the budget)     :class:`TryLater` for the caller to reschedule
+    (stopping)            :class:`Stopped`, a :class:`TryLater`: the process is
+                          stopping, so whatever is in flight is abandoned at once
+
+A message abandoned half way is sent again whole, later: a part Telegram
+already accepted may then show twice, which beats losing the rest.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import enum
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup
 from telegram.constants import ParseMode
@@ -46,7 +52,9 @@ from assistant.i18n import Translator, translator
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 MAX_BACKOFF = 30.0
+RETRY_AFTER_STOP = 10.0
 
 
 class Outcome(enum.Enum):
@@ -64,6 +72,37 @@ class TryLater(Exception):
     def __init__(self, seconds: float) -> None:
         super().__init__(f"try again in {seconds:.0f} s")
         self.seconds = seconds
+
+
+class Stopped(TryLater):
+    """The sending process is stopping: the message was not (completely) sent.
+
+    Its ``seconds`` put the retry after the stopping workers are gone, so the
+    message waits in the outbox for the next start instead of a dying worker.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(RETRY_AFTER_STOP)
+
+
+async def unless_stopping(work: Awaitable[T], stopping: asyncio.Event | None) -> T:
+    """Await ``work`` unless ``stopping`` is set first; then cancel it and raise :class:`Stopped`."""
+    if stopping is None:
+        return await work
+    task = asyncio.ensure_future(work)
+    if stopping.is_set():
+        task.cancel()
+        raise Stopped()
+    waiter = asyncio.ensure_future(stopping.wait())
+    try:
+        await asyncio.wait((task, waiter), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+        if not task.done():
+            task.cancel()  # abandoned, or the caller itself was cancelled
+    if task.cancelled() or not task.done():
+        raise Stopped()
+    return task.result()
 
 
 Step = Callable[[int], Awaitable[Message | None]]
@@ -93,19 +132,24 @@ class Sender:
         sent: SentMessages,
         on_blocked: OnBlocked,
         budget: float = 300.0,
+        stopping: asyncio.Event | None = None,
     ) -> None:
         self.bot = bot
         self.tokens = tokens
         self.sent = sent
         self.on_blocked = on_blocked
         self.budget = budget
+        self.stopping = stopping
 
     async def send(self, message: Outbound) -> Outcome:
         """Send one message, retrying what can be retried within the budget.
 
         Raises:
             TryLater: 429s, time-outs or the limits kept it back past the budget.
+            Stopped: ``stopping`` was set before the message was out.
         """
+        if self.stopping is not None and self.stopping.is_set():
+            raise Stopped()
         tr = translator(message.language)
         plan = await self._plan(message, chat_id_of(message.to), tr)
         loop = asyncio.get_running_loop()
@@ -113,7 +157,7 @@ class Sender:
         backoff = 0.5
         while plan.done < len(plan.steps):
             try:
-                result = await plan.steps[plan.done](plan.chat_id)
+                result = await unless_stopping(plan.steps[plan.done](plan.chat_id), self.stopping)
             except ChatMigrated as error:
                 log.info("a group became a supergroup; sending there")
                 plan.chat_id = int(error.new_chat_id)
@@ -122,7 +166,7 @@ class Sender:
                 wait = retry_seconds(error)
                 if loop.time() + wait > deadline:
                     raise TryLater(wait) from error
-                await asyncio.sleep(wait)
+                await unless_stopping(asyncio.sleep(wait), self.stopping)
                 continue
             except TooLongWait as error:
                 raise TryLater(error.seconds) from error
@@ -136,7 +180,7 @@ class Sender:
                 if loop.time() + backoff > deadline:
                     raise TryLater(backoff) from error
                 log.info("sending failed (%s); retrying in %.1f s", type(error).__name__, backoff)
-                await asyncio.sleep(backoff)
+                await unless_stopping(asyncio.sleep(backoff), self.stopping)
                 backoff = min(backoff * 2, MAX_BACKOFF)
                 continue
             if plan.done == plan.keyed_step and result is not None:

@@ -6,6 +6,11 @@ anything else as :attr:`Kind.OTHER` so the engine can answer kindly. An edited
 message or someone else's contact gets a hint instead (the channel answers it
 itself). Groups: only commands addressed to this bot (``/cmd@ThisBot``, or a
 command replying to the bot); everything else there is ignored on purpose.
+
+Telegram's JSON can carry what no person typed: lone surrogates in any text
+(a name, a caption, a contact's number) and locations no place has. Every event
+leaves here cleaned (:mod:`assistant.conversation.cleaning`); an impossible
+location becomes :attr:`Kind.OTHER`, which the engine answers kindly.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import dataclass
 
 from telegram import CallbackQuery, Chat, ChatMember, ChatMemberUpdated, Message, User
 
+from assistant.conversation.cleaning import clean_incoming, clean_location, clean_text
 from assistant.conversation.vocabulary import Address, Incoming, Kind, make_address
 
 NETWORK = "telegram"
@@ -53,6 +59,13 @@ def _who(user: User) -> dict[str, object]:
 
 def from_message(message: Message, bot: User, edited: bool = False) -> Translated | None:
     """Translate one message; ``None`` means ignore it on purpose."""
+    translated = _from_message(message, bot, edited)
+    if translated is None or translated.incoming is None:
+        return translated
+    return Translated(clean_incoming(translated.incoming), translated.hint)
+
+
+def _from_message(message: Message, bot: User, edited: bool) -> Translated | None:
     user = message.from_user
     if user is None or user.is_bot:
         return None
@@ -73,7 +86,9 @@ def _content(message: Message, sender: Address, user: User, who: dict[str, objec
     """A private message that is not text."""
     lang, name = str(who["language_hint"]), str(who["display_name"])
     if message.location is not None:
-        where = (message.location.latitude, message.location.longitude)
+        where = clean_location(message.location.latitude, message.location.longitude)
+        if where is None:
+            return Translated(Incoming(sender, Kind.OTHER, language_hint=lang, display_name=name))
         return Translated(
             Incoming(sender, Kind.LOCATION, location=where, language_hint=lang, display_name=name)
         )
@@ -155,7 +170,7 @@ def from_press(query: CallbackQuery, value: str) -> Incoming:
     user = query.from_user
     chat = query.message.chat if query.message is not None else None
     group = chat is not None and is_group(chat)
-    return Incoming(
+    incoming = Incoming(
         sender=address(user.id),
         kind=Kind.PRESS,
         press=value,
@@ -164,6 +179,7 @@ def from_press(query: CallbackQuery, value: str) -> Incoming:
         language_hint=user.language_code or "",
         display_name=user.full_name,
     )
+    return clean_incoming(incoming)
 
 
 @dataclass(frozen=True)
@@ -188,7 +204,7 @@ def from_membership(change: ChatMemberUpdated) -> Membership | None:
         return None
     return Membership(
         chat=address(change.chat.id),
-        title=change.chat.title or "",
+        title=clean_text(change.chat.title or ""),
         group=is_group(change.chat),
         present=after,
         by=address(change.from_user.id),

@@ -1,0 +1,1 @@
+"""What several channels share: numbered choices for networks without real buttons."""
