@@ -2,23 +2,63 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from assistant.conversation.engine import Engine
-from assistant.conversation.flow import Action, Flow
+from assistant.conversation.flow import Action, Flow, Topic
 from handlers import care, groups, onboarding, profile, voice, volunteer
 
 if TYPE_CHECKING:
     from assistant.bootstrap import App
 
-FLOWS: tuple[Flow, ...] = (
-    onboarding.FLOW,
-    *care.FLOWS,
-    *volunteer.FLOWS,
-    profile.PROFILE,
-    profile.FORGET,
-    profile.FAMILY,
+KEYWORDS: dict[str, str] = {
+    "care": "keywords.care",
+    "mine": "keywords.mine",
+    "phonebook": "keywords.phonebook",
+    "volunteer": "keywords.volunteer",
+    "duty": "keywords.duty",
+    "tasks": "keywords.tasks",
+}
+"""Keywords of flows (by name) whose modules do not declare ``keywords_key`` themselves yet."""
+
+
+def _with_keywords(flow: Flow) -> Flow:
+    key = KEYWORDS.get(flow.name, "")
+    return replace(flow, keywords_key=key) if key and not flow.keywords_key else flow
+
+
+FLOWS: tuple[Flow, ...] = tuple(
+    _with_keywords(flow)
+    for flow in (
+        onboarding.FLOW,
+        *care.FLOWS,
+        *volunteer.FLOWS,
+        profile.PROFILE,
+        profile.FORGET,
+        profile.FAMILY,
+    )
 )
+
+TOPICS: tuple[Topic, ...] = (
+    Topic(
+        name="produce",
+        keywords_key="keywords.produce",
+        answer_key="topic.produce",
+        label_key="topic.produce_label",
+    ),
+    Topic(
+        name="report",
+        keywords_key="keywords.report",
+        answer_key="topic.report",
+        label_key="topic.report_label",
+    ),
+)
+"""Things people ask for in words that have no flow yet: a kind answer and the menu.
+
+When the produce or report flow comes, it declares the same ``keywords_key``
+and its topic leaves this table.
+"""
 
 ACTIONS: dict[str, Action] = {
     **profile.ACTIONS,
@@ -31,4 +71,4 @@ ACTIONS: dict[str, Action] = {
 
 def build_engine(app: App) -> Engine:
     """The engine with every flow and action of the product."""
-    return Engine(app, FLOWS, ACTIONS, onboarding=onboarding.FLOW.name)
+    return Engine(app, FLOWS, ACTIONS, onboarding=onboarding.FLOW.name, topics=TOPICS)

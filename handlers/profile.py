@@ -6,20 +6,23 @@ related → a coordinator accepts or declines in chat.
 
 from __future__ import annotations
 
-import json
-
 from assistant.conversation.flow import Ctx, Flow, Refused, State, Turn, Unexpected, end, go
 from assistant.conversation.vocabulary import Choice, Outbound, Reply, rows
 from assistant.i18n import translator
-from assistant.services import community, people
+from assistant.services import community, people, privacy
 from assistant.store.base import Doc, Tx
 
 MAX_NAME = 30
 
 
+def _join(ctx: Ctx, items: list[str]) -> str:
+    """A list as the person's language writes it: 甲、乙 or "a, b"."""
+    return ("、" if ctx.tr.is_chinese else ", ").join(items)
+
+
 def _profile_text(ctx: Ctx, person: Doc, grid: str) -> str:
     household = community.describe_household(person.get("household"), ctx.tr.is_chinese)
-    roles = "、".join(ctx.t(f"role.{r}") for r in people.roles_of(ctx.app, person))
+    roles = _join(ctx, [ctx.t(f"role.{r}") for r in people.roles_of(ctx.app, person)])
     return ctx.t(
         "profile.show",
         name=person.get("name", ""),
@@ -70,9 +73,8 @@ async def got_menu(ctx: Ctx) -> Turn:
     if choice == "forget":
         return go("profile.forget")
     if choice == "data":
-        kept = await ctx.view(people.what_we_keep, ctx.person or {})
-        text = json.dumps(kept, ensure_ascii=False, indent=1)[:3500]
-        return go("profile.menu", Reply(ctx.t("profile.data_intro") + "\n" + text))
+        kept = await ctx.view(privacy.what_we_keep, ctx.app, ctx.person or {}, ctx.tr)
+        return go("profile.menu", *kept)
     raise Unexpected()
 
 
@@ -135,9 +137,10 @@ async def got_forget(ctx: Ctx) -> Turn:
         return end(Reply(ctx.t("profile.forget_kept")))
     if ctx.press != "yes":
         raise Unexpected()
-    await ctx.run(people.forget, ctx.app.store, _pid(ctx), people.now_iso(ctx.app))
+    await ctx.run(privacy.forget, ctx.app, _pid(ctx))
     ctx.person = None
     ctx.data = {}
+    ctx.erase = True
     return end(Reply(ctx.t("profile.forgotten")))
 
 
@@ -153,7 +156,7 @@ def _pid(ctx: Ctx) -> str:
 async def family_start(ctx: Ctx) -> Turn:
     """Show linked relatives and ask for a new one."""
     relatives = await ctx.view(people.relatives_of, _pid(ctx))
-    names = "、".join(r["name"] for r in relatives) or ctx.t("family.none")
+    names = _join(ctx, [r["name"] for r in relatives]) or ctx.t("family.none")
     return go("family.name", Reply(ctx.t("family.current", names=names)))
 
 
@@ -265,6 +268,7 @@ PROFILE = Flow(
     commands=("me",),
     menu_key="menu.profile",
     help_key="help.profile",
+    keywords_key="keywords.profile",
     states={
         "profile.menu": State(ask_menu, got_menu),
         "profile.name": State(ask_name, got_name),
@@ -273,7 +277,14 @@ PROFILE = Flow(
     },
 )
 
-FORGET = Flow(name="forget", start=forget_command, commands=("forget",), states={})
+FORGET = Flow(
+    name="forget",
+    start=forget_command,
+    commands=("forget",),
+    help_key="help.forget",
+    keywords_key="keywords.forget",
+    states={},
+)
 
 FAMILY = Flow(
     name="family",
@@ -281,6 +292,7 @@ FAMILY = Flow(
     commands=("family",),
     menu_key="menu.family",
     help_key="help.family",
+    keywords_key="keywords.family",
     states={
         "family.name": State(ask_family_name, got_family_name),
         "family.relation": State(ask_relation, got_relation),

@@ -6,7 +6,9 @@ current question), runs one step, stores the new state and returns what to
 send. ``/cancel``, ``/help`` and ``/start`` work in every state; a flow left
 quiet for ``[conversation] idle_minutes`` is dropped politely; a button that
 was not offered in the current state is answered as expired; any failure is
-logged once and answered kindly, leaving the state as it was.
+logged once and answered kindly, leaving the state as it was. Words typed
+outside any flow start the flow their keywords name, or ask "do you mean …?"
+(:mod:`assistant.conversation.keywords`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from assistant.clock import from_iso, to_iso
-from assistant.conversation.flow import Action, Ctx, Flow, State, Turn, Unexpected
+from assistant.conversation.flow import Action, Ctx, Flow, State, Topic, Turn, Unexpected
+from assistant.conversation.keywords import GUESS_ACTION, Intents
 from assistant.conversation.vocabulary import (
     Address,
     Choice,
@@ -30,7 +33,7 @@ from assistant.conversation.vocabulary import (
 )
 from assistant.errors import Refusal
 from assistant.i18n import normalise, translator
-from assistant.services import people
+from assistant.services import community, people
 
 if TYPE_CHECKING:
     from assistant.bootstrap import App
@@ -54,6 +57,7 @@ class Engine:
         flows: Sequence[Flow],
         actions: Mapping[str, Action] | None = None,
         onboarding: str = "onboard",
+        topics: Sequence[Topic] = (),
     ) -> None:
         self.app = app
         unique: dict[str, Flow] = {}
@@ -75,6 +79,8 @@ class Engine:
         self.actions = dict(actions or {})
         self.onboarding = onboarding
         self._locks: dict[str, asyncio.Lock] = {}
+        self.intents = Intents(unique, topics)
+        self.actions.setdefault(GUESS_ACTION, self._guessed)
 
     # -- entry point -------------------------------------------------------
 
@@ -121,9 +127,12 @@ class Engine:
             offered = sorted({value for reply in asked for value in reply.values()})
         elif state is not None and not turn.replies:
             replies.append(Reply(ctx.t("core.done")))
-        await asyncio.to_thread(
-            self._save, incoming.sender, turn.state, ctx.data, offered, ctx.language
-        )
+        if ctx.erase:
+            await ctx.atomic(lambda tx: tx.purge(CONVERSATIONS, incoming.sender))
+        else:
+            await asyncio.to_thread(
+                self._save, incoming.sender, turn.state, ctx.data, offered, ctx.language
+            )
         return self._outs(ctx, replies)
 
     # -- routing -------------------------------------------------------------
@@ -212,12 +221,52 @@ class Engine:
         return await self._guarded(ctx, None, flow.start)
 
     async def _idle_input(self, ctx: Ctx) -> Turn:
-        """Something said outside any flow: greet a newcomer, else show the menu."""
+        """Something said outside any flow: greet a newcomer, else follow the words or show the menu."""
         if ctx.person is None:
             return await self._begin(ctx, self.flows[self.onboarding])
-        if ctx.incoming.kind in (Kind.TEXT, Kind.PRESS):
+        if ctx.incoming.kind is Kind.TEXT:
+            return await self._by_keywords(ctx)
+        if ctx.incoming.kind is Kind.PRESS:
             return Turn(None, (self.menu(ctx),))
         return Turn(None, (Reply(ctx.t("core.cannot_use_that")), self.menu(ctx)))
+
+    # -- words instead of buttons ---------------------------------------------------
+
+    def _usable(self, ctx: Ctx) -> set[str]:
+        """The intents this person may be sent to."""
+        if ctx.person is None:
+            return set()
+        return self.intents.usable(people.roles_of(self.app, ctx.person))
+
+    async def _by_keywords(self, ctx: Ctx) -> Turn:
+        """Typed words: start what they clearly name, ask when unsure, else show the menu."""
+        guess = self.intents.guess(ctx.incoming.text, self._usable(ctx))
+        if not guess.names:
+            return Turn(None, (self.menu(ctx),))
+        if guess.sure:
+            return await self._follow(ctx, guess.names[0])
+        return Turn(None, (self.intents.do_you_mean(ctx, guess.names),))
+
+    async def _guessed(self, ctx: Ctx, parts: list[str]) -> Turn:
+        """A "do you mean …?" button, checked again as if the words were typed now."""
+        if len(parts) != 1 or parts[0] not in self._usable(ctx):
+            return Turn(None, (Reply(ctx.t("core.button_expired")),))
+        return await self._follow(ctx, parts[0])
+
+    async def _follow(self, ctx: Ctx, name: str) -> Turn:
+        """Do what an intent means: a kind word for a topic, a built-in, or start a flow."""
+        topic = self.intents.topics.get(name)
+        if topic is not None:
+            reach = community.how_to_reach(self.app.settings, ctx.tr)
+            return Turn(None, (Reply(ctx.t(topic.answer_key, reach=reach)), self.menu(ctx)))
+        if name == "help":
+            return Turn(None, (self.help(ctx),))
+        if name == "language":
+            return Turn(None, (self.language_choice(ctx),))
+        if name not in self.flows:
+            return Turn(None, (self.menu(ctx),))
+        ctx.data = {}
+        return await self._begin(ctx, self.flows[name])
 
     async def _answer(self, ctx: Ctx, state: str) -> Turn:
         step = self.states.get(state)
@@ -235,6 +284,10 @@ class Engine:
             return turn
         except Unexpected as unexpected:
             ctx.data = saved
+            if unexpected.key == "core.use_buttons" and ctx.incoming.numbered_choices:
+                # A number typed where only a choice fits, but none of those shown.
+                hint = ctx.t("core.choose_number", last=ctx.incoming.numbered_choices)
+                return self._stay(state, Reply(hint))
             return self._stay(state, Reply(ctx.t(unexpected.key, **unexpected.values)))
         except Refusal as refusal:
             ctx.data = saved

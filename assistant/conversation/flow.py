@@ -52,6 +52,8 @@ class Ctx:
     language: str
     notes: list[Outbound] = field(default_factory=list)
     menu_builder: Callable[[Ctx], Reply] | None = None
+    erase: bool = False
+    """Set by a step that forgot the person: the engine then keeps no conversation record."""
 
     @property
     def tr(self) -> Translator:
@@ -160,6 +162,10 @@ class Flow:
         roles: roles allowed to start it (empty: anyone registered).
         needs_profile: whether the person must have finished onboarding.
         menu_key: message id of its main-menu button (empty: not in the menu).
+        help_key: message id of its line in /help (empty: not listed).
+        keywords_key: message id of the comma-separated words that, typed outside
+            any flow, start it ("预约, 上门照料, home care"; empty: none). Every
+            language's list counts, whatever the person's language.
     """
 
     name: str
@@ -170,6 +176,23 @@ class Flow:
     needs_profile: bool = True
     menu_key: str = ""
     help_key: str = ""
+    keywords_key: str = ""
+
+
+@dataclass(frozen=True)
+class Topic:
+    """Something people ask for in words that has no flow yet (buying produce, reports).
+
+    Typed outside a flow, its keywords get a kind answer (``answer_key``, with
+    ``{reach}``: how to reach the centre) and the menu. When the feature comes,
+    its flow declares the same ``keywords_key`` and the topic is dropped.
+    ``label_key`` names it on a "do you mean …?" button.
+    """
+
+    name: str
+    keywords_key: str
+    answer_key: str
+    label_key: str
 
 
 Action = Callable[[Ctx, list[str]], Awaitable[Turn]]
