@@ -63,7 +63,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "community": {
         "name": Key(str, "城东社区"),
+        "name_en": Key(str, "Chengdong Community"),
         "centre": Key(str, "幸福邻里中心"),
+        "centre_en": Key(str, "Happiness Neighbourhood Centre"),
         "timezone": Key(str, "Asia/Shanghai"),
         "language": Key(str, "zh_CN", choices=LANGUAGES),
         "phone": Key(str, ""),
@@ -84,6 +86,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "fairness_days": Key(int, 14, minimum=1),
         "follow_up_hour": Key(int, 10, minimum=0),
         "digest_hour": Key(int, 8, minimum=0),
+        "on_way_hours": Key(float, 2.0, minimum=0),
     },
 }
 

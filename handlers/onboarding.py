@@ -192,7 +192,10 @@ async def ask_privacy(ctx: Ctx) -> list[Reply]:
     """Show the short privacy notice to accept."""
     return [
         Reply(
-            ctx.t("onboard.privacy_notice", centre=ctx.app.settings.get("community", "centre")),
+            ctx.t(
+                "onboard.privacy_notice",
+                centre=community.centre_name(ctx.app.settings, ctx.tr.is_chinese),
+            ),
             choices=(
                 (
                     Choice(ctx.t("onboard.accept"), "yes"),

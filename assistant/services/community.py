@@ -7,9 +7,14 @@ Collections:
 
 from __future__ import annotations
 
-from typing import Any
+import unicodedata
+from typing import TYPE_CHECKING, Any
 
 from assistant.store.base import Doc, Tx
+
+if TYPE_CHECKING:
+    from assistant.config import Settings
+    from assistant.i18n import Translator
 
 GRIDS = "grids"
 UNITS = "units"
@@ -65,16 +70,55 @@ def grid_name(tx: Tx, grid_id: str | None) -> str:
     return str(grid.get("name", grid_id)) if grid else ""
 
 
+MARKERS = {
+    "building": ("号楼", "栋", "幢", "楼"),
+    "unit": ("单元",),
+    "room": ("室", "号", "房"),
+}
+"""Chinese words people type after a number ("808室"): the description says them itself."""
+
+
+def _part(household: dict[str, Any], field: str) -> str:
+    """One part of an address without its Chinese marker, full-width digits made plain."""
+    text = unicodedata.normalize("NFKC", str(household.get(field, ""))).strip()
+    for marker in MARKERS[field]:
+        if text.endswith(marker) and len(text) > len(marker):
+            return text[: -len(marker)].strip()
+    return text
+
+
 def describe_household(household: dict[str, Any] | None, chinese: bool) -> str:
-    """A household address as residents write it (personal data: never log it)."""
+    """A household address as residents write it (personal data: never log it).
+
+    Names of places stay as they are (锦绣家园); in English the words around
+    them are English: "锦绣家园, building 1, unit 2, room 808", never "808室".
+    """
     if not household:
         return ""
-    room = household.get("room", "")
+    building, unit, room = (_part(household, f) for f in ("building", "unit", "room"))
     if chinese:
-        text = f"{household['complex']} {household['building']}栋 {household['unit']}单元 {room}"
-        return text.strip()
-    text = f"{household['complex']}, building {household['building']}, unit {household['unit']}"
+        return f"{household['complex']} {building}栋 {unit}单元 {room}".strip()
+    text = f"{household['complex']}, building {building}, unit {unit}"
     return f"{text}, room {room}" if room else text
+
+
+def centre_name(settings: Settings, chinese: bool) -> str:
+    """The neighbourhood centre's name in one language (``[community] centre``/``centre_en``)."""
+    return str(settings.get("community", "centre" if chinese else "centre_en"))
+
+
+def community_name(settings: Settings, chinese: bool) -> str:
+    """The community's name in one language (``[community] name``/``name_en``)."""
+    return str(settings.get("community", "name" if chinese else "name_en"))
+
+
+def how_to_reach(settings: Settings, tr: Translator) -> str:
+    """How to reach the centre for what chat cannot do yet: its phone if set, else a visit."""
+    centre = centre_name(settings, tr.is_chinese)
+    phone = str(settings.get("community", "phone")).strip()
+    if phone:
+        return tr.t("core.reach_phone", phone=phone, centre=centre)
+    return tr.t("core.reach_visit", centre=centre)
 
 
 def coarse_place(household: dict[str, Any] | None) -> str:

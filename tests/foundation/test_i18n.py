@@ -10,13 +10,15 @@ from assistant.i18n import LANGUAGES, catalog, placeholders
 
 ROOT = Path(__file__).resolve().parents[2]
 MESSAGE_ID = re.compile(
-    r"^(core|onboard|menu|help|role|profile|family|care|dispatch|volunteer|tg)\.[a-z0-9_]+$"
+    r"^(core|onboard|menu|help|role|profile|family|care|dispatch|volunteer|tg|keywords|topic)"
+    r"\.[a-z0-9_]+$"
 )
 
 
 TRANSLATING_CALLS = {"t", "Unexpected"}
 KEY_NAMES = {"key", "menu_key", "help_key", "message_key"}
-KEYWORD_NAMES = {"menu_key", "help_key", "message_key"}  # `key=` also names timers and edits
+KEYWORD_NAMES = {"menu_key", "help_key", "message_key", "keywords_key", "answer_key", "label_key"}
+# `key=` also names timers and edits
 
 
 def _literal_ids(node: ast.AST) -> tuple[list[str], list[str]]:
@@ -100,3 +102,27 @@ def test_chinese_messages_are_written_in_chinese() -> None:
         if key in ascii_only_ok or not visible.strip():
             continue
         assert han.search(visible) or not re.search(r"[A-Za-z]{4,}", visible), key
+
+
+CJK = re.compile(r"[\u2e80-\u9fff\u3000-\u303f\uf900-\ufaff\uff01-\uff60]")
+ENGLISH_MAY_SHOW_CHINESE = {
+    # The language question is asked in both languages, before anyone has chosen.
+    "onboard.ask_language": {"请选择语言"},
+}
+"""English messages that name something in Chinese on purpose, and the words allowed."""
+
+
+def test_every_message_id_has_both_languages() -> None:
+    chinese, english = catalog("zh_CN"), catalog("en")
+    assert set(chinese) == set(english)
+    for key in chinese:
+        assert chinese[key].strip() and english[key].strip(), key
+
+
+def test_english_messages_carry_no_chinese_words() -> None:
+    """Names come in through placeholders; the words around them are English."""
+    for key, text in catalog("en").items():
+        visible = re.sub(r"\{[a-z_]+\}", "", text)
+        for allowed in ENGLISH_MAY_SHOW_CHINESE.get(key, ()):
+            visible = visible.replace(allowed, "")
+        assert not CJK.search(visible), f"en {key}: {text!r}"
