@@ -2,7 +2,8 @@
 
 Every command reads the same settings (``--settings FILE``, else
 ``ASSISTANT_SETTINGS``, else ``./settings.toml``; ``ASSISTANT_<SECTION>__<KEY>``
-variables override) and ``--data DIR`` chooses another storage folder.
+variables override) and ``--data DIR`` chooses another storage folder; both
+work before or after the command's name (``assistant settings --settings F``).
 """
 
 from __future__ import annotations
@@ -14,14 +15,20 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from assistant import config
 
+if TYPE_CHECKING:
+    from assistant.bootstrap import App
+
 log = logging.getLogger(__name__)
+
+PRIVATE_UMASK = 0o077
 
 
 def _settings(args: argparse.Namespace) -> config.Settings:
-    settings = config.load(args.settings)
+    settings = config.load(getattr(args, "settings", None))
     if getattr(args, "data", None):
         settings = settings.with_values(storage={"dir": str(Path(args.data).resolve())})
     return settings
@@ -36,8 +43,34 @@ def _now(settings: config.Settings) -> str:
 def cmd_up(args: argparse.Namespace) -> int:
     """Start Redis (if embedded), the workers, the scheduler and the channels."""
     from assistant import runtime
+    from assistant.bootstrap import build
 
-    return runtime.up(_settings(args))
+    settings = _settings(args)
+    offer_demo(build(settings), sys.stdin, sys.stderr)
+    return runtime.up(settings)
+
+
+def offer_demo(app: App, answers: TextIO, out: TextIO) -> bool:
+    """On an empty store, offer to load the demo community; say whether it was loaded.
+
+    Only a person at a terminal is asked: with no terminal on ``answers`` (CI, a
+    service manager, a pipe) nothing is read, so nothing waits, and a hint is
+    printed instead.
+    """
+    from assistant.services import community, demo, people
+
+    with app.store.snapshot() as tx:
+        if tx.all(people.PEOPLE) or tx.all(community.GRIDS):
+            return False
+    if not answers.isatty():
+        print("The store is empty. Load a demo community with: make demo", file=out)
+        return False
+    print("The store is empty. Load the demo community (城东社区)? [Y/n] ", end="", file=out)
+    out.flush()
+    if answers.readline().strip().lower() not in ("", "y", "yes", "是", "好"):
+        return False
+    print("Demo community loaded: " + demo.load(app.store, _now(app.settings)), file=out)
+    return True
 
 
 def cmd_console(args: argparse.Namespace) -> int:
@@ -76,13 +109,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     try:
         text = imports.read_file(args.file)
         if args.what == "households":
-            result = imports.import_households(app.store, text)
+            summary = str(imports.import_households(app.store, text))
         else:
-            result = imports.import_volunteers(app.store, text, _now(settings))
+            summary = str(imports.import_volunteers(app.store, text, _now(settings)))
     except imports.ImportError_ as error:
         print(f"Nothing was imported: {error}", file=sys.stderr)
         return 2
-    print(f"Imported {args.what}: {result}")
+    print(f"Imported {args.what}: {summary}.")
     return 0
 
 
@@ -104,45 +137,83 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 def cmd_invite(args: argparse.Namespace) -> int:
     """Print an invitation deep link (and write a QR code PNG) for a volunteer or household."""
     from assistant.bootstrap import build
+    from assistant.channels.telegram.invite import BadInvite, invite_link, write_qr_png
     from assistant.services import invitations
 
     settings = _settings(args)
-    app = build(settings)
-    code = invitations.create(app, args.kind, args.name)
-    username = str(settings.get("telegram", "bot_username"))
-    if not username:
+    username = str(settings.get("telegram", "bot_username")).strip()
+    if args.qr and not username:
         print(
-            f"Invitation code: {code}\nSet [telegram] bot_username to get a link to share.",
+            "No QR code written: a QR code holds a Telegram link, and links need the bot's "
+            "username. Set [telegram] bot_username (or ASSISTANT_TELEGRAM__BOT_USERNAME).",
+            file=sys.stderr,
         )
+        return 2
+    if username:
+        try:
+            invite_link(username, "check")
+        except BadInvite as error:
+            print(f"No invitation made: [telegram] bot_username: {error}", file=sys.stderr)
+            return 2
+    app = build(settings)
+    try:
+        code = invitations.create(app, args.kind, args.name)
+    except invitations.UnknownVolunteer as error:
+        print(f"No invitation made: {error}. Rename one of them first.", file=sys.stderr)
+        return 2
+    if args.kind == "volunteer" and not invitations.names_a_volunteer(app, args.name):
+        print(
+            f"Warning: no imported volunteer is named {args.name!r}. The link only greets "
+            "them and starts a volunteer application; import them first (assistant import "
+            "volunteers FILE.csv) to link the chat to their profile.",
+            file=sys.stderr,
+        )
+    if not username:
+        print(f"Invitation code: {code}\nSet [telegram] bot_username to get a link to share.")
         return 0
-    from assistant.channels.telegram.invite import invite_link, write_qr_png
-
     link = invite_link(username, code)
     print(link)
     if args.qr:
-        write_qr_png(link, args.qr)
+        try:
+            write_qr_png(link, args.qr)
+        except OSError as error:
+            print(f"No QR code written to {args.qr}: {error.strerror}", file=sys.stderr)
+            return 2
         print(f"QR code written to {args.qr}")
     return 0
 
 
 def cmd_role(args: argparse.Namespace) -> int:
-    """Grant or revoke a role (coordinator of some grids, or volunteer) by chat address."""
+    """Grant or revoke a role (coordinator of some grids, or volunteer) by chat address.
+
+    Revoking ``volunteer`` also withdraws the person's open task offers and
+    hands the tasks they accepted back to dispatch, in the same transaction; the
+    messages and new waves are durable timers that the running scheduler sends.
+    """
     from assistant.bootstrap import build
-    from assistant.services import people
+    from assistant.services import dispatch, people
     from assistant.store.base import NotFound
 
     app = build(_settings(args))
     grids = [g.strip() for g in (args.grids or "").split(",") if g.strip()]
+    stood_down = None
     try:
         with app.store.transaction() as tx:
             if args.action == "grant":
                 person = people.grant(tx, args.address, args.role, grids)
             else:
                 person = people.revoke(tx, args.address, args.role)
+                if args.role == people.VOLUNTEER:
+                    stood_down = dispatch.stand_down(tx, app, person["id"], "revoked")
     except (NotFound, ValueError) as error:
         print(f"Nothing changed: {error}", file=sys.stderr)
         return 2
     print(f"{args.address}: roles {', '.join(person['roles'])}")
+    if stood_down is not None:
+        print(
+            f"Withdrew {stood_down.offers} open offer(s); "
+            f"handed {stood_down.tasks} accepted task(s) back to dispatch."
+        )
     return 0
 
 
@@ -153,24 +224,49 @@ def cmd_settings(args: argparse.Namespace) -> int:
     return 0
 
 
+def _common_options() -> argparse.ArgumentParser:
+    """``--settings`` and ``--data``, for the top level and every command alike.
+
+    ``SUPPRESS`` keeps a command's parser from overwriting a value given before
+    the command's name with its own empty default.
+    """
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--settings", default=argparse.SUPPRESS, help="settings file (default: ./settings.toml)"
+    )
+    common.add_argument(
+        "--data", default=argparse.SUPPRESS, help="storage folder (default: [storage] dir)"
+    )
+    return common
+
+
 def parser() -> argparse.ArgumentParser:
     """The command-line interface."""
+    common = _common_options()
     top = argparse.ArgumentParser(
         prog="assistant",
         description="The chat assistant of a community neighbourhood centre.",
+        parents=[common],
     )
-    top.add_argument("--settings", help="settings file (default: ./settings.toml)")
     top.add_argument("--log-level", default="", help="DEBUG, INFO, WARNING (default INFO)")
     sub = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def add(name: str, handler: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
-        command = sub.add_parser(name, help=(handler.__doc__ or "").strip().splitlines()[0])
-        command.add_argument("--data", help="storage folder (default: [storage] dir)")
+        command = sub.add_parser(
+            name, help=(handler.__doc__ or "").strip().splitlines()[0], parents=[common]
+        )
         command.set_defaults(handler=handler)
         return command
 
-    add("up", cmd_up)
+    up = add("up", cmd_up)
     console = add("console", cmd_console)
+    for chatty in (up, console):
+        chatty.add_argument(
+            "--verbose",
+            action="store_true",
+            help="log to stderr (default: the terminal shows only the chat; logs go to "
+            "<data>/logs/assistant.log)",
+        )
     console.add_argument("--jsonl", action="store_true", help="JSON lines in and out")
     console.add_argument(
         "--inline", action="store_true", help="run jobs in this process (no Redis, no workers)"
@@ -195,21 +291,35 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; settings errors stop with a message, not a traceback."""
-    args = parser().parse_args(argv)
-    quiet = args.command == "console"
+def _setup_logging(args: argparse.Namespace) -> None:
+    """Log to stderr, or to the data folder's log file when the terminal is a chat."""
+    from assistant import logs
+
+    file = logs.inherited_file()
+    chat_here = args.command in ("up", "console") and not getattr(args, "jsonl", False)
+    if file is None and chat_here and not getattr(args, "verbose", False):
+        from assistant import runtime
+
+        settings = _settings(args)
+        if args.command == "console" or runtime.serves_console(settings):
+            file = logs.log_file_of(settings.data_dir)
+    quiet = args.command == "console" and file is None and not getattr(args, "verbose", False)
     level = (
         args.log_level.upper()
         or os.environ.get("ASSISTANT_LOG_LEVEL", "").upper()
         or ("WARNING" if quiet else "INFO")
     )
-    logging.basicConfig(
-        level=getattr(logging, level, logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    logs.setup(level, file)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; settings errors stop with a message, not a traceback."""
+    # Every file and folder the assistant (and the Redis it starts) creates may hold
+    # personal data: readable by the service's user only, whatever the shell's umask.
+    os.umask(PRIVATE_UMASK)
+    args = parser().parse_args(argv)
     try:
+        _setup_logging(args)
         return int(args.handler(args))
     except config.SettingsError as error:
         print(f"Settings problem: {error}", file=sys.stderr)

@@ -28,16 +28,66 @@ class ImportError_(AssistantError, ValueError):
     """A file that cannot be imported; the message names the row and column."""
 
 
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
+
+
 @dataclass(frozen=True)
 class ImportResult:
-    """What an import did."""
+    """What a volunteers import did, counted in volunteers."""
 
     added: int
     changed: int
     unchanged: int
 
     def __str__(self) -> str:
-        return f"added {self.added}, changed {self.changed}, unchanged {self.unchanged}"
+        parts = []
+        if self.added:
+            parts.append("added " + _count(self.added, "volunteer", "volunteers"))
+        if self.changed:
+            parts.append("updated " + _count(self.changed, "volunteer", "volunteers"))
+        if self.unchanged:
+            parts.append(_count(self.unchanged, "volunteer", "volunteers") + " already up to date")
+        return "; ".join(parts) or "the file holds no volunteers"
+
+
+@dataclass(frozen=True)
+class HouseholdsResult:
+    """What a households import did, in what people count: households and micro-grids.
+
+    A row of the file is one building unit holding some households; ``units_*``
+    count rows, ``households_added`` the households in the units that are new,
+    ``grids_added`` the micro-grids that are new and ``grids_reached`` the
+    micro-grids those new units belong to.
+    """
+
+    households_added: int
+    units_added: int
+    units_changed: int
+    units_unchanged: int
+    grids_added: int
+    grids_renamed: int
+    grids_reached: int
+
+    def __str__(self) -> str:
+        parts = []
+        if self.units_added:
+            parts.append(
+                f"added {_count(self.households_added, 'household', 'households')} "
+                f"({_count(self.units_added, 'building unit', 'building units')}) in "
+                f"{_count(self.grids_reached, 'micro-grid', 'micro-grids')}"
+                + (f", {self.grids_added} of them new" if self.grids_added else "")
+            )
+        if self.units_changed:
+            parts.append(f"updated {_count(self.units_changed, 'building unit', 'building units')}")
+        if self.grids_renamed:
+            parts.append(f"renamed {_count(self.grids_renamed, 'micro-grid', 'micro-grids')}")
+        if self.units_unchanged:
+            parts.append(
+                _count(self.units_unchanged, "building unit", "building units")
+                + " already up to date"
+            )
+        return "; ".join(parts) or "the file holds no households"
 
 
 def _rows(text: str, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
@@ -133,14 +183,16 @@ def _merge(tx: Tx, collection: str, doc_id: str, fields: Doc) -> str:
     return "changed"
 
 
-def import_households(store: Store, text: str) -> ImportResult:
+def import_households(store: Store, text: str) -> HouseholdsResult:
     """Import micro-grids and building units (all or nothing)."""
     grids, units = parse_households(text)
+    grid_counts = {"added": 0, "changed": 0, "unchanged": 0}
     counts = {"added": 0, "changed": 0, "unchanged": 0}
+    households_added = 0
+    reached: set[str] = set()
     with store.transaction() as tx:
         for grid_id, grid in grids.items():
-            outcome = _merge(tx, community.GRIDS, grid_id, grid)
-            counts[outcome] += 1
+            grid_counts[_merge(tx, community.GRIDS, grid_id, grid)] += 1
         for key, unit in units.items():
             existing_total = sum(
                 int(u["households"])
@@ -155,8 +207,20 @@ def import_households(store: Store, text: str) -> ImportResult:
                     f"micro-grid {unit['grid_id']} would hold {existing_total + file_total} "
                     f"households with those already imported; at most {community.MAX_HOUSEHOLDS}"
                 )
-            counts[_merge(tx, community.UNITS, key, unit)] += 1
-    return ImportResult(**counts)
+            outcome = _merge(tx, community.UNITS, key, unit)
+            counts[outcome] += 1
+            if outcome == "added":
+                households_added += int(unit["households"])
+                reached.add(unit["grid_id"])
+    return HouseholdsResult(
+        households_added=households_added,
+        units_added=counts["added"],
+        units_changed=counts["changed"],
+        units_unchanged=counts["unchanged"],
+        grids_added=grid_counts["added"],
+        grids_renamed=grid_counts["changed"],
+        grids_reached=len(reached),
+    )
 
 
 def parse_volunteers(text: str, known_grids: set[str]) -> list[Doc]:

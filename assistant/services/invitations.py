@@ -26,17 +26,28 @@ class UnknownVolunteer(ValueError):
     """No single imported volunteer has that name."""
 
 
+def volunteers_named(tx: Tx, name: str) -> list[Doc]:
+    """Volunteers in the store with exactly this name."""
+    return [
+        p
+        for p in tx.all(people.PEOPLE)
+        if p.get("name") == name and people.VOLUNTEER in p.get("roles", [])
+    ]
+
+
+def names_a_volunteer(app: App, name: str) -> bool:
+    """Whether an invitation for ``name`` would link to an imported volunteer's profile."""
+    with app.store.snapshot() as tx:
+        return len(volunteers_named(tx, name)) == 1
+
+
 def create(app: App, kind: str, name: str) -> str:
     """A new invitation payload such as ``vol-k3j9x2``."""
     code = f"{PREFIX[kind]}-{secrets.token_urlsafe(6).replace('-', 'x').replace('_', 'y')}"
     with app.store.transaction() as tx:
         record: Doc = {"kind": kind, "name": name, "created_at": to_iso(app.clock.now())}
         if kind == "volunteer":
-            matches = [
-                p
-                for p in tx.all(people.PEOPLE)
-                if p.get("name") == name and people.VOLUNTEER in p.get("roles", [])
-            ]
+            matches = volunteers_named(tx, name)
             if len(matches) > 1:
                 raise UnknownVolunteer(f"{len(matches)} volunteers are named {name}")
             if matches:

@@ -18,9 +18,12 @@ g2,山水一,山水湾,5,1,30
 def test_households_import_then_reimport_changes_nothing() -> None:
     store = MemoryStore()
     first = imports.import_households(store, GOOD)
-    assert (first.added, first.changed) == (5, 0)
+    # Counted as people think: households and micro-grids, not records (2 grids + 3 units)
+    assert (first.households_added, first.units_added, first.grids_reached) == (70, 3, 2)
+    assert str(first) == "added 70 households (3 building units) in 2 micro-grids, 2 of them new"
     again = imports.import_households(store, GOOD)
-    assert (again.added, again.changed, again.unchanged) == (0, 0, 5)
+    assert (again.households_added, again.units_changed, again.units_unchanged) == (0, 0, 3)
+    assert str(again) == "3 building units already up to date"
     with store.snapshot() as tx:
         assert community.complexes(tx) == ["锦绣家园", "山水湾"]
         assert community.grid_households(tx, "g1") == 40
@@ -94,3 +97,25 @@ def test_a_bad_volunteers_file_imports_nothing(line: str, message: str) -> None:
     assert message in str(error.value)
     with store.snapshot() as tx:
         assert tx.all(people.PEOPLE) == []
+
+
+def test_import_summaries_count_households_and_micro_grids() -> None:
+    store = MemoryStore()
+    one_grid = "grid_id,grid_name,complex,building,unit,households\ng1,锦绣一,锦绣家园,1,1,1\n"
+    assert str(imports.import_households(store, one_grid)) == (
+        "added 1 household (1 building unit) in 1 micro-grid, 1 of them new"
+    )
+    more = one_grid + "g1,锦绣一,锦绣家园,1,2,1\n"
+    assert str(imports.import_households(store, more)) == (
+        "added 1 household (1 building unit) in 1 micro-grid; 1 building unit already up to date"
+    )
+    renamed = more.replace("锦绣一", "锦绣家园一网格").replace(",1\n", ",2\n", 1)
+    assert str(imports.import_households(store, renamed)) == (
+        "updated 1 building unit; renamed 1 micro-grid; 1 building unit already up to date"
+    )
+    fresh = MemoryStore()
+    imports.import_households(fresh, GOOD)
+    assert str(imports.import_volunteers(fresh, VOLUNTEERS, NOW)) == "added 2 volunteers"
+    assert str(imports.import_volunteers(fresh, VOLUNTEERS, NOW)) == (
+        "2 volunteers already up to date"
+    )
