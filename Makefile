@@ -1,9 +1,10 @@
-# The two commands of the README: `make up` and `make test`.
+# The two commands of the README: `make up` and `make test`; `make demo` loads the demo
+# community (it creates .venv first, like every target, so it works on a fresh clone).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: up test venv deps test-deps lint types clean
+.PHONY: up demo test venv deps test-deps lint types clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
@@ -28,6 +29,9 @@ test-deps: $(VENV)/.test-installed
 
 up: deps
 	$(BIN)/assistant up
+
+demo: deps
+	$(BIN)/assistant demo-data
 
 lint: test-deps
 	$(BIN)/ruff check .
