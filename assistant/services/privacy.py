@@ -46,6 +46,8 @@ INVITES = "invitations"
 CONVERSATIONS = "conversations"
 OUTBOX_JOB = "outbox.deliver"
 REDACTED = "—"
+NETWORK_NAMES = {"telegram": "Telegram", "matrix": "Matrix"}
+"""Names of chat networks, the same in every language (the terminal's is translated)."""
 MIN_SECRET = 2
 """Shorter strings (a lone digit, one character) are not cut out of other people's messages."""
 
@@ -94,9 +96,12 @@ def forget_in(tx: Tx, app: App, person_id: str, now: datetime) -> list[str]:
 
 
 def personal_strings(tx: Tx, person: Doc) -> set[str]:
-    """Every distinctive string of a person that other records may have copied."""
+    """Every distinctive string of a person that other records may have copied as text.
+
+    Chat addresses are not among them: they are matched whole, never as text
+    (``console:li`` is part of ``console:liu``).
+    """
     found: set[str] = {str(person.get(field) or "") for field in ("name", "phone")}
-    found |= set(person.get("addresses", []))
     households = [person.get("household")]
     for booking in _bookings_of(tx, person["id"]):
         households.append(booking.get("household"))
@@ -188,22 +193,40 @@ def _scrub_outbox(tx: Tx, person_id: str, addresses: set[str], secrets: set[str]
     Sent messages were archived with no body; their recipient address becomes
     the anonymous person id, so the audit still counts who was told what, when.
     """
-    cuts = {secret: REDACTED for secret in secrets - addresses}
-    cuts.update(dict.fromkeys(addresses, person_id))
+    cuts = dict.fromkeys(secrets, REDACTED)
     for timer in tx.find(timers.TIMERS, job=OUTBOX_JOB):
         if timer["status"] not in (timers.PENDING, timers.ENQUEUED):
             continue
-        payload = timer["args"][0] if timer.get("args") else {}
-        if isinstance(payload, dict) and payload.get("to") in addresses:
+        if _recipient(timer) in addresses:
             timer["status"] = timers.CANCELLED
-            timer["args"] = redact(timer["args"], cuts)
+            timer["args"] = _readdressed(redact(timer["args"], cuts), addresses, person_id)
             timers.close(tx, timer)
-        elif _mentions(timer.get("args"), set(cuts)):
+        elif _mentions(timer.get("args"), secrets):
             timer["args"] = redact(timer["args"], cuts)
             tx.put(timers.TIMERS, timer["id"], timer)
     for timer in list(tx.archived(timers.TIMERS)):
-        if _mentions(timer.get("args"), set(cuts)):
-            tx.purge(timers.TIMERS, timer["id"], {**timer, "args": redact(timer["args"], cuts)})
+        if timer.get("job") != OUTBOX_JOB:
+            continue
+        if _recipient(timer) in addresses or _mentions(timer.get("args"), secrets):
+            args = _readdressed(redact(timer["args"], cuts), addresses, person_id)
+            tx.purge(timers.TIMERS, timer["id"], {**timer, "args": args})
+
+
+def _recipient(timer: Doc) -> str:
+    """The address an outbox timer's message goes (or went) to."""
+    args = timer.get("args") or [{}]
+    payload = args[0] if isinstance(args[0], dict) else {}
+    return str(payload.get("to", ""))
+
+
+def _readdressed(args: list[Any], addresses: set[str], person_id: str) -> list[Any]:
+    """Outbox arguments whose recipient, if it is one of ``addresses``, is now the person's id."""
+    return [
+        {**payload, "to": person_id}
+        if isinstance(payload, dict) and payload.get("to") in addresses
+        else payload
+        for payload in args
+    ]
 
 
 def redact(value: Any, cuts: Mapping[str, str]) -> Any:
@@ -294,7 +317,8 @@ def what_we_keep(tx: Tx, app: App, person: Doc, tr: Translator) -> list[Reply]:
 
 def _chat_words(tr: Translator, address: str) -> str:
     network, _, ident = address.partition(":")
-    return tr.t("privacy.chat", network=tr.t(f"privacy.network_{network}"), ident=ident)
+    name = NETWORK_NAMES.get(network) or tr.t("privacy.network_console")
+    return tr.t("privacy.chat", network=name, ident=ident)
 
 
 def _join(tr: Translator, items: list[str]) -> str:

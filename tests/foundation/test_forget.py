@@ -187,9 +187,8 @@ def take(w: World, task_id: str) -> str:
 
 def finish(w: World, booking: dict[str, Any]) -> None:
     """The visit is done and the resident rates it with a comment."""
-    from assistant.services import care_followups
-
     from assistant.clock import from_iso
+    from assistant.services import care_followups
 
     with w.store.snapshot() as tx:
         task = tx.require(dispatch.TASKS, booking["task_id"])
@@ -234,3 +233,21 @@ async def test_what_we_keep_is_shown_in_plain_sentences_in_each_language() -> No
         assert expected in english, (expected, english)
     for phrase in ("住址", "电话", "预约", "星"):
         assert phrase not in english, phrase
+
+
+async def test_forgetting_one_address_leaves_a_longer_one_that_starts_alike_alone() -> None:
+    w = World()
+    await w.onboard("zq")
+    await w.t.say("zqx", "/start")  # someone else, whose address begins with the same letters
+    from assistant.conversation.vocabulary import Outbound, Reply, make_address
+    from assistant.services import outbox
+
+    now = w.clock.now()
+    with w.store.transaction() as tx:
+        waiting = outbox.post(tx, Outbound(make_address("console", "zqx"), Reply("你好")), now)
+    # When zq is forgotten
+    privacy.forget(w.app, people_id(w, "zq"))
+    timers.kick(w.app, [waiting])
+    # Then zqx's message still goes to zqx
+    sent = await w.run_jobs()
+    assert [m["to"] for m in sent] == ["zqx"]
