@@ -295,7 +295,8 @@ def up(settings: Settings, console: bool | None = None, jsonl: bool = False) -> 
         print(
             "No chat network is set up, so the assistant talks here in the terminal.\n"
             "To connect Telegram, set ASSISTANT_TELEGRAM__TOKEN; for Matrix, the [matrix]\n"
-            "settings (see README). Load a demo community with: assistant demo-data",
+            "settings (see README). Load a demo community with: make demo\n"
+            "(logs go to the data folder's logs/assistant.log; --verbose shows them here)",
             file=sys.stderr,
         )
     # Signals only set a flag: start-up looks at it between steps, and the event
