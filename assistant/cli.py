@@ -57,7 +57,9 @@ def offer_demo(app: App, answers: TextIO, out: TextIO) -> bool:
     service manager, a pipe) nothing is read, so nothing waits, and a hint is
     printed instead.
     """
-    from assistant.services import community, demo, people
+    from assistant import demo
+    from assistant.services import people
+    from assistant.services.people import community
 
     with app.store.snapshot() as tx:
         if tx.all(people.PEOPLE) or tx.all(community.GRIDS):
@@ -102,7 +104,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     """Import households or volunteers from a CSV file."""
     from assistant.bootstrap import build
-    from assistant.services import imports
+    from assistant.services.people import imports
 
     settings = _settings(args)
     app = build(settings)
@@ -121,8 +123,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
     """Fill an empty store with a demo community."""
+    from assistant import demo
     from assistant.bootstrap import build
-    from assistant.services import demo
 
     settings = _settings(args)
     app = build(settings)
@@ -138,7 +140,7 @@ def cmd_invite(args: argparse.Namespace) -> int:
     """Print an invitation deep link (and write a QR code PNG) for a volunteer or household."""
     from assistant.bootstrap import build
     from assistant.channels.telegram.invite import BadInvite, invite_link, write_qr_png
-    from assistant.services import invitations
+    from assistant.services.people import invitations
 
     settings = _settings(args)
     username = str(settings.get("telegram", "bot_username")).strip()

@@ -142,7 +142,7 @@ def run_worker(settings: Settings, threads: int | None = None) -> None:
 
 def run_scheduler(settings: Settings) -> None:
     """The scheduler process: hand due timers to the workers, once a second."""
-    from assistant.services import timers
+    from assistant.jobs import timers
 
     url = str(settings.get("redis", "url"))
     if not url:
@@ -409,7 +409,7 @@ class InlineQueue:
 def console_inline(settings: Settings, jsonl: bool) -> int:
     """The console with jobs and timers run inside this one process."""
     from assistant.channels.console.channel import ConsoleChannel
-    from assistant.services import timers
+    from assistant.jobs import timers
 
     queue = InlineQueue()
     app = build(settings, queue=queue)

@@ -32,8 +32,10 @@ from dispatch_processes import PING, make_app, poll, read_lines, start_worker, s
 from dispatch_world import add_volunteer  # noqa: E402
 
 from assistant.domain import dispatch as matching  # noqa: E402
+from assistant.jobs import timers  # noqa: E402
 from assistant.redis_server import EmbeddedRedis  # noqa: E402
-from assistant.services import community, dispatch, people, timers  # noqa: E402
+from assistant.services import dispatch, people  # noqa: E402
+from assistant.services.people import community  # noqa: E402
 
 GRIDS = 20
 VOLUNTEERS = 500

@@ -208,10 +208,10 @@ def _settings(connection: tuple[str, str, str], rate: float | None) -> Any:
 
 async def _our_bot(settings: Any, redis_url: str) -> Any:
     """The product: TelegramChannel with the full engine and the demo community."""
+    from assistant import demo
     from assistant.bootstrap import build
     from assistant.channels.telegram import TelegramChannel
     from assistant.clock import SystemClock, to_iso
-    from assistant.services import demo
     from assistant.store.memory import MemoryStore
 
     app = build(settings, store=MemoryStore())

@@ -14,7 +14,8 @@ from __future__ import annotations
 from assistant.clock import to_iso
 from assistant.conversation.flow import Ctx, Flow, State, Turn, Unexpected, end, go
 from assistant.conversation.vocabulary import Choice, Reply, rows
-from assistant.services import care, care_notify, people
+from assistant.services import care, people
+from assistant.services.care import notify as care_notify
 from assistant.store.base import Doc, Tx
 from handlers.care_buttons import on_care_button
 from handlers.care_common import (

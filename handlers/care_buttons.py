@@ -11,7 +11,8 @@ from collections.abc import Awaitable, Callable
 
 from assistant.conversation.flow import Ctx, Turn, end, go
 from assistant.conversation.vocabulary import Choice, Reply
-from assistant.services import care, care_followups
+from assistant.services import care
+from assistant.services.care import followups as care_followups
 from assistant.store.base import Doc, Tx
 from handlers.care_common import CareRefused, commit, me
 

@@ -15,7 +15,8 @@ from assistant.clock import from_iso, to_iso
 from assistant.conversation.flow import Ctx, Refused, Turn, Unexpected, end
 from assistant.conversation.vocabulary import Choice, Reply, rows
 from assistant.domain import slots
-from assistant.services import care, people, timers
+from assistant.jobs import timers
+from assistant.services import care, people
 from assistant.store.base import Doc, Tx
 
 T = TypeVar("T")

@@ -13,7 +13,10 @@ from typing import Any
 
 from assistant.conversation.flow import Ctx, Flow, State, Turn, Unexpected, end, go
 from assistant.conversation.vocabulary import Choice, Reply
-from assistant.services import care, care_followups, care_notify, care_records, people
+from assistant.services import care, people
+from assistant.services.care import followups as care_followups
+from assistant.services.care import notify as care_notify
+from assistant.services.care import records as care_records
 from assistant.store.base import Doc, Tx
 from handlers.care_common import (
     SKIP,

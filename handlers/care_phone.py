@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from assistant.conversation.flow import Ctx, Flow, State, Turn, Unexpected, go
 from assistant.conversation.vocabulary import Choice, Reply, rows
-from assistant.services import care, care_notify, care_records, people
+from assistant.services import care, people
+from assistant.services.care import notify as care_notify
+from assistant.services.care import records as care_records
 from assistant.store.base import Doc
 from handlers.care_common import me, person_of, set_for, stop_row, stoppable
 from handlers.care_mine import listing, named

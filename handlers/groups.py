@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from assistant.conversation.flow import Action, Ctx, Turn, end
 from assistant.conversation.vocabulary import Reply
-from assistant.services import community, people
+from assistant.services import people
+from assistant.services.people import community
 from assistant.store.base import Tx
 
 LINK_PAYLOAD = "link-"

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from assistant.conversation.flow import Ctx, Flow, State, Turn, Unexpected, end, go
 from assistant.conversation.vocabulary import Choice, Kind, Reply, rows
-from assistant.services import community, invitations, people
+from assistant.services import people
+from assistant.services.people import community, invitations
 from assistant.store.base import Doc, Tx
 
 NOT_LISTED = "none"

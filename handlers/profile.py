@@ -9,7 +9,8 @@ from __future__ import annotations
 from assistant.conversation.flow import Ctx, Flow, Refused, State, Turn, Unexpected, end, go
 from assistant.conversation.vocabulary import Choice, Outbound, Reply, rows
 from assistant.i18n import translator
-from assistant.services import community, people, privacy
+from assistant.services import people
+from assistant.services.people import community, privacy
 from assistant.store.base import Doc, Tx
 
 MAX_NAME = 30

@@ -11,7 +11,8 @@ from __future__ import annotations
 from assistant.conversation.flow import Action, Ctx, Turn, end
 from assistant.conversation.vocabulary import Outbound, Reply, parse_address
 from assistant.i18n import translator
-from assistant.services import community, people
+from assistant.services import people
+from assistant.services.people import community
 from assistant.store.base import Doc, Tx
 
 

@@ -19,7 +19,9 @@ from typing import Any
 from assistant.conversation.flow import Action, Ctx, Flow, State, Turn, Unexpected, end, go
 from assistant.conversation.vocabulary import Choice, Reply, rows
 from assistant.domain.catalogue import SKILLS
-from assistant.services import dispatch, people, timers, volunteers
+from assistant.jobs import timers
+from assistant.services import dispatch, people
+from assistant.services.people import volunteers
 from assistant.store.base import Doc, Tx
 
 DONE = "done"

@@ -32,7 +32,7 @@ class JobSpec:
 
 def jobs() -> dict[str, JobSpec]:
     """The table of jobs, name → spec."""
-    from assistant.services import outbox, timers
+    from assistant.jobs import outbox, timers
 
     table: dict[str, JobSpec] = {
         "timers.fire": JobSpec(timers.fire, max_retries=10),
@@ -49,8 +49,8 @@ def _optional_modules() -> list[Any]:
 
     found = []
     for name in (
-        "assistant.services.care_jobs",
-        "assistant.services.care_followups",
+        "assistant.services.care.jobs",
+        "assistant.services.care.followups",
         "assistant.channels.telegram.jobs",
     ):
         try:

@@ -33,7 +33,8 @@ from assistant.conversation.vocabulary import (
 )
 from assistant.errors import Refusal
 from assistant.i18n import normalise, translator
-from assistant.services import community, people
+from assistant.services import people
+from assistant.services.people import community
 
 if TYPE_CHECKING:
     from assistant.bootstrap import App

@@ -10,12 +10,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import handlers
+from assistant import demo
 from assistant.bootstrap import App, build_for_tests
 from assistant.channels.console.channel import ConsoleChannel
 from assistant.clock import FakeClock
 from assistant.conversation.engine import Engine
 from assistant.conversation.vocabulary import Incoming, Kind, make_address
-from assistant.services import care, demo, people, timers
+from assistant.jobs import timers
+from assistant.services import care, people
 from assistant.store.base import Doc, Tx
 from handlers import care as care_handlers
 from workers import registry

@@ -5,7 +5,8 @@ from __future__ import annotations
 from care_transcript import FakeDispatch, Transcript, buttons, texts
 from care_transcript import booked as book_at
 
-from assistant.services import care, timers
+from assistant.jobs import timers
+from assistant.services import care
 
 
 async def booked(t: Transcript, user: str = "lin", slot: str = "今天 14:00") -> str:
@@ -89,7 +90,7 @@ async def test_the_next_day_follow_up_and_a_worrying_answer_goes_to_the_coordina
     assert "林奶奶今天身体还好吗？" in texts(follow, to="lin")
     assert buttons(follow, to="lin") == ["挺好的", "不太好", "需要帮助"]
     # The follow-up runs once, even if its job ran again
-    from assistant.services import care_followups
+    from assistant.services.care import followups as care_followups
 
     care_followups.follow_up_job(t.app, booking_id)
     assert t.run_jobs() == []

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.services import care, demo, people
+from assistant import demo
+from assistant.services import care, people
 from assistant.store.tinydb_store import TinyDbStore
 
 WORKER = Path(__file__).resolve().parent / "race_worker.py"

@@ -11,7 +11,9 @@ from assistant.config import defaults
 from assistant.conversation.engine import Engine
 from assistant.conversation.vocabulary import Address, Incoming, Kind, Outbound
 from assistant.delivery import MemoryDelivery
-from assistant.services import community, dispatch, people, timers
+from assistant.jobs import timers
+from assistant.services import dispatch, people
+from assistant.services.people import community
 from assistant.store.base import Doc, Tx
 from handlers import onboarding, volunteer
 from workers.registry import bound

@@ -22,8 +22,9 @@ from dispatch_world import SECRETS, add_grids, add_volunteer, open_care_task, op
 
 from assistant.bootstrap import App
 from assistant.clock import FakeClock, SystemClock
+from assistant.jobs import timers
 from assistant.redis_server import EmbeddedRedis
-from assistant.services import dispatch, timers
+from assistant.services import dispatch
 
 pytestmark = pytest.mark.slow
 

@@ -25,7 +25,8 @@ from dispatch_world import (
 )
 
 from assistant.bootstrap import App
-from assistant.services import dispatch, people, timers
+from assistant.jobs import timers
+from assistant.services import dispatch, people
 
 
 @pytest.fixture

@@ -24,7 +24,8 @@ from dispatch_world import (
 )
 
 from assistant.bootstrap import App
-from assistant.services import dispatch, people, timers
+from assistant.jobs import timers
+from assistant.services import dispatch, people
 
 
 @pytest.fixture
@@ -152,7 +153,7 @@ async def test_the_digest_comes_each_morning_once_and_counts(app: App) -> None:
         waiting = [t for t in timers.pending(tx) if t["job"] == "dispatch.digest"]
     assert len(waiting) == 1 and waiting[0]["args"] == ["2026-06-03"]
     # And a redelivered digest for the same day sends nothing
-    from assistant.services import care_jobs
+    from assistant.services.care import jobs as care_jobs
 
     care_jobs.digest_job(app, "2026-06-02")
     settle(app)

@@ -24,7 +24,8 @@ from dispatch_world import (
 )
 
 from assistant.bootstrap import App
-from assistant.services import dispatch, timers
+from assistant.jobs import timers
+from assistant.services import dispatch
 
 
 @pytest.fixture

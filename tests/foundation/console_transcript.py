@@ -6,9 +6,9 @@ import io
 import json
 from typing import Any
 
+from assistant import demo
 from assistant.bootstrap import App, build_for_tests
 from assistant.channels.console.channel import ConsoleChannel
-from assistant.services import demo
 
 
 class Transcript:

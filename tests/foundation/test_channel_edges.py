@@ -15,6 +15,7 @@ import json
 import pytest
 from console_transcript import Transcript, texts
 
+from assistant import demo
 from assistant.bootstrap import build_for_tests
 from assistant.channels.common.numbered import NumberedChoices
 from assistant.channels.console.channel import ConsoleChannel
@@ -26,7 +27,7 @@ from assistant.conversation.cleaning import (
 )
 from assistant.conversation.vocabulary import Choice, Incoming, Kind, Reply, make_address
 from assistant.i18n import catalog
-from assistant.services import demo, people
+from assistant.services import people
 
 ERRORS = {catalog("zh_CN")["core.error"], catalog("en")["core.error"]}
 EXPIRED = {catalog("zh_CN")["core.button_expired"], catalog("en")["core.button_expired"]}

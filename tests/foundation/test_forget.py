@@ -14,7 +14,10 @@ from console_transcript import Transcript, texts
 
 from assistant.bootstrap import build_for_tests
 from assistant.clock import FakeClock, to_iso
-from assistant.services import care, care_records, dispatch, people, privacy, timers
+from assistant.jobs import timers
+from assistant.services import care, dispatch, people
+from assistant.services.care import records as care_records
+from assistant.services.people import privacy
 from assistant.store.memory import MemoryStore
 from workers import registry
 
@@ -126,7 +129,7 @@ async def test_forget_cancels_messages_still_waiting_for_the_person() -> None:
     person_id = people_id(w, "zq")
     # Given a reminder to the person waiting in the outbox and a note about them to a coordinator
     from assistant.conversation.vocabulary import Outbound, Reply, make_address
-    from assistant.services import outbox
+    from assistant.jobs import outbox
 
     now = w.clock.now()
     with w.store.transaction() as tx:
@@ -188,7 +191,7 @@ def take(w: World, task_id: str) -> str:
 def finish(w: World, booking: dict[str, Any]) -> None:
     """The visit is done and the resident rates it with a comment."""
     from assistant.clock import from_iso
-    from assistant.services import care_followups
+    from assistant.services.care import followups as care_followups
 
     with w.store.snapshot() as tx:
         task = tx.require(dispatch.TASKS, booking["task_id"])
@@ -240,7 +243,7 @@ async def test_forgetting_one_address_leaves_a_longer_one_that_starts_alike_alon
     await w.onboard("zq")
     await w.t.say("zqx", "/start")  # someone else, whose address begins with the same letters
     from assistant.conversation.vocabulary import Outbound, Reply, make_address
-    from assistant.services import outbox
+    from assistant.jobs import outbox
 
     now = w.clock.now()
     with w.store.transaction() as tx:

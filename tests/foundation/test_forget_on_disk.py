@@ -22,8 +22,10 @@ from test_running_processes import Console, load_demo
 from assistant.bootstrap import App
 from assistant.clock import SystemClock, to_iso
 from assistant.config import defaults
+from assistant.jobs import timers
 from assistant.runtime import production_app
-from assistant.services import care, care_records, dispatch, people, timers
+from assistant.services import care, dispatch, people
+from assistant.services.care import records as care_records
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.services import community, imports, people
+from assistant.services import people
+from assistant.services.people import community, imports
 from assistant.store.memory import MemoryStore
 
 NOW = "2026-06-01T00:00:00+00:00"

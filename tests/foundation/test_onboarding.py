@@ -168,7 +168,7 @@ async def test_a_family_helper_is_accepted_by_a_coordinator() -> None:
 
 
 async def test_a_volunteer_invitation_links_the_chat_to_the_imported_profile() -> None:
-    from assistant.services import invitations
+    from assistant.services.people import invitations
 
     t = Transcript()
     code = invitations.create(t.app, "volunteer", "陈建国")
@@ -194,7 +194,7 @@ async def test_a_resident_moves_home_from_the_profile() -> None:
 
 
 async def test_a_new_volunteer_invitation_leads_on_to_the_volunteer_application() -> None:
-    from assistant.services import invitations
+    from assistant.services.people import invitations
 
     t = Transcript()
     code = invitations.create(t.app, "volunteer", "新来的小刘")

@@ -8,7 +8,7 @@ from console_transcript import Transcript, texts
 
 from assistant.bootstrap import build_for_tests
 from assistant.config import defaults
-from assistant.services import community
+from assistant.services.people import community
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 NAMES = ("锦绣家园一网格", "锦绣家园", "梅阿姨")

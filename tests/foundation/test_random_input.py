@@ -31,6 +31,7 @@ from typing import Any
 import pytest
 from console_transcript import Transcript
 
+from assistant import demo
 from assistant.bootstrap import App, build_for_tests
 from assistant.channels.console.channel import ConsoleChannel
 from assistant.clock import FakeClock
@@ -38,7 +39,8 @@ from assistant.conversation.cleaning import clean_incoming
 from assistant.conversation.engine import Engine
 from assistant.conversation.vocabulary import Incoming, Kind, Outbound, make_address
 from assistant.i18n import catalog
-from assistant.services import demo, people, timers
+from assistant.jobs import timers
+from assistant.services import people
 from workers import registry
 
 SEED = 20261129

@@ -22,8 +22,8 @@ import redis
 
 from assistant.clock import SystemClock
 from assistant.conversation.vocabulary import Outbound, Reply, make_address
+from assistant.jobs import outbox, timers
 from assistant.redis_server import EmbeddedRedis, ping
-from assistant.services import outbox, timers
 from assistant.store.base import Tx
 
 pytestmark = pytest.mark.slow

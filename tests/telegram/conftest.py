@@ -9,12 +9,13 @@ from typing import Any
 import pytest
 from fake_bot_api import FakeBotApi, FloodLimits
 
+from assistant import demo
 from assistant.bootstrap import App, build_for_tests
 from assistant.channels.telegram import TelegramChannel
 from assistant.clock import to_iso
 from assistant.config import Settings, defaults
 from assistant.conversation.engine import Engine
-from assistant.services import demo, people
+from assistant.services import people
 from assistant.store.memory import MemoryStore
 from handlers import groups, onboarding, profile, voice
 

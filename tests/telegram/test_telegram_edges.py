@@ -19,7 +19,8 @@ from assistant.channels.telegram import TelegramChannel
 from assistant.clock import to_iso
 from assistant.conversation.vocabulary import Incoming, Kind, Outbound
 from assistant.i18n import catalog, translator
-from assistant.services import people, timers
+from assistant.jobs import timers
+from assistant.services import people
 
 ZH = translator("zh_CN")
 ERRORS = {catalog("zh_CN")["core.error"], catalog("en")["core.error"]}

@@ -7,7 +7,8 @@ from people_sim import Person
 
 from assistant.clock import to_iso
 from assistant.i18n import translator
-from assistant.services import community, people
+from assistant.services import people
+from assistant.services.people import community
 
 ZH = translator("zh_CN")
 GROUP = -1001

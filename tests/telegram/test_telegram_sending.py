@@ -16,7 +16,8 @@ from assistant.channels.telegram.delivery import message_key
 from assistant.clock import to_iso
 from assistant.conversation.vocabulary import Choice, Outbound, Reply, parse_address
 from assistant.i18n import translator
-from assistant.services import people, timers
+from assistant.jobs import timers
+from assistant.services import people
 
 ZH = translator("zh_CN")
 # PTB itself warns about RetryAfter.retry_after's future type when it builds the error.

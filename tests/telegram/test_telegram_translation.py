@@ -9,7 +9,8 @@ from assistant.clock import to_iso
 from assistant.conversation.vocabulary import Incoming, Kind, Outbound
 from assistant.delivery import MemoryDelivery
 from assistant.i18n import translator
-from assistant.services import invitations, people
+from assistant.services import people
+from assistant.services.people import invitations
 
 ZH = translator("zh_CN")
 

@@ -19,9 +19,9 @@ from assistant.bootstrap import build
 from assistant.clock import SystemClock
 from assistant.config import defaults
 from assistant.conversation.vocabulary import Outbound, Reply, make_address
+from assistant.jobs import outbox
+from assistant.jobs.timers import pending as outbox_timers
 from assistant.redis_server import ping
-from assistant.services import outbox
-from assistant.services.timers import pending as outbox_timers
 
 pytestmark = pytest.mark.slow
 

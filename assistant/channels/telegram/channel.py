@@ -52,7 +52,9 @@ from assistant.channels.telegram.sender import Sender, Stopped, TryLater, unless
 from assistant.conversation.cleaning import clean_text
 from assistant.conversation.vocabulary import Address, Incoming, Outbound, Reply, network_of
 from assistant.i18n import normalise, translator
-from assistant.services import community, outbox, people
+from assistant.jobs import outbox
+from assistant.services import people
+from assistant.services.people import community
 
 if TYPE_CHECKING:
     from assistant.bootstrap import App

@@ -3,7 +3,7 @@
 Telegram lets a bot write only to people who opened it first, so the centre
 hands out ``https://t.me/<bot>?start=<payload>`` links, printed as QR codes for
 residents who do not type. The payload is an invitation code from
-:mod:`assistant.services.invitations`; opening the link sends ``/start <payload>``.
+:mod:`assistant.services.people.invitations`; opening the link sends ``/start <payload>``.
 """
 
 from __future__ import annotations

@@ -16,7 +16,9 @@ from datetime import datetime, timedelta
 
 from assistant.conversation.vocabulary import Address, Outbound, Reply
 from assistant.i18n import translator
-from assistant.services import community, outbox, people
+from assistant.jobs import outbox
+from assistant.services import people
+from assistant.services.people import community
 from assistant.store.base import Store
 
 log = logging.getLogger(__name__)

@@ -1,10 +1,10 @@
 """The care booking record: its vocabulary, how it is stored, and how it is found.
 
 Everything else on the care side builds on this module and nothing here calls
-back: the use cases are in :mod:`assistant.services.care` (which re-exports
+back: the use cases are in :mod:`assistant.services.care.booking` (which re-exports
 the vocabulary, so callers say ``care.SlotFull``), the messages in
-:mod:`assistant.services.care_notify`, the task reactions in
-:mod:`assistant.services.care_events`.
+:mod:`assistant.services.care.notify`, the task reactions in
+:mod:`assistant.services.care.events`.
 
 Collections:
     bookings    one booking: service, person_id (for whom), booked_by, via

@@ -20,7 +20,10 @@ from typing import TYPE_CHECKING
 
 from assistant.conversation.vocabulary import Choice, Reply
 from assistant.i18n import Translator
-from assistant.services import dispatch, dispatch_digest, people, timers, volunteers
+from assistant.jobs import timers
+from assistant.services import dispatch, people
+from assistant.services.dispatch import digest as dispatch_digest
+from assistant.services.people import volunteers
 from assistant.store.base import Doc, NotFound, Tx
 from workers.registry import JobSpec
 

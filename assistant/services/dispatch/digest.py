@@ -17,9 +17,10 @@ from assistant.clock import from_iso, to_iso
 from assistant.conversation.vocabulary import Reply
 from assistant.domain import slots
 from assistant.i18n import Translator
-from assistant.services import people, timers, volunteers
-from assistant.services.dispatch_messages import public_words
-from assistant.services.dispatch_records import (
+from assistant.jobs import timers
+from assistant.services import people
+from assistant.services.dispatch.messages import public_words
+from assistant.services.dispatch.records import (
     ARRIVED,
     ASSIGNED,
     CLOSED,
@@ -31,6 +32,7 @@ from assistant.services.dispatch_records import (
     setting,
     timer_key,
 )
+from assistant.services.people import volunteers
 from assistant.store.base import Doc, Tx
 
 if TYPE_CHECKING:

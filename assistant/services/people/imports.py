@@ -17,7 +17,8 @@ from typing import Any
 from assistant.conversation.vocabulary import BadAddress, network_of, parse_address
 from assistant.domain.catalogue import SKILLS
 from assistant.errors import AssistantError
-from assistant.services import community, people
+from assistant.services import people
+from assistant.services.people import community
 from assistant.store.base import Doc, Store, Tx
 
 HOUSEHOLD_COLUMNS = ("grid_id", "grid_name", "complex", "building", "unit", "households")

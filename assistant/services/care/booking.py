@@ -6,10 +6,10 @@ approve an escort), and the messages to the people concerned put in the
 outbox. Each function returns the timer ids to kick after the commit.
 
 This module is the care side's front door. The record, its statuses and its
-errors are defined in :mod:`~assistant.services.care_records`, the day's places
-in :mod:`~assistant.services.care_capacity`, the messages in
-:mod:`~assistant.services.care_notify`, and the reactions to the task's
-progress in :mod:`~assistant.services.care_events`. The vocabulary, the slot
+errors are defined in :mod:`~assistant.services.care.records`, the day's places
+in :mod:`~assistant.services.care.capacity`, the messages in
+:mod:`~assistant.services.care.notify`, and the reactions to the task's
+progress in :mod:`~assistant.services.care.events`. The vocabulary, the slot
 queries and :func:`on_task_event` (which ``dispatch.listeners()`` looks up
 here) are re-exported, so callers keep saying ``care.SlotFull`` or
 ``care.taken``.
@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Protocol, cast
 
 from assistant.clock import from_iso, to_iso
 from assistant.domain.catalogue import Service
-from assistant.services import community, people
-from assistant.services.care_capacity import (
+from assistant.services import people
+from assistant.services.care.capacity import (
     claim,
     offer,
     release,
@@ -37,9 +37,9 @@ from assistant.services.care_capacity import (
     starts_on,
     taken,
 )
-from assistant.services.care_events import on_task_event
-from assistant.services.care_notify import ask_approval, coarse_place, describe_address, tell
-from assistant.services.care_records import (
+from assistant.services.care.events import on_task_event
+from assistant.services.care.notify import ask_approval, coarse_place, describe_address, tell
+from assistant.services.care.records import (
     ARRIVED,
     ASAP,
     ASSIGNED,
@@ -70,6 +70,7 @@ from assistant.services.care_records import (
     save,
     set_status,
 )
+from assistant.services.people import community
 from assistant.store.base import Doc, Tx, new_id
 
 if TYPE_CHECKING:

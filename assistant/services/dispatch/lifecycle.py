@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from assistant.clock import from_iso, to_iso
-from assistant.services import people, timers, volunteers
-from assistant.services.dispatch_events import emit
-from assistant.services.dispatch_messages import coordinator_alert
-from assistant.services.dispatch_records import (
+from assistant.jobs import timers
+from assistant.services import people
+from assistant.services.dispatch.events import emit
+from assistant.services.dispatch.messages import coordinator_alert
+from assistant.services.dispatch.records import (
     ACTIVE,
     ARRIVED,
     ASSIGNED,
@@ -36,6 +37,7 @@ from assistant.services.dispatch_records import (
     timer_key,
     wave_key,
 )
+from assistant.services.people import volunteers
 from assistant.store.base import Doc, Tx
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ finds every one of them, hot or archived, in one unit of work:
 3. messages waiting to go to the person are cancelled, and the person's words
    are cut out of those still waiting to go to others.
 
-Sent messages keep no body anyway (see :mod:`assistant.services.outbox`), and
+Sent messages keep no body anyway (see :mod:`assistant.jobs.outbox`), and
 Redis never holds message bodies, so nothing of the person is left on disk.
 """
 
@@ -32,7 +32,9 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.conversation.vocabulary import Reply
 from assistant.i18n import Translator
-from assistant.services import community, people, timers, volunteers
+from assistant.jobs import timers
+from assistant.services import people
+from assistant.services.people import community, volunteers
 from assistant.store.base import Doc, NotFound, Tx
 
 if TYPE_CHECKING:
@@ -116,7 +118,8 @@ def personal_strings(tx: Tx, person: Doc) -> set[str]:
 
 def _cancel_what_is_to_come(tx: Tx, app: App, person: Doc, now: datetime) -> list[str]:
     """Cancel the person's live bookings and, for a volunteer, their offers and tasks."""
-    from assistant.services import care_records, dispatch
+    from assistant.services import dispatch
+    from assistant.services.care import records as care_records
 
     kicks: list[str] = []
     for booking in care_records.live_for(tx, person["id"]):
@@ -127,8 +130,10 @@ def _cancel_what_is_to_come(tx: Tx, app: App, person: Doc, now: datetime) -> lis
 
 def _cancel_booking(tx: Tx, app: App, booking: Doc, now: datetime) -> list[str]:
     """Cancel one live booking: free its place, withdraw its task, tell the coordinators."""
-    from assistant.services import care, care_capacity, care_records
-    from assistant.services.dispatch_messages import when
+    from assistant.services import care
+    from assistant.services.care import capacity as care_capacity
+    from assistant.services.care import records as care_records
+    from assistant.services.dispatch.messages import when
 
     care_records.set_status(booking, care_records.CANCELLED, now)
     booking["cancelled_by"] = booking["person_id"]
@@ -347,7 +352,7 @@ def _volunteer_lines(person: Doc, tr: Translator) -> list[str]:
 
 
 def _booking_lines(tx: Tx, app: App, person: Doc, tr: Translator) -> list[str]:
-    from assistant.services import care_records
+    from assistant.services.care import records as care_records
 
     relatives = {r["id"] for r in people.relatives_of(tx, person["id"])}
     mine = [

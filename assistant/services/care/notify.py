@@ -16,8 +16,10 @@ from assistant.clock import from_iso
 from assistant.conversation.vocabulary import Address, Choice, Outbound, Reply
 from assistant.domain import slots
 from assistant.i18n import Translator, translator
-from assistant.services import community, outbox, people
-from assistant.services.care_records import CHAT
+from assistant.jobs import outbox
+from assistant.services import people
+from assistant.services.care.records import CHAT
+from assistant.services.people import community
 from assistant.store.base import Doc, Tx
 
 if TYPE_CHECKING:

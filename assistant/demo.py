@@ -10,7 +10,8 @@ console:grid.
 
 from __future__ import annotations
 
-from assistant.services import imports, people
+from assistant.services import people
+from assistant.services.people import imports
 from assistant.store.base import Store
 
 HOUSEHOLDS = """grid_id,grid_name,complex,building,unit,households

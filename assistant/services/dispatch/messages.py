@@ -17,8 +17,8 @@ from assistant.conversation.vocabulary import Choice, Outbound, Reply
 from assistant.domain import dispatch as matching
 from assistant.domain import slots
 from assistant.i18n import Translator
-from assistant.services import outbox
-from assistant.services.dispatch_records import ACTIVE, ASSIGNED, ON_WAY, on_way_from, setting
+from assistant.jobs import outbox
+from assistant.services.dispatch.records import ACTIVE, ASSIGNED, ON_WAY, on_way_from, setting
 from assistant.store.base import Doc, Tx
 
 if TYPE_CHECKING:

@@ -17,16 +17,17 @@ from typing import TYPE_CHECKING
 
 from assistant.clock import from_iso, to_iso
 from assistant.domain import dispatch as matching
-from assistant.services import community, people, timers, volunteers
-from assistant.services.dispatch_events import emit
-from assistant.services.dispatch_lifecycle import schedule_reminders
-from assistant.services.dispatch_messages import (
+from assistant.jobs import timers
+from assistant.services import people
+from assistant.services.dispatch.events import emit
+from assistant.services.dispatch.lifecycle import schedule_reminders
+from assistant.services.dispatch.messages import (
     escalation_reply,
     post_offer,
     post_offer_edit,
     task_notice,
 )
-from assistant.services.dispatch_records import (
+from assistant.services.dispatch.records import (
     ACTIVE,
     ASSIGNED,
     ESCALATION_CHOICES,
@@ -44,6 +45,7 @@ from assistant.services.dispatch_records import (
     setting,
     wave_key,
 )
+from assistant.services.people import community, volunteers
 from assistant.store.base import Doc, Tx, new_id
 
 if TYPE_CHECKING:

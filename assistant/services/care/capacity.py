@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from assistant.clock import from_iso
 from assistant.domain import slots
 from assistant.domain.catalogue import Service
-from assistant.services.care_records import ASAP, DAYS, SlotFull, TooSoon
+from assistant.services.care.records import ASAP, DAYS, SlotFull, TooSoon
 from assistant.store.base import Doc, Tx
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.conversation.vocabulary import Outbound, outbound_from_dict, outbound_to_dict
 from assistant.i18n import template_of
-from assistant.services import timers
+from assistant.jobs import timers
 from assistant.store.base import Tx
 
 if TYPE_CHECKING:

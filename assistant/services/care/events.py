@@ -1,6 +1,6 @@
 """Following a care task: dispatch's events recorded on the booking, and the resident told.
 
-Dispatch calls :func:`on_task_event` (found through ``assistant.services.care``,
+Dispatch calls :func:`on_task_event` (found through ``assistant.services.care.booking``,
 which re-exports it) after its own transaction has committed. Events only move
 a booking forward, so repeated or late events change nothing and at-least-once
 delivery is safe.
@@ -13,9 +13,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from assistant.clock import to_iso
-from assistant.services import people, timers
-from assistant.services.care_notify import tell
-from assistant.services.care_records import (
+from assistant.jobs import timers
+from assistant.services import people
+from assistant.services.care.notify import tell
+from assistant.services.care.records import (
     ARRIVED,
     ASSIGNED,
     AWAITING,
@@ -117,7 +118,7 @@ def _told_of(
     tx: Tx, app: App, booking: Doc, event: str, task: dict[str, Any], now: datetime
 ) -> list[str]:
     """Tell the resident of the progress; start the follow-ups of a finished visit."""
-    from assistant.services import care_followups  # it imports care, which imports this module
+    from assistant.services.care import followups as care_followups  # it imports this module
 
     if event == "done":
         booking["done_at"] = to_iso(now)

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from assistant.clock import to_iso
-from assistant.services import timers
-from assistant.services.dispatch_records import TASKS, timer_key
+from assistant.jobs import timers
+from assistant.services.dispatch.records import TASKS, timer_key
 from assistant.store.base import Doc, Tx
 
 if TYPE_CHECKING:

@@ -22,7 +22,9 @@ from assistant.conversation.vocabulary import Address, Choice, Outbound, Reply
 from assistant.domain import dispatch as matching
 from assistant.domain.catalogue import SKILLS
 from assistant.i18n import Translator, translator
-from assistant.services import community, outbox, people
+from assistant.jobs import outbox
+from assistant.services import people
+from assistant.services.people import community
 from assistant.store.base import Doc, Tx
 
 if TYPE_CHECKING:

@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from assistant.clock import to_iso
-from assistant.services import timers, volunteers
-from assistant.services.dispatch_digest import ensure_digest
-from assistant.services.dispatch_lifecycle import schedule_reminders, stop_reminders, stop_timers
-from assistant.services.dispatch_messages import post_offer, task_notice
-from assistant.services.dispatch_offers import close_offers
-from assistant.services.dispatch_records import (
+from assistant.jobs import timers
+from assistant.services.dispatch.digest import ensure_digest
+from assistant.services.dispatch.lifecycle import schedule_reminders, stop_reminders, stop_timers
+from assistant.services.dispatch.messages import post_offer, task_notice
+from assistant.services.dispatch.offers import close_offers
+from assistant.services.dispatch.records import (
     CANCELLED,
     CLOSED,
     OFFER_OPEN,
@@ -29,6 +29,7 @@ from assistant.services.dispatch_records import (
     assignee,
     wave_key,
 )
+from assistant.services.people import volunteers
 from assistant.store.base import Doc, Tx, new_id
 
 if TYPE_CHECKING:

@@ -22,7 +22,10 @@ from assistant.clock import to_iso
 from assistant.conversation.vocabulary import Choice, Reply
 from assistant.domain import slots
 from assistant.i18n import Translator
-from assistant.services import care, care_notify, care_records, people, timers
+from assistant.jobs import timers
+from assistant.services import care, people
+from assistant.services.care import notify as care_notify
+from assistant.services.care import records as care_records
 from assistant.store.base import Doc, Tx
 from workers.registry import JobSpec
 

@@ -20,17 +20,18 @@ from typing import TYPE_CHECKING
 from assistant.clock import to_iso
 from assistant.conversation.vocabulary import Reply
 from assistant.i18n import Translator
-from assistant.services import people, volunteers
-from assistant.services.dispatch_lifecycle import hand_back
-from assistant.services.dispatch_messages import post_offer_edit, task_notice
-from assistant.services.dispatch_offers import wave_on_if_empty
-from assistant.services.dispatch_records import (
+from assistant.services import people
+from assistant.services.dispatch.lifecycle import hand_back
+from assistant.services.dispatch.messages import post_offer_edit, task_notice
+from assistant.services.dispatch.offers import wave_on_if_empty
+from assistant.services.dispatch.records import (
     ACTIVE,
     OFFER_OPEN,
     OFFER_WITHDRAWN,
     OFFERS,
     TASKS,
 )
+from assistant.services.people import volunteers
 from assistant.store.base import Doc, Tx
 
 if TYPE_CHECKING:

@@ -16,14 +16,14 @@ The feature that opened the task hears what happens through a listener (see
 This module is the engine's public face: callers use ``dispatch.<name>``. The
 work is done in one module per concept, each importing only those above it::
 
-    dispatch_records    collections, states, errors, settings, timer keys
-    dispatch_messages   wording: offers, "already taken", private details
-    dispatch_events     events recorded on a task and the listeners table
-    dispatch_lifecycle  the assignee's steps, reminders, safety checks
-    dispatch_digest     the coordinators' daily digest
-    dispatch_offers     waves, accept / decline / assign / take, escalation
-    dispatch_tasks      open, cancel and move a task
-    dispatch_standdown  a volunteer who may no longer help: offers withdrawn, tasks handed back
+    records    collections, states, errors, settings, timer keys
+    messages   wording: offers, "already taken", private details
+    events     events recorded on a task and the listeners table
+    lifecycle  the assignee's steps, reminders, safety checks
+    digest     the coordinators' daily digest
+    offers     waves, accept / decline / assign / take, escalation
+    tasks      open, cancel and move a task
+    standdown  a volunteer who may no longer help: offers withdrawn, tasks handed back
 
 Collections:
     tasks    one task: what, when, where, for whom (``private``), its status
@@ -32,9 +32,9 @@ Collections:
 
 from __future__ import annotations
 
-from assistant.services.dispatch_digest import ensure_digest
-from assistant.services.dispatch_events import Listener, emit, listeners
-from assistant.services.dispatch_lifecycle import (
+from assistant.services.dispatch.digest import ensure_digest
+from assistant.services.dispatch.events import Listener, emit, listeners
+from assistant.services.dispatch.lifecycle import (
     STEPS,
     alert_coordinators,
     ask_help,
@@ -43,7 +43,7 @@ from assistant.services.dispatch_lifecycle import (
     schedule_safety,
     step,
 )
-from assistant.services.dispatch_messages import (
+from assistant.services.dispatch.messages import (
     address_words,
     details_reply,
     offer_key,
@@ -52,7 +52,7 @@ from assistant.services.dispatch_messages import (
     step_buttons,
     when,
 )
-from assistant.services.dispatch_offers import (
+from assistant.services.dispatch.offers import (
     accept,
     assign,
     check_eligible,
@@ -62,7 +62,7 @@ from assistant.services.dispatch_offers import (
     take,
     wave_minutes,
 )
-from assistant.services.dispatch_records import (
+from assistant.services.dispatch.records import (
     ACTIVE,
     ARRIVED,
     ASSIGNED,
@@ -94,13 +94,13 @@ from assistant.services.dispatch_records import (
     timer_key,
     wave_key,
 )
-from assistant.services.dispatch_standdown import (
+from assistant.services.dispatch.standdown import (
     StoodDown,
     decide_volunteer,
     stand_down,
     withdraw_volunteer,
 )
-from assistant.services.dispatch_tasks import cancel_task, open_task, reschedule_task
+from assistant.services.dispatch.tasks import cancel_task, open_task, reschedule_task
 
 __all__ = [
     # records
