@@ -7,6 +7,7 @@ resulting :class:`App` and never builds ports itself.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -15,7 +16,7 @@ from assistant.config import Settings
 from assistant.delivery import Delivery, MemoryDelivery
 from assistant.domain.catalogue import Service, catalogue
 from assistant.queue import MemoryQueue, TaskQueue
-from assistant.store.base import Store
+from assistant.store.base import Store, Tx
 from assistant.store.memory import MemoryStore
 
 if TYPE_CHECKING:
@@ -34,6 +35,12 @@ class App:
     services: dict[str, Service] = field(default_factory=dict)
     dispatch: object | None = None
     """The dispatch port used by care (and later produce and reports); None: the real one."""
+
+    def unit(self) -> AbstractContextManager[Tx]:
+        """A unit of work: one transaction; its due timers go to the queue after commit."""
+        from assistant.jobs.unit import unit_of_work
+
+        return unit_of_work(self)
 
     def engine(self) -> Engine:
         """The conversation engine with every flow of the product."""

@@ -107,10 +107,10 @@ class Ctx:
     async def atomic(
         self, change: Callable[Concatenate[Tx, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """Run ``change(tx, ...)`` in one transaction, off the event loop."""
+        """Run ``change(tx, ...)`` in one unit of work, off the event loop."""
 
         def work() -> T:
-            with self.app.store.transaction() as tx:
+            with self.app.unit() as tx:
                 return change(tx, *args, **kwargs)
 
         return await asyncio.to_thread(work)

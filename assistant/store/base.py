@@ -62,6 +62,13 @@ def _base36(number: int) -> str:
 class Tx(Protocol):
     """One unit of work over the collections."""
 
+    due_timers: list[str]
+    """Ids of timers scheduled in this unit of work that are due at once.
+
+    The jobs core adds to it; :func:`assistant.jobs.unit.unit_of_work` hands
+    them to the queue after the commit. The store itself never reads it.
+    """
+
     def get(self, collection: str, doc_id: str) -> Doc | None:
         """The document with this id (hot first, then archived), or ``None``."""
 

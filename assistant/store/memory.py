@@ -25,6 +25,7 @@ class _MemoryTx:
         self._writable = writable
         self._hot: dict[str, dict[str, Doc | None]] = {}
         self._cold: dict[str, dict[str, Doc | None]] = {}
+        self.due_timers: list[str] = []
 
     def _check_writable(self) -> None:
         if not self._writable:

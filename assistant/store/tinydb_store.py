@@ -78,6 +78,7 @@ class _TinyTx:
         self._storages: dict[str, CollectionStorage] = {}
         self._moves: dict[str, dict[str, Doc | None]] = {}
         self._purged: set[str] = set()
+        self.due_timers: list[str] = []
 
     def get(self, collection: str, doc_id: str) -> Doc | None:
         doc = self._table(collection).doc(doc_id)
