@@ -68,3 +68,17 @@ class MemoryQueue:
                 ran += 1
         log.warning("memory queue stopped after %d jobs", ran)
         return ran
+
+
+class SchedulerQueue:
+    """The queue of a process without workers (a CLI command): hands out nothing itself.
+
+    The unit of work sees ``leaves_to_scheduler`` and leaves due timers
+    ``pending``, so the running scheduler hands them out on its next round.
+    """
+
+    leaves_to_scheduler = True
+
+    def enqueue(self, job: str, *args: Arg, delay_ms: int = 0) -> None:
+        """Refuse: nothing but the unit of work enqueues, and it asks the scheduler instead."""
+        raise RuntimeError(f"{job} cannot be queued from a process without workers")

@@ -15,7 +15,6 @@ from assistant.clock import from_iso, to_iso
 from assistant.conversation.flow import Ctx, Refused, Turn, Unexpected, end
 from assistant.conversation.vocabulary import Choice, Reply, rows
 from assistant.domain import slots
-from assistant.jobs import timers
 from assistant.services import care, people
 from assistant.store.base import Doc, Tx
 
@@ -40,14 +39,12 @@ class CareRefused(Refused):
         self.key = key
 
 
-async def commit(ctx: Ctx, change: Callable[..., tuple[T, list[str]]], *args: Any) -> T:
-    """Run a care change in one transaction, then hand its due timers to the workers."""
+async def commit(ctx: Ctx, change: Callable[..., T], *args: Any) -> T:
+    """Run a care change in one unit of work (which hands out its due timers after commit)."""
     try:
-        result, ids = await ctx.atomic(change, ctx.app, *args, ctx.app.clock.now())
+        return await ctx.atomic(change, ctx.app, *args, ctx.app.clock.now())
     except care.CareError as error:
         raise CareRefused(error.key) from None
-    await ctx.run(timers.kick, ctx.app, ids)
-    return result
 
 
 def me(ctx: Ctx) -> Doc:

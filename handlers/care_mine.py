@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from assistant.conversation.flow import Ctx, Flow, State, Turn, Unexpected, end, go
 from assistant.conversation.vocabulary import Choice, Reply
@@ -163,14 +162,8 @@ async def got_comment(ctx: Ctx) -> Turn:
     text = " ".join(ctx.text.split())
     if len(text) > care_followups.MAX_COMMENT:
         raise Unexpected("care.notes_too_long", limit=care_followups.MAX_COMMENT)
-    await commit(ctx, _comment, ctx.data["booking"], me(ctx), text)
+    await commit(ctx, care_followups.comment, ctx.data["booking"], me(ctx), text)
     return end(Reply(ctx.t("care.thanks")))
-
-
-def _comment(
-    tx: Tx, app: Any, booking_id: str, actor: Doc, text: str, now: datetime
-) -> tuple[Doc, list[str]]:
-    return care_followups.comment(tx, app, booking_id, actor, text, now), []
 
 
 MINE = Flow(

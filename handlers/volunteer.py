@@ -19,7 +19,6 @@ from typing import Any
 from assistant.conversation.flow import Action, Ctx, Flow, State, Turn, Unexpected, end, go
 from assistant.conversation.vocabulary import Choice, Reply, rows
 from assistant.domain.catalogue import SKILLS
-from assistant.jobs import timers
 from assistant.services import dispatch, people
 from assistant.services.people import volunteers
 from assistant.store.base import Doc, Tx
@@ -31,12 +30,6 @@ MAX_LISTED = 10
 
 def _pid(ctx: Ctx) -> str:
     return str((ctx.person or {}).get("id", ""))
-
-
-async def _kick(ctx: Ctx, kicks: list[str]) -> None:
-    """Hand the timers a committed change created to the workers."""
-    if kicks:
-        await ctx.run(timers.kick, ctx.app, kicks)
 
 
 # -- joining ---------------------------------------------------------------------------------
@@ -167,7 +160,7 @@ async def got_hours(ctx: Ctx) -> Turn:
     hours = typed_hours(raw)
     if hours is None or not 1 <= hours <= volunteers.MAX_HOURS:
         raise Unexpected("volunteer.hours_invalid", limit=volunteers.MAX_HOURS)
-    kicks = await ctx.atomic(
+    await ctx.atomic(
         volunteers.apply,
         ctx.app,
         _pid(ctx),
@@ -176,7 +169,6 @@ async def got_hours(ctx: Ctx) -> Turn:
         grid_id=ctx.data.get("grid_id"),
         hours=hours,
     )
-    await _kick(ctx, kicks)
     return end(Reply(ctx.t("volunteer.submitted")))
 
 
@@ -186,12 +178,11 @@ async def decide_volunteer(ctx: Ctx, parts: list[str]) -> Turn:
         return end(Reply(ctx.t("core.button_expired")))
     if not people.has_role(ctx.app, ctx.person, people.COORDINATOR):
         return end(Reply(ctx.t("core.button_expired")))
-    changed, kicks = await ctx.atomic(
+    changed = await ctx.atomic(
         dispatch.decide_volunteer, ctx.app, parts[1], parts[0] == "yes", _pid(ctx)
     )
     if not changed:
         return end(Reply(ctx.t("core.button_expired")))
-    await _kick(ctx, kicks)
     return end(Reply(ctx.t("volunteer.decided")))
 
 
@@ -296,13 +287,11 @@ async def answer_offer(ctx: Ctx, parts: list[str]) -> Turn:
         return end(Reply(ctx.t("core.button_expired")))
     try:
         if parts[0] == "decline":
-            kicks = await ctx.atomic(dispatch.decline, ctx.app, parts[1], _pid(ctx))
-            await _kick(ctx, kicks)
+            await ctx.atomic(dispatch.decline, ctx.app, parts[1], _pid(ctx))
             return end(Reply(ctx.t("dispatch.declined_ok")))
-        task, kicks = await ctx.atomic(dispatch.accept, ctx.app, parts[1], _pid(ctx))
+        task = await ctx.atomic(dispatch.accept, ctx.app, parts[1], _pid(ctx))
     except dispatch.DispatchError as refusal:
         return end(Reply(ctx.t(refusal.key)))
-    await _kick(ctx, kicks)
     return end(dispatch.details_reply(ctx.app, ctx.tr, task))
 
 
@@ -327,19 +316,17 @@ async def task_step(ctx: Ctx, parts: list[str]) -> Turn:
             )
             return end(_question_of(ctx, verb, task_id))
         if verb == "help":
-            await _kick(ctx, await ctx.atomic(dispatch.ask_help, ctx.app, task_id, _pid(ctx)))
+            await ctx.atomic(dispatch.ask_help, ctx.app, task_id, _pid(ctx))
             return end(Reply(ctx.t("dispatch.help_sent")))
         if verb == "take":
-            task, kicks = await ctx.atomic(dispatch.take, ctx.app, task_id, _pid(ctx))
-            await _kick(ctx, kicks)
+            task = await ctx.atomic(dispatch.take, ctx.app, task_id, _pid(ctx))
             return end(dispatch.details_reply(ctx.app, ctx.tr, task))
         name, reason = _step_of(verb, parts)
-        task, kicks = await ctx.atomic(dispatch.step, ctx.app, task_id, _pid(ctx), name, reason)
+        task = await ctx.atomic(dispatch.step, ctx.app, task_id, _pid(ctx), name, reason)
     except dispatch.TooEarly:
         return end(await _too_early(ctx, task_id))
     except dispatch.DispatchError as refusal:
         return end(Reply(ctx.t(refusal.key)))
-    await _kick(ctx, kicks)
     active = task["status"] in dispatch.ACTIVE
     buttons = dispatch.step_buttons(ctx.app, ctx.tr, task) if active else ()
     return end(Reply(ctx.t(STEP_SAYS[name]), choices=buttons))
@@ -404,12 +391,11 @@ async def assign_task(ctx: Ctx, parts: list[str]) -> Turn:
     if len(parts) != 2 or not people.has_role(ctx.app, ctx.person, people.COORDINATOR):
         return end(Reply(ctx.t("core.button_expired")))
     try:
-        _, kicks = await ctx.atomic(dispatch.assign, ctx.app, parts[0], parts[1], _pid(ctx))
+        await ctx.atomic(dispatch.assign, ctx.app, parts[0], parts[1], _pid(ctx))
     except dispatch.AlreadyTaken:
         return end(Reply(ctx.t("dispatch.assign_gone")))
     except dispatch.DispatchError:
         return end(Reply(ctx.t("dispatch.assign_failed")))
-    await _kick(ctx, kicks)
     volunteer = await ctx.view(lambda tx: tx.get(people.PEOPLE, parts[1]) or {})
     return end(Reply(ctx.t("dispatch.assign_done", name=volunteer.get("name", ""))))
 

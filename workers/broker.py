@@ -1,8 +1,13 @@
 """The one place where dramatiq is configured.
 
-:func:`make_broker` builds a ``RedisBroker`` and declares one actor per job of
-``workers/registry.py``; :class:`DramatiqQueue` is the task-queue port on top
-of it. Worker processes set the app that actors use with :func:`set_app`.
+:func:`make_broker` builds a ``RedisBroker`` and declares the one actor the
+product sends messages to: ``timers.fire``, which runs a timer's job from the
+job table (:mod:`assistant.jobs.table`). Jobs never travel as their own
+messages, so dramatiq never retries them: ``timers.fire`` has
+``max_retries=0`` and the scheduler owns every retry — the attempts, the
+back-off, ``throws`` and the dead timers (``docs/JOBS.md`` says why).
+:class:`DramatiqQueue` is the task-queue port on top of the broker. Worker
+processes set the app that actors use with :func:`set_app`.
 """
 
 from __future__ import annotations
@@ -21,10 +26,11 @@ from dramatiq.middleware import (
     TimeLimit,
 )
 
-from workers.registry import JobSpec, jobs
+from assistant.jobs import firing, timers
 
 if TYPE_CHECKING:
     from assistant.bootstrap import App
+    from assistant.jobs.table import JobTable
 
 log = logging.getLogger(__name__)
 
@@ -45,17 +51,24 @@ def current_app() -> App:
     return _app
 
 
-def _actor_function(name: str, spec: JobSpec) -> Any:
-    def run(*args: Any) -> Any:
-        return spec.function(current_app(), *args)
-
-    run.__name__ = name.replace(".", "_")
-    run.__qualname__ = run.__name__
-    return run
+def _fire(timer_id: str) -> None:
+    firing.fire(current_app(), timer_id)
 
 
-def make_broker(url: str) -> RedisBroker:
-    """A Redis broker with every job declared as an actor."""
+def make_broker(url: str, table: JobTable | None = None) -> RedisBroker:
+    """A Redis broker with the ``timers.fire`` actor declared.
+
+    Its time limit is the longest of the job table's (built by the composition
+    root when not given), which must stay under the timers' lease.
+    """
+    if table is None:
+        from assistant.bootstrap import job_table
+
+        table = job_table()
+    limit_ms = table.longest_ms()
+    lease_ms = int(timers.LEASE.total_seconds() * 1000)
+    if limit_ms >= lease_ms:
+        raise ValueError(f"a job's time limit ({limit_ms} ms) must be under the lease")
     broker = RedisBroker(  # type: ignore[no-untyped-call]
         url=url,
         namespace="assistant-tasks",
@@ -69,17 +82,14 @@ def make_broker(url: str) -> RedisBroker:
         ],
     )
     dramatiq.set_broker(broker)
-    for name, spec in jobs().items():
-        options: dict[str, Any] = {
-            "max_retries": spec.max_retries,
-            "min_backoff": spec.min_backoff_ms,
-            "max_backoff": spec.max_backoff_ms,
-            "time_limit": spec.time_limit_ms,
-        }
-        if spec.throws:
-            options["throws"] = spec.throws
-        declare = dramatiq.actor(actor_name=name, queue_name=QUEUE, broker=broker, **options)
-        declare(_actor_function(name, spec))
+    declare = dramatiq.actor(
+        actor_name=firing.FIRE,
+        queue_name=QUEUE,
+        broker=broker,
+        max_retries=0,
+        time_limit=limit_ms,
+    )
+    declare(_fire)
     return broker
 
 

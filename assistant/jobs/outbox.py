@@ -1,10 +1,10 @@
 """The outbox: messages to people, written with the change that causes them.
 
 A service that must tell someone something (an offer, a reminder, a note to
-a coordinator) calls :func:`post` inside its transaction. The message becomes
-a timer due now, so it is sent exactly when the change was committed, retried
-by the scheduler if a queue message or worker is lost, and sent once: the
-timer is marked done right after the network accepted it.
+a coordinator) calls :func:`post` inside its unit of work. The message becomes
+a timer due now, handed to the workers when the change has committed, retried
+by the scheduler if sending fails or a queue message or worker is lost, and
+sent once: the timer is marked done right after the network accepted it.
 
 A sent (or cancelled) message keeps no body: its timer goes to the archive
 with only what an audit needs — to whom, in which language, from which
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.conversation.vocabulary import Outbound, outbound_from_dict, outbound_to_dict
 from assistant.i18n import template_of
 from assistant.jobs import timers
+from assistant.jobs.table import JobSpec
 from assistant.store.base import Tx
 
 if TYPE_CHECKING:
@@ -33,10 +34,10 @@ log = logging.getLogger(__name__)
 def post(
     tx: Tx, message: Outbound, now: datetime, due: datetime | None = None, key: str = ""
 ) -> str:
-    """Queue a message inside the caller's transaction; return its timer id.
+    """Queue a message inside the caller's unit of work; return its timer id.
 
-    Call :func:`assistant.services.timers.kick` with the id after commit for an
-    immediate send; the scheduler sends it anyway if that is lost.
+    A message due now is handed to the workers after the commit by the unit of
+    work; a later one (``due``) by the scheduler.
     """
     payload = outbound_to_dict(message)
     payload["template"] = template_of(message.reply.text)
@@ -56,3 +57,9 @@ def deliver_job(app: App, payload: dict[str, Any]) -> None:
     """Send one queued message through the delivery port."""
     message = outbound_from_dict(payload)
     app.delivery.deliver(message)
+
+
+JOBS: dict[str, JobSpec] = {
+    "outbox.deliver": JobSpec(deliver_job, max_retries=8, audit=audit),
+}
+"""The outbox's job, registered by the composition root with the jobs core."""

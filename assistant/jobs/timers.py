@@ -1,36 +1,65 @@
 """Durable time: jobs that are due later are records in the store.
 
 ``schedule`` writes a timer (job name, plain arguments, due time) inside the
-caller's transaction, so a timer exists exactly when the change that needs it
-was committed. The scheduler (``assistant scheduler``, part of ``assistant up``)
-hands due timers to the workers as ``timers.fire`` jobs, marking them
-``enqueued``; one that is still not done a lease later is handed out again, so
-a lost queue message or a killed worker delays a timer but never loses it.
-``fire`` runs the job and marks the timer done in one step; done timers leave
-the hot file. Nothing due days later waits only inside Redis.
+caller's unit of work, so a timer exists exactly when the change that needs it
+was committed. A timer due at once is marked ``enqueued`` and noted in
+``tx.due_timers``; the unit of work hands it to the workers after the commit
+(:mod:`assistant.jobs.unit`). Later timers wait for the scheduler
+(:mod:`assistant.jobs.scheduler`), which finds them through a small index by
+due time instead of reading every timer.
+
+States::
+
+    pending ──(due; scheduler)──► enqueued ──(fire: ran)──► done      (archived)
+       ▲                            │  │
+       └──(failed: back-off)────────┘  ├──(throws)──────────► failed  (archived)
+                                       └──(limit reached)───► dead    (kept hot; ``assistant jobs retry``)
+    pending | enqueued ──(cancel)──► cancelled (archived)
+
+The index (collection ``timer_index``) says when the scheduler must look at a
+live timer next: its due time while pending, the end of its lease while
+enqueued (a lost queue message or a killed worker is handed out again then, and
+that counts as an attempt). It is written with the store port only: one
+``heads`` document listing the buckets in use and one document per ten minutes
+of due times, so a scheduler round reads the buckets that are due, not the
+timers of next week.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from assistant.clock import from_iso, to_iso
 from assistant.store.base import Doc, Tx, new_id
 
 if TYPE_CHECKING:
-    from assistant.bootstrap import App
+    from assistant.jobs.table import JobTable
 
 log = logging.getLogger(__name__)
 
 TIMERS = "timers"
+INDEX = "timer_index"
+HEADS = "heads"
 PENDING = "pending"
 ENQUEUED = "enqueued"
 DONE = "done"
+FAILED = "failed"
+DEAD = "dead"
 CANCELLED = "cancelled"
+LIVE = (PENDING, ENQUEUED)
 LEASE = timedelta(seconds=90)
+
+
+class HandOut(list[str]):
+    """``tx.due_timers`` of a unit of work that hands its due timers to the workers.
+
+    A transaction without one (a bare ``store.transaction()``, or a unit in a
+    process without workers) leaves timers due now ``pending``: the scheduler
+    hands them out on its next round instead of after a lapsed lease.
+    """
 
 
 def schedule(
@@ -39,126 +68,165 @@ def schedule(
     """Record that ``job(*args)`` must run at ``due``; return the timer id.
 
     A ``key`` makes scheduling idempotent: a live timer with the same key is
-    kept as it is. A timer already due is marked enqueued at once; the caller
-    hands it to the queue with :func:`kick` after the transaction commits.
+    kept as it is (and is not handed out again). A timer already due is marked
+    enqueued and noted in ``tx.due_timers``: the unit of work hands it to the
+    workers once the transaction has committed.
     """
     if key:
-        for timer in tx.find(TIMERS, key=key):
-            if timer["status"] in (PENDING, ENQUEUED):
-                return str(timer["id"])
+        for existing in tx.find(TIMERS, key=key):
+            if existing["status"] in LIVE:
+                return str(existing["id"])
     timer_id = new_id("tm")
-    immediate = due <= now
-    tx.put(
-        TIMERS,
-        timer_id,
-        {
-            "job": job,
-            "args": list(args),
-            "due": to_iso(due),
-            "status": ENQUEUED if immediate else PENDING,
-            "enqueued_at": to_iso(now) if immediate else None,
-            "key": key,
-            "attempts": 0,
-        },
-    )
+    timer: Doc = {
+        "id": timer_id,
+        "job": job,
+        "args": list(args),
+        "due": to_iso(due),
+        "status": PENDING,
+        "enqueued_at": None,
+        "key": key,
+        "attempts": 0,
+    }
+    if due > now or not mark_enqueued(tx, timer, now):
+        index(tx, timer, due)
+    tx.put(TIMERS, timer_id, timer)
     return timer_id
+
+
+def mark_enqueued(tx: Tx, timer: Doc, now: datetime) -> bool:
+    """Lease the timer to the workers from ``now`` and note it for the hand-out after commit.
+
+    Only a unit of work that hands out (see :class:`HandOut`) leases; elsewhere
+    nothing happens and ``False`` says so. The caller puts the timer. A timer
+    is noted once per unit of work.
+    """
+    if not isinstance(tx.due_timers, HandOut):
+        return False
+    timer["status"] = ENQUEUED
+    timer["enqueued_at"] = to_iso(now)
+    index(tx, timer, now + LEASE)
+    if timer["id"] not in tx.due_timers:
+        tx.due_timers.append(str(timer["id"]))
+    return True
 
 
 def cancel(tx: Tx, key: str) -> int:
     """Cancel every live timer with this key; return how many."""
     count = 0
     for timer in tx.find(TIMERS, key=key):
-        if timer["status"] in (PENDING, ENQUEUED):
+        if timer["status"] in LIVE:
             timer["status"] = CANCELLED
             close(tx, timer)
             count += 1
     return count
 
 
-def close(tx: Tx, timer: Doc) -> None:
-    """Archive a done or cancelled timer, keeping of its arguments only what its job audits."""
-    timer["args"] = audited(timer)
+def close(tx: Tx, timer: Doc, table: JobTable | None = None) -> None:
+    """Archive a done, failed or cancelled timer, keeping of its arguments what its job audits."""
+    unindex(tx, timer)
+    timer["args"] = audited(timer, table)
     tx.put(TIMERS, timer["id"], timer)
     tx.archive(TIMERS, timer["id"])
 
 
-def audited(timer: Doc) -> list[Any]:
-    """The arguments a finished timer keeps: what its job's ``audit`` leaves, else all."""
-    from workers.registry import jobs
+def audited(timer: Doc, table: JobTable | None = None) -> list[Any]:
+    """The arguments a finished timer keeps: what its job's ``audit`` leaves, else all.
 
-    spec = jobs().get(timer["job"])
+    Without a job table (a cancel outside any job) the core jobs' audit applies.
+    """
+    if table is None:
+        from assistant.jobs.outbox import JOBS
+
+        spec = JOBS.get(timer["job"])
+    else:
+        spec = table.get(timer["job"])
     args = list(timer.get("args", []))
     return spec.audit(args) if spec is not None and spec.audit is not None else args
 
 
-def kick(app: App, timer_ids: Iterable[str]) -> None:
-    """Hand timers that are already due to the workers now (after commit)."""
-    for timer_id in timer_ids:
-        app.queue.enqueue("timers.fire", timer_id)
-
-
-def claim_due(app: App, limit: int = 500) -> list[str]:
-    """Mark due timers (and lapsed leases) enqueued; return their ids."""
-    now = app.clock.now()
-    claimed: list[str] = []
-    with app.store.transaction() as tx:
-        for timer in tx.all(TIMERS):
-            if len(claimed) >= limit:
-                break
-            status = timer["status"]
-            due = status == PENDING and from_iso(timer["due"]) <= now
-            lapsed = (
-                status == ENQUEUED
-                and timer.get("enqueued_at")
-                and from_iso(timer["enqueued_at"]) + LEASE <= now
-            )
-            if due or lapsed:
-                timer["status"] = ENQUEUED
-                timer["enqueued_at"] = to_iso(now)
-                tx.put(TIMERS, timer["id"], timer)
-                claimed.append(str(timer["id"]))
-    return claimed
-
-
-def tick(app: App) -> int:
-    """One scheduler round: hand every due timer to the workers."""
-    claimed = claim_due(app)
-    kick(app, claimed)
-    if claimed:
-        log.debug("scheduler handed out %d timers", len(claimed))
-    return len(claimed)
-
-
-def fire(app: App, timer_id: str) -> None:
-    """Run a timer's job once; a done or cancelled timer is skipped."""
-    from workers.registry import jobs
-
-    with app.store.snapshot() as tx:
-        timer = tx.get(TIMERS, timer_id)
-    if timer is None or timer["status"] in (DONE, CANCELLED):
-        return
-    spec = jobs().get(timer["job"])
-    if spec is None:
-        log.error("timer %s names an unknown job %s", timer_id, timer["job"])
-        _finish(app, timer_id, "unknown job")
-        return
-    spec.function(app, *timer["args"])
-    _finish(app, timer_id, "")
-
-
-def _finish(app: App, timer_id: str, error: str) -> None:
-    with app.store.transaction() as tx:
-        timer = tx.get(TIMERS, timer_id)
-        if timer is None or timer["status"] in (DONE, CANCELLED):
-            return
-        timer["status"] = DONE
-        timer["done_at"] = to_iso(app.clock.now())
-        if error:
-            timer["error"] = error
-        close(tx, timer)
-
-
 def pending(tx: Tx) -> list[Doc]:
     """Timers not yet done, soonest first."""
-    live = [t for t in tx.all(TIMERS) if t["status"] in (PENDING, ENQUEUED)]
+    live = [t for t in tx.all(TIMERS) if t["status"] in LIVE]
     return sorted(live, key=lambda t: t["due"])
+
+
+def dead(tx: Tx) -> list[Doc]:
+    """Timers that used up their attempts, oldest first."""
+    return sorted(tx.find(TIMERS, status=DEAD), key=lambda t: t.get("dead_at") or "")
+
+
+# -- the index by due time ----------------------------------------------------------------------
+
+
+def bucket_of(moment: datetime) -> str:
+    """The index document that holds a moment: ``b`` + its ten minutes (UTC)."""
+    utc = moment.astimezone(UTC)
+    floored = (
+        utc
+        - timedelta(minutes=utc.minute % 10, seconds=utc.second)
+        - timedelta(microseconds=utc.microsecond)
+    )
+    return "b" + floored.strftime("%Y%m%dT%H%M")
+
+
+def index(tx: Tx, timer: Doc, when: datetime) -> None:
+    """Note that the scheduler must look at ``timer`` at ``when`` (replacing any earlier note)."""
+    unindex(tx, timer)
+    key = bucket_of(when)
+    bucket = tx.get(INDEX, key) or {"timers": {}}
+    bucket["timers"][timer["id"]] = to_iso(when)
+    tx.put(INDEX, key, bucket)
+    heads = tx.get(INDEX, HEADS) or {"buckets": []}
+    if key not in heads["buckets"]:
+        heads["buckets"] = sorted([*heads["buckets"], key])
+        tx.put(INDEX, HEADS, heads)
+    timer["slot"] = key
+    timer["next_at"] = to_iso(when)
+
+
+def unindex(tx: Tx, timer: Doc) -> None:
+    """Remove the timer's note from the index, if it has one."""
+    key = timer.pop("slot", None)
+    timer.pop("next_at", None)
+    if not key:
+        return
+    bucket = tx.get(INDEX, key)
+    if bucket is None or timer["id"] not in bucket["timers"]:
+        return
+    del bucket["timers"][timer["id"]]
+    if bucket["timers"]:
+        tx.put(INDEX, key, bucket)
+        return
+    tx.delete(INDEX, key)
+    heads = tx.get(INDEX, HEADS) or {"buckets": []}
+    heads["buckets"] = [name for name in heads["buckets"] if name != key]
+    tx.put(INDEX, HEADS, heads)
+
+
+def noted(tx: Tx, now: datetime) -> Iterator[tuple[str, str]]:
+    """(bucket, timer id) of each index note due at ``now``, soonest first (only due buckets)."""
+    heads = tx.get(INDEX, HEADS) or {"buckets": []}
+    last = bucket_of(now)
+    for key in heads["buckets"]:
+        if key > last:
+            return
+        bucket = tx.get(INDEX, key) or {"timers": {}}
+        for timer_id, at in sorted(bucket["timers"].items(), key=lambda item: item[1]):
+            if from_iso(at) <= now:
+                yield key, timer_id
+
+
+def rebuild_index(tx: Tx) -> int:
+    """Index every live timer again (timers written before the index existed); return how many."""
+    count = 0
+    for timer in tx.all(TIMERS):
+        if timer["status"] == PENDING and not timer.get("slot"):
+            index(tx, timer, from_iso(timer["due"]))
+        elif timer["status"] == ENQUEUED and not timer.get("slot"):
+            since = timer.get("enqueued_at") or timer["due"]
+            index(tx, timer, from_iso(since) + LEASE)
+        else:
+            continue
+        tx.put(TIMERS, timer["id"], timer)
+        count += 1
+    return count

@@ -2,10 +2,18 @@
 
 A handler step's change and the timers it schedules commit together
 (``timers.schedule`` runs inside the same transaction); timers due at once are
-collected on the transaction and handed to the workers here, once the commit
-has succeeded, so services never return lists of ids to send by hand. A timer
-whose hand-out is lost (a crash right after the commit) is handed out by the
-scheduler when its lease lapses: late, never lost.
+collected in ``tx.due_timers`` (a :class:`~assistant.jobs.timers.HandOut`) and
+handed to the workers here, once the commit has succeeded, so services never
+return lists of ids to send by hand. Each timer is handed out once:
+``schedule`` notes a timer once, and a keyed timer that already exists is not
+noted again. A hand-out that is lost (a crash right after the commit) is made
+by the scheduler when the timer's lease lapses: late, never lost.
+
+A process without workers (a CLI command) builds its app on a
+:class:`~assistant.queue.SchedulerQueue`: its units hand nothing out, so their
+due timers stay ``pending`` and the running scheduler hands them out within a
+second, instead of waiting for a lease that nothing will ever start. A bare
+``store.transaction()`` behaves the same way.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from assistant.jobs.timers import HandOut
 from assistant.store.base import Tx
 
 if TYPE_CHECKING:
@@ -25,8 +34,11 @@ FIRE = "timers.fire"
 @contextmanager
 def unit_of_work(app: App) -> Iterator[Tx]:
     """A store transaction whose due timers go to the queue after it commits."""
+    hands_out = not getattr(app.queue, "leaves_to_scheduler", False)
     with app.store.transaction() as tx:
+        if hands_out:
+            tx.due_timers = HandOut()
         yield tx
-        due = list(tx.due_timers)
+        due = list(dict.fromkeys(tx.due_timers))
     for timer_id in due:
         app.queue.enqueue(FIRE, timer_id)

@@ -16,11 +16,11 @@ from assistant.channels.console.channel import ConsoleChannel
 from assistant.clock import FakeClock
 from assistant.conversation.engine import Engine
 from assistant.conversation.vocabulary import Incoming, Kind, make_address
-from assistant.jobs import timers
+from assistant.jobs.scheduler import tick
+from assistant.jobs.table import bound
 from assistant.services import care, people
 from assistant.store.base import Doc, Tx
 from handlers import care as care_handlers
-from workers import registry
 
 # 09:00 on Monday 1 June 2026 in the community's zone (Asia/Shanghai).
 MONDAY_9 = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)
@@ -34,17 +34,15 @@ class FakeDispatch:
     cancelled: list[tuple[str, str]] = field(default_factory=list)
     moved: list[tuple[str, datetime]] = field(default_factory=list)
 
-    def open_task(self, tx: Tx, app: App, **task: Any) -> tuple[str, list[str]]:
+    def open_task(self, tx: Tx, app: App, **task: Any) -> str:
         self.opened.append(task)
-        return f"tk-{len(self.opened)}", []
+        return f"tk-{len(self.opened)}"
 
-    def cancel_task(self, tx: Tx, app: App, task_id: str, reason: str) -> list[str]:
+    def cancel_task(self, tx: Tx, app: App, task_id: str, reason: str) -> None:
         self.cancelled.append((task_id, reason))
-        return []
 
-    def reschedule_task(self, tx: Tx, app: App, task_id: str, starts_at: datetime) -> list[str]:
+    def reschedule_task(self, tx: Tx, app: App, task_id: str, starts_at: datetime) -> None:
         self.moved.append((task_id, starts_at))
-        return []
 
 
 def engine_for(app: App) -> Engine:
@@ -120,20 +118,20 @@ class Transcript:
     def run_jobs(self) -> list[dict[str, Any]]:
         """Run every queued job (outbox deliveries, events) and return what was sent."""
         start = self.out.tell()
-        self.app.queue.run_all(registry.bound(self.app))  # type: ignore[attr-defined]
+        self.app.queue.run_all(bound(self.app))  # type: ignore[attr-defined]
         return self._read_from(start)
 
     def travel(self, **units: float) -> list[dict[str, Any]]:
         """Let time pass, then run the scheduler once and every job it hands out."""
         self.clock.advance(**units)
-        timers.tick(self.app)
+        tick(self.app)
         return self.run_jobs()
 
     async def send(self, **line: Any) -> list[dict[str, Any]]:
         """Feed one input line, then run the jobs it queued; return every line produced."""
         start = self.out.tell()
         await self.channel.feed(json.dumps(line, ensure_ascii=False))
-        self.app.queue.run_all(registry.bound(self.app))  # type: ignore[attr-defined]
+        self.app.queue.run_all(bound(self.app))  # type: ignore[attr-defined]
         return self._read_from(start)
 
     async def say(self, user: str, text: str) -> list[dict[str, Any]]:
@@ -165,7 +163,7 @@ class Transcript:
             ]
 
         results = await asyncio.gather(*(one(user, label) for user, label in moves))
-        self.app.queue.run_all(registry.bound(self.app))  # type: ignore[attr-defined]
+        self.app.queue.run_all(bound(self.app))  # type: ignore[attr-defined]
         return list(results)
 
     def labels(self, user: str) -> list[str]:

@@ -29,8 +29,8 @@ def main(store_dir: str, person_id: str, start: str) -> None:
     print("ready", flush=True)
     sys.stdin.readline()
     try:
-        with app.store.transaction() as tx:
-            booking, _ = care.book(tx, app, draft, app.clock.now())
+        with app.unit() as tx:
+            booking = care.book(tx, app, draft, app.clock.now())
     except care.SlotFull:
         print("full", flush=True)
         return

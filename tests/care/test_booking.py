@@ -81,7 +81,7 @@ async def test_a_family_helper_books_for_a_relative_and_hears_every_change(
 ) -> None:
     t = Transcript(dispatch=dispatch)
     # Given 王先生 may act for his mother
-    with t.app.store.transaction() as tx:
+    with t.app.unit() as tx:
         wang = people.person_at(tx, "console:wang")
         assert wang is not None
         link = people.request_proxy(tx, wang["id"], "王奶奶", "mother", "2026-06-01T00:00:00+00:00")
@@ -139,7 +139,7 @@ async def test_bad_input_in_the_middle_of_the_form_is_answered_kindly(
 
 async def test_a_typed_address_when_there_is_no_household(dispatch: FakeDispatch) -> None:
     t = Transcript(dispatch=dispatch)
-    with t.app.store.transaction() as tx:
+    with t.app.unit() as tx:
         people.create_person(
             tx, name="陈阿姨", address="console:chenay", language="zh_CN", now="2026-06-01"
         )

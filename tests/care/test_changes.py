@@ -12,7 +12,7 @@ async def test_a_coordinator_books_by_phone_and_the_resident_is_told_in_chat(
 ) -> None:
     t = Transcript(dispatch=dispatch)
     # Given a second resident whose name also has 林
-    with t.app.store.transaction() as tx:
+    with t.app.unit() as tx:
         people.create_person(
             tx, name="林爷爷", address=None, language="zh_CN", now="2026-06-01", phone="13900001234"
         )
@@ -44,7 +44,7 @@ async def test_a_phone_booking_found_by_phone_number_for_someone_without_chat(
     dispatch: FakeDispatch,
 ) -> None:
     t = Transcript(dispatch=dispatch)
-    with t.app.store.transaction() as tx:
+    with t.app.unit() as tx:
         people.create_person(
             tx,
             name="林爷爷",

@@ -92,7 +92,8 @@ async def test_the_next_day_follow_up_and_a_worrying_answer_goes_to_the_coordina
     # The follow-up runs once, even if its job ran again
     from assistant.services.care import followups as care_followups
 
-    care_followups.follow_up_job(t.app, booking_id)
+    with t.app.unit() as tx:
+        care_followups.follow_up_job(tx, t.app, booking_id)
     assert t.run_jobs() == []
     answered = await t.press("lin", "需要帮助")
     assert "已经告诉网格员" in texts(answered, to="lin")

@@ -93,26 +93,88 @@ class StopBeforeOffersCommit:
         self.inner.close()
 
 
+class CommitCounter:
+    """A store that appends one byte to a file per commit (shared by every process)."""
+
+    def __init__(self, inner: Store, path: Path) -> None:
+        self.inner = inner
+        self.path = str(path)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        with self.inner.transaction() as tx:
+            yield tx
+        handle = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(handle, b".")
+        finally:
+            os.close(handle)
+
+    def snapshot(self) -> Any:
+        return self.inner.snapshot()
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def commits_counted(path: Path) -> int:
+    """How many commits the :class:`CommitCounter` stores wrote down."""
+    return path.stat().st_size if path.exists() else 0
+
+
 def settings_for(data: Path, **dispatch: Any) -> Any:
     values = {"wave_size": 3, "waves": 2, "wave_minutes": 10.0}
     values.update(dispatch)
     return defaults().with_values(storage={"dir": str(data)}, dispatch=values)
 
 
-def make_app(data: Path, url: str, out: Path, clock: Clock | None = None, **dispatch: Any) -> App:
-    """An app on the shared TinyDB folder and the real Redis broker."""
+def make_app(
+    data: Path,
+    url: str,
+    out: Path,
+    clock: Clock | None = None,
+    admins: tuple[str, ...] = (),
+    **dispatch: Any,
+) -> App:
+    """An app on the shared TinyDB folder and the real Redis broker, with the test's jobs."""
+    from assistant.bootstrap import job_table
+    from assistant.services.dispatch import TaskKind
     from assistant.store.tinydb_store import TinyDbStore
     from workers.broker import DramatiqQueue, make_broker
 
-    broker = make_broker(url)
+    broker = make_broker(url, job_table(TEST_JOBS))
     declare_ping(broker, out)
-    return build(
-        settings_for(data, **dispatch),
+    settings = settings_for(data, **dispatch)
+    if admins:
+        settings = settings.with_values(roles={"admins": list(admins)})
+    app = build(
+        settings,
         store=TinyDbStore(data / "store"),
         clock=clock,
         queue=DramatiqQueue(broker),
         delivery=FileDelivery(out),
+        jobs=TEST_JOBS,
     )
+    app.task_kinds.register(TaskKind(name="test", title_zh="测试", title_en="Test"))
+    return app
+
+
+class Poison(RuntimeError):
+    """What the poison job always raises."""
+
+
+def poison_job(app: App, tag: str) -> None:
+    """A job that fails every time (a bug that no retry mends)."""
+    raise Poison(tag)
+
+
+def _test_jobs() -> dict[str, Any]:
+    from assistant.jobs.table import JobSpec
+
+    return {"test.poison": JobSpec(poison_job, max_retries=2, min_backoff_ms=10, max_backoff_ms=40)}
+
+
+TEST_JOBS = _test_jobs()
 
 
 def declare_ping(broker: Any, out: Path) -> None:
@@ -142,6 +204,8 @@ def worker_main(
     threads: int = 2,
     idle_ms: int = 100,
     dispatch: dict[str, Any] | None = None,
+    admins: tuple[str, ...] = (),
+    commits: str = "",
 ) -> None:
     """One worker process: run jobs until SIGTERM (or until killed)."""
     import dramatiq
@@ -149,9 +213,11 @@ def worker_main(
     from workers.broker import set_app
 
     logging.basicConfig(level=logging.WARNING)
-    app = make_app(Path(data), url, Path(out), **(dispatch or {}))
+    app = make_app(Path(data), url, Path(out), admins=admins, **(dispatch or {}))
     if marker:
         app.store = StopBeforeOffersCommit(app.store, Path(marker))
+    if commits:
+        app.store = CommitCounter(app.store, Path(commits))
     set_app(app)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())

@@ -11,12 +11,12 @@ from assistant.config import defaults
 from assistant.conversation.engine import Engine
 from assistant.conversation.vocabulary import Address, Incoming, Kind, Outbound
 from assistant.delivery import MemoryDelivery
-from assistant.jobs import timers
+from assistant.jobs.scheduler import tick
+from assistant.jobs.table import bound
 from assistant.services import dispatch, people
 from assistant.services.people import community
 from assistant.store.base import Doc, Tx
 from handlers import onboarding, volunteer
-from workers.registry import bound
 
 ADDRESS = "锦绣家园 1栋 2单元 302"
 PHONE = "13911112222"
@@ -31,13 +31,17 @@ GRIDS = {
 }
 
 START = datetime(2026, 6, 1, 1, 0)  # FakeClock's default start (UTC)
+TEST_KIND = dispatch.TaskKind(name="test", title_zh="测试", title_en="Test")
+"""The kind of the tasks these tests open: registered, with no listener."""
 
 
 def make_app(**dispatch_settings: Any) -> App:
     """An app of in-memory twins with small waves (2 people, 2 waves, 10 minutes)."""
     values = {"wave_size": 2, "waves": 2, "wave_minutes": 10.0, "safety_margin_minutes": 30}
     values.update(dispatch_settings)
-    return build_for_tests(defaults().with_values(dispatch=values))
+    app = build_for_tests(defaults().with_values(dispatch=values))
+    app.task_kinds.register(TEST_KIND)
+    return app
 
 
 def clock(app: App) -> FakeClock:
@@ -135,7 +139,7 @@ def open_care_task(
     wave_minutes: float | None = None,
     requester_id: str = "p-resident",
 ) -> str:
-    """Open a task as the booking side does, commit, then kick."""
+    """Open a task as the booking side does, in one unit of work."""
     return open_care_tasks(app, [grid_id], in_hours, skill, duration, wave_minutes, requester_id)[0]
 
 
@@ -148,12 +152,11 @@ def open_care_tasks(
     wave_minutes: float | None = None,
     requester_id: str = "p-resident",
 ) -> list[str]:
-    """Open one task per grid in a single transaction, commit, then kick them all."""
+    """Open one task per grid in a single unit of work (its first waves go out after commit)."""
     opened: list[str] = []
-    kicks: list[str] = []
-    with app.store.transaction() as tx:
+    with app.unit() as tx:
         for grid_id in grid_ids:
-            task_id, ids = dispatch.open_task(
+            task_id = dispatch.open_task(
                 tx,
                 app,
                 kind="test",
@@ -179,8 +182,6 @@ def open_care_tasks(
                 wave_minutes=wave_minutes,
             )
             opened.append(task_id)
-            kicks += ids
-    timers.kick(app, kicks)
     return opened
 
 
@@ -189,7 +190,7 @@ def settle(app: App) -> None:
     jobs = bound(app)
     for _ in range(50):
         ran = app.queue.run_all(jobs)  # type: ignore[attr-defined]
-        if not timers.tick(app) and not ran:
+        if not tick(app) and not ran:
             return
     raise AssertionError("jobs kept queueing themselves")
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from dispatch_processes import (
     SPAWN,
+    Poison,
     make_app,
     poll,
     racer_main,
@@ -23,6 +24,7 @@ from dispatch_world import SECRETS, add_grids, add_volunteer, open_care_task, op
 from assistant.bootstrap import App
 from assistant.clock import FakeClock, SystemClock
 from assistant.jobs import timers
+from assistant.jobs.scheduler import tick
 from assistant.redis_server import EmbeddedRedis
 from assistant.services import dispatch
 
@@ -153,7 +155,7 @@ def test_a_worker_killed_mid_dispatch_loses_nothing_and_repeats_nothing(
 
         poll(quiet, "the healthy worker to finish what it could")
         # And the scheduler hands out again what the dead worker held, a lease later
-        timers.tick(scheduler(data, url, out, ahead=timers.LEASE + timedelta(seconds=1)))
+        tick(scheduler(data, url, out, ahead=timers.LEASE + timedelta(seconds=1)))
         poll(lambda: len(offers_delivered(out)) >= 9, "every first wave")
         poll(lambda: _all_waves_ran(app, tasks), "every wave recorded")
         poll(lambda: _no_outbox_left(app), "every message sent")
@@ -196,13 +198,13 @@ def test_a_redis_restart_with_pending_timers_loses_nothing(
         poll(lambda: len(offers_delivered(out)) == 6, "the first waves")
         # When Redis dies, a booking is made while it is down, and Redis comes back
         redis_server.kill()
-        with pytest.raises(Exception):  # noqa: B017 - the kick fails; the timer is stored
+        with pytest.raises(Exception):  # noqa: B017 - the hand-out fails; the timer is stored
             open_care_task(app, grid_id="g3", requester_id="p-x")
         redis_server.restart_killed()
         # Then the scheduler hands out the stranded timer and the second waves when due
-        timers.tick(scheduler(data, url, out, ahead=timers.LEASE + timedelta(seconds=1)))
+        tick(scheduler(data, url, out, ahead=timers.LEASE + timedelta(seconds=1)))
         poll(lambda: len(offers_delivered(out)) == 9, "the booking made while Redis was down")
-        timers.tick(scheduler(data, url, out, ahead=timedelta(minutes=10, seconds=5)))
+        tick(scheduler(data, url, out, ahead=timedelta(minutes=10, seconds=5)))
         poll(lambda: len(offers_delivered(out)) == 9 + 9, "every second wave", limit=60)
         with app.store.snapshot() as tx:
             waves = [t["wave"] for t in tx.all(dispatch.TASKS)]
@@ -214,3 +216,39 @@ def test_a_redis_restart_with_pending_timers_loses_nothing(
             stop(worker)
         if not redis_server.running_url():
             redis_server.restart_killed()
+
+
+def test_a_poison_timer_ends_dead_and_the_admins_hear_of_it_once(
+    world: tuple[Path, str, Path],
+) -> None:
+    data, url, out = world
+    admin = "console:admin"
+    worker = start_worker(data, url, out, admins=(admin,))
+    try:
+        # Given a job that fails every time, allowed two retries, handed to a real worker
+        app = make_app(data, url, out, admins=(admin,))
+        with app.unit() as tx:
+            now = app.clock.now()
+            timer_id = timers.schedule(tx, "test.poison", ["林奶奶 13911112222"], now, now)
+
+        def dead() -> bool:
+            tick(app)  # the test plays the scheduler: failed attempts come back after back-off
+            with app.store.snapshot() as tx:
+                return tx.require(timers.TIMERS, timer_id)["status"] == timers.DEAD
+
+        # When the scheduler keeps handing it out
+        poll(dead, "the poison timer to die", limit=60)
+        # Then it ran three times, is kept with its error, and the admin is told once, plainly
+        with app.store.snapshot() as tx:
+            timer = tx.require(timers.TIMERS, timer_id)
+            assert [t["id"] for t in timers.dead(tx)] == [timer_id]
+        assert (timer["attempts"], timer["error"]) == (3, Poison.__name__)
+        poll(lambda: _no_outbox_left(app), "the admins' notice sent")
+        # And nothing hands it out again: a dead timer stays dead until an admin retries it
+        assert [tick(app) for _ in range(5)] == [0] * 5 and dead()
+        [notice] = [line for line in read_lines(out) if line["to"] == admin]
+        assert "test.poison" in notice["text"] and timer_id in notice["text"]
+        assert Poison.__name__ in notice["text"]
+        assert "林奶奶" not in notice["text"] and "13911112222" not in notice["text"]
+    finally:
+        stop(worker)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from dispatch_world import (
     SECRETS,
+    TEST_KIND,
     add_coordinator,
     add_grids,
     add_volunteer,
@@ -34,7 +35,7 @@ def app() -> App:
     """Two care volunteers in g1 (one wave of two), a coordinator."""
     app = make_app(wave_size=2, waves=1)
     add_grids(app)
-    with app.store.transaction() as tx:
+    with app.unit() as tx:
         add_volunteer(tx, "chen", "g1")
         add_volunteer(tx, "huang", "g1")
         add_coordinator(tx)
@@ -43,10 +44,9 @@ def app() -> App:
 
 def _revoke(app: App, address: str) -> dispatch.StoodDown:
     """What ``assistant role revoke ADDRESS volunteer`` does, in one transaction."""
-    with app.store.transaction() as tx:
+    with app.unit() as tx:
         person = people.revoke(tx, address, people.VOLUNTEER)
         done = dispatch.stand_down(tx, app, person["id"])
-    timers.kick(app, done.kicks)
     settle(app)
     return done
 
@@ -90,7 +90,7 @@ async def test_accepting_checks_the_role_inside_the_deciding_transaction(app: Ap
     settle(app)
     offer = button(sent_to(delivery(app).take(), "console:chen"), "a:offer:accept:")
     # Given chen's role is taken away by some other way, with the offer still open
-    with app.store.transaction() as tx:
+    with app.unit() as tx:
         people.revoke(tx, "console:chen", people.VOLUNTEER)
     # When chen accepts
     replies = await press(engine(app), "console:chen", offer)
@@ -145,7 +145,7 @@ async def test_on_my_way_a_day_early_says_when_the_visit_is(app: App) -> None:
 def test_with_nobody_to_ask_the_coordinator_is_told_whom_to_call() -> None:
     app = make_app()
     add_grids(app)
-    with app.store.transaction() as tx:
+    with app.unit() as tx:
         add_coordinator(tx)
     open_care_task(app)
     settle(app)
@@ -165,6 +165,7 @@ def test_the_command_line_revoke_withdraws_in_the_same_transaction(tmp_path: Pat
     settings_file.write_text(f'[storage]\ndir = "{tmp_path / "data"}"\n', encoding="utf-8")
     settings = config.load(settings_file, environ={})
     seeded = build(settings, clock=FakeClock())
+    seeded.task_kinds.register(TEST_KIND)
     add_grids(seeded)
     with seeded.store.transaction() as tx:
         add_volunteer(tx, "chen", "g1")
@@ -184,3 +185,5 @@ def test_the_command_line_revoke_withdraws_in_the_same_transaction(tmp_path: Pat
     assert person is not None and "volunteer" not in person["roles"]
     assert [o["status"] for o in offers(again, task_id)] == ["withdrawn"]
     assert any("不用您去了" in t["args"][0]["text"] for t in pending)
+    # And left pending for the running scheduler, since the command has no workers
+    assert {t["status"] for t in pending} == {timers.PENDING}

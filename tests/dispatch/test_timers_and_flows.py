@@ -32,7 +32,7 @@ from assistant.services import dispatch, people
 def app() -> App:
     app = make_app(wave_size=1, waves=1)
     add_grids(app)
-    with app.store.transaction() as tx:
+    with app.unit() as tx:
         add_volunteer(tx, "chen", "g1")
         add_coordinator(tx)
     return app
@@ -153,9 +153,10 @@ async def test_the_digest_comes_each_morning_once_and_counts(app: App) -> None:
         waiting = [t for t in timers.pending(tx) if t["job"] == "dispatch.digest"]
     assert len(waiting) == 1 and waiting[0]["args"] == ["2026-06-03"]
     # And a redelivered digest for the same day sends nothing
-    from assistant.services.care import jobs as care_jobs
+    from assistant.services.dispatch import jobs as dispatch_jobs
 
-    care_jobs.digest_job(app, "2026-06-02")
+    with app.unit() as tx:
+        dispatch_jobs.digest_job(tx, app, "2026-06-02")
     settle(app)
     assert delivery(app).take() == []
 
@@ -166,7 +167,7 @@ async def test_the_digest_comes_each_morning_once_and_counts(app: App) -> None:
 async def test_signing_up_then_a_coordinator_approves() -> None:
     app = make_app()
     add_grids(app)
-    with app.store.transaction() as tx:
+    with app.unit() as tx:
         people.create_person(
             tx,
             name="梅阿姨",
@@ -253,7 +254,7 @@ async def test_tasks_lists_mine_with_their_buttons(app: App) -> None:
 
 
 async def test_residents_cannot_use_volunteer_commands(app: App) -> None:
-    with app.store.transaction() as tx:
+    with app.unit() as tx:
         people.create_person(
             tx,
             name="林奶奶",

@@ -24,7 +24,6 @@ from dispatch_world import (
 )
 
 from assistant.bootstrap import App
-from assistant.jobs import timers
 from assistant.services import dispatch
 
 
@@ -35,7 +34,7 @@ def app() -> App:
 
     app = make_app()
     add_grids(app)
-    with app.store.transaction() as tx:
+    with app.unit() as tx:
         add_volunteer(tx, "chen", "g1", taken=[])
         add_volunteer(tx, "huang", "g1")
         add_volunteer(tx, "wu", "g2")
@@ -108,8 +107,8 @@ def test_silence_moves_on_to_the_next_wave_then_escalates(app: App) -> None:
     no_secrets_except(app, set())
     # And a redelivered last wave changes nothing
     delivery(app).take()
-    with app.store.transaction() as tx:
-        assert dispatch.run_wave(tx, app, task_id, 1, 3) == []
+    with app.unit() as tx:
+        assert dispatch.run_wave(tx, app, task_id, 1, 3) == 0 and tx.due_timers == []
     settle(app)
     assert delivery(app).sent == []
 
@@ -313,7 +312,7 @@ def test_nobody_eligible_escalates_at_once() -> None:
 
     app = make_app()
     add_grids(app)
-    with app.store.transaction() as tx:
+    with app.unit() as tx:
         add_coordinator(tx)
     task_id = open_care_task(app)
     settle(app)
@@ -325,9 +324,8 @@ def test_nobody_eligible_escalates_at_once() -> None:
 async def test_cancel_withdraws_offers_and_tells_the_assignee(app: App) -> None:
     task_id = open_care_task(app)
     settle(app)
-    with app.store.transaction() as tx:
-        kicks = dispatch.cancel_task(tx, app, task_id, "resident")
-    timers.kick(app, kicks)
+    with app.unit() as tx:
+        dispatch.cancel_task(tx, app, task_id, "resident")
     settle(app)
     edits = [m for m in delivery(app).sent if m.reply.edit]
     assert sorted(m.to for m in edits) == ["console:chen", "console:huang"]
@@ -344,9 +342,8 @@ async def test_reschedule_edits_open_offers_with_the_new_time(app: App) -> None:
     settle(app)
     delivery(app).take()
     later = app.clock.now() + timedelta(days=3)
-    with app.store.transaction() as tx:
-        kicks = dispatch.reschedule_task(tx, app, task_id, later)
-    timers.kick(app, kicks)
+    with app.unit() as tx:
+        dispatch.reschedule_task(tx, app, task_id, later)
     settle(app)
     edits = delivery(app).sent
     assert sorted(m.to for m in edits) == ["console:chen", "console:huang"]

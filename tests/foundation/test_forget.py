@@ -15,11 +15,12 @@ from console_transcript import Transcript, texts
 from assistant.bootstrap import build_for_tests
 from assistant.clock import FakeClock, to_iso
 from assistant.jobs import timers
+from assistant.jobs.scheduler import tick
+from assistant.jobs.table import bound
 from assistant.services import care, dispatch, people
 from assistant.services.care import records as care_records
 from assistant.services.people import privacy
 from assistant.store.memory import MemoryStore
-from workers import registry
 
 NAME = "甄秘珍"
 PHONE = "13912345678"
@@ -40,7 +41,7 @@ class World:
 
     async def run_jobs(self) -> list[dict[str, Any]]:
         start = self.t.out.tell()
-        self.app.queue.run_all(registry.bound(self.app))  # type: ignore[attr-defined]
+        self.app.queue.run_all(bound(self.app))  # type: ignore[attr-defined]
         self.t.out.seek(start)
         produced = [json.loads(line) for line in self.t.out.read().splitlines() if line]
         self.t.out.seek(0, 2)
@@ -74,9 +75,8 @@ class World:
             household=household,
             notes=NOTES,
         )
-        with self.store.transaction() as tx:
-            booking, kicks = care.book(tx, self.app, draft, self.clock.now())
-        timers.kick(self.app, kicks)
+        with self.app.unit() as tx:
+            booking = care.book(tx, self.app, draft, self.clock.now())
         return booking
 
     def everything(self) -> str:
@@ -149,7 +149,7 @@ async def test_forget_cancels_messages_still_waiting_for_the_person() -> None:
     privacy.forget(w.app, person_id)
     # Then the message to them is cancelled, and the note to the coordinator no longer names them
     w.clock.advance(hours=2)
-    timers.tick(w.app)
+    tick(w.app)
     sent = await w.run_jobs()
     assert [m["to"] for m in sent] == ["grid"]
     assert NAME not in sent[0]["text"]
@@ -181,10 +181,9 @@ def people_id(w: World, user: str) -> str:
 
 def take(w: World, task_id: str) -> str:
     """The first volunteer offered the task accepts it; returns their id."""
-    with w.store.transaction() as tx:
+    with w.app.unit() as tx:
         offer = tx.find(dispatch.OFFERS, task_id=task_id, status=dispatch.OFFER_OPEN)[0]
-        _, kicks = dispatch.accept(tx, w.app, offer["id"], offer["person_id"])
-    timers.kick(w.app, kicks)
+        dispatch.accept(tx, w.app, offer["id"], offer["person_id"])
     return str(offer["person_id"])
 
 
@@ -197,10 +196,9 @@ def finish(w: World, booking: dict[str, Any]) -> None:
         task = tx.require(dispatch.TASKS, booking["task_id"])
     w.clock.advance(from_iso(task["starts_at"]) - w.clock.now() - timedelta(minutes=30))
     for name in ("on_way", "arrived", "done"):
-        with w.store.transaction() as tx:
-            _, kicks = dispatch.step(tx, w.app, task["id"], task["assignee_id"], name)
-        timers.kick(w.app, kicks)
-        w.app.queue.run_all(registry.bound(w.app))  # type: ignore[attr-defined]
+        with w.app.unit() as tx:
+            dispatch.step(tx, w.app, task["id"], task["assignee_id"], name)
+        w.app.queue.run_all(bound(w.app))  # type: ignore[attr-defined]
     with w.store.transaction() as tx:
         person = tx.require(people.PEOPLE, booking["person_id"])
         care_followups.rate(tx, w.app, booking["id"], person, 5, w.clock.now())
@@ -246,11 +244,10 @@ async def test_forgetting_one_address_leaves_a_longer_one_that_starts_alike_alon
     from assistant.jobs import outbox
 
     now = w.clock.now()
-    with w.store.transaction() as tx:
-        waiting = outbox.post(tx, Outbound(make_address("console", "zqx"), Reply("你好")), now)
+    with w.app.unit() as tx:
+        outbox.post(tx, Outbound(make_address("console", "zqx"), Reply("你好")), now)
     # When zq is forgotten
     privacy.forget(w.app, people_id(w, "zq"))
-    timers.kick(w.app, [waiting])
     # Then zqx's message still goes to zqx
     sent = await w.run_jobs()
     assert [m["to"] for m in sent] == ["zqx"]

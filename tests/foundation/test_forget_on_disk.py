@@ -22,7 +22,6 @@ from test_running_processes import Console, load_demo
 from assistant.bootstrap import App
 from assistant.clock import SystemClock, to_iso
 from assistant.config import defaults
-from assistant.jobs import timers
 from assistant.runtime import production_app
 from assistant.services import care, dispatch, people
 from assistant.services.care import records as care_records
@@ -70,9 +69,8 @@ def book(app: App, days: int) -> dict[str, Any]:
         household=person["household"],
         notes=NOTES,
     )
-    with app.store.transaction() as tx:
-        booking, kicks = care.book(tx, app, draft, now)
-    timers.kick(app, kicks)
+    with app.unit() as tx:
+        booking = care.book(tx, app, draft, now)
     return booking
 
 

@@ -39,9 +39,9 @@ from assistant.conversation.cleaning import clean_incoming
 from assistant.conversation.engine import Engine
 from assistant.conversation.vocabulary import Incoming, Kind, Outbound, make_address
 from assistant.i18n import catalog
-from assistant.jobs import timers
+from assistant.jobs.scheduler import tick
+from assistant.jobs.table import bound
 from assistant.services import people
-from workers import registry
 
 SEED = 20261129
 STEPS = 8000
@@ -288,8 +288,8 @@ def run_jobs(world: World, advance_minutes: int = 0) -> None:
     """Let the workers do what was queued (and, sometimes, let time pass)."""
     if advance_minutes:
         world.clock.advance(minutes=advance_minutes)
-        timers.tick(world.app)
-    world.app.queue.run_all(registry.bound(world.app))  # type: ignore[attr-defined]
+        tick(world.app)
+    world.app.queue.run_all(bound(world.app))  # type: ignore[attr-defined]
 
 
 def sensible(world: World, rng: random.Random, user: str) -> Incoming:

@@ -3,16 +3,17 @@
 A booking is written in one transaction with everything that follows from it:
 the day's place taken, the dispatch task opened (or the coordinators asked to
 approve an escort), and the messages to the people concerned put in the
-outbox. Each function returns the timer ids to kick after the commit.
+outbox. Each function returns the booking; the unit of work hands out the
+timers it made due after the commit.
 
 This module is the care side's front door. The record, its statuses and its
 errors are defined in :mod:`~assistant.services.care.records`, the day's places
 in :mod:`~assistant.services.care.capacity`, the messages in
 :mod:`~assistant.services.care.notify`, and the reactions to the task's
 progress in :mod:`~assistant.services.care.events`. The vocabulary, the slot
-queries and :func:`on_task_event` (which ``dispatch.listeners()`` looks up
-here) are re-exported, so callers keep saying ``care.SlotFull`` or
-``care.taken``.
+queries and the task listener are re-exported, so callers keep saying
+``care.SlotFull`` or ``care.taken``. The composition root registers
+``care.JOBS`` and ``care.TASK_KIND`` (the "care visit" task kind).
 
 Health notes and addresses are personal data: they go into the task's private
 part only, and are never logged.
@@ -34,6 +35,7 @@ from assistant.services.care.booking import (
     DAYS,
     DONE,
     FAILED,
+    KIND,
     LIVE,
     ON_WAY,
     OPEN,
@@ -41,7 +43,6 @@ from assistant.services.care.booking import (
     PROXY,
     SELF,
     CareError,
-    Dispatch,
     Draft,
     NotChangeable,
     NotYours,
@@ -52,7 +53,6 @@ from assistant.services.care.booking import (
     cancel,
     change_deadline,
     decide,
-    dispatch,
     may_change,
     offer,
     on_task_event,
@@ -62,6 +62,8 @@ from assistant.services.care.booking import (
     starts_on,
     taken,
 )
+from assistant.services.care.events import heard
+from assistant.services.care.jobs import JOBS, TASK_KIND  # last: its modules import this one
 
 __all__ = [
     "ARRIVED",
@@ -95,8 +97,10 @@ __all__ = [
     "offer",
     "starts_on",
     "on_task_event",
-    "Dispatch",
-    "dispatch",
+    "heard",
+    "KIND",
+    "JOBS",
+    "TASK_KIND",
     "book",
     "decide",
     "relation",

@@ -3,16 +3,18 @@
 A booking is written in one transaction with everything that follows from it:
 the day's place taken, the dispatch task opened (or the coordinators asked to
 approve an escort), and the messages to the people concerned put in the
-outbox. Each function returns the timer ids to kick after the commit.
+outbox. Each function returns the booking; the unit of work hands out the
+timers it made due after the commit.
 
 This module is the care side's front door. The record, its statuses and its
 errors are defined in :mod:`~assistant.services.care.records`, the day's places
 in :mod:`~assistant.services.care.capacity`, the messages in
 :mod:`~assistant.services.care.notify`, and the reactions to the task's
 progress in :mod:`~assistant.services.care.events`. The vocabulary, the slot
-queries and :func:`on_task_event` (which ``dispatch.listeners()`` looks up
-here) are re-exported, so callers keep saying ``care.SlotFull`` or
-``care.taken``.
+queries and :func:`on_task_event` are re-exported, so callers keep saying
+``care.SlotFull`` or ``care.taken``. Dispatch is reached through
+``app.dispatch`` (the port :class:`~assistant.services.dispatch.DispatchPort`,
+set by the composition root).
 
 Health notes and addresses are personal data: they go into the task's private
 part only, and are never logged.
@@ -20,10 +22,9 @@ part only, and are never logged.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING
 
 from assistant.clock import from_iso, to_iso
 from assistant.domain.catalogue import Service
@@ -112,8 +113,6 @@ __all__ = [
     # dispatch's listener, from care_events
     "on_task_event",
     # the use cases, here
-    "Dispatch",
-    "dispatch",
     "book",
     "decide",
     "relation",
@@ -125,46 +124,14 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-
-class Dispatch(Protocol):
-    """What the care side needs from dispatch (``assistant.services.dispatch``)."""
-
-    def open_task(
-        self,
-        tx: Tx,
-        app: App,
-        *,
-        kind: str,
-        ref: str,
-        skill: str,
-        grid_id: str | None,
-        starts_at: datetime,
-        duration_minutes: int,
-        summary: dict[str, str],
-        private: dict[str, str],
-        requester_id: str,
-        wave_minutes: float | None = None,
-    ) -> tuple[str, list[str]]:
-        """Open a task; return its id and the timers to kick."""
-
-    def cancel_task(self, tx: Tx, app: App, task_id: str, reason: str) -> list[str]:
-        """Withdraw a task."""
-
-    def reschedule_task(self, tx: Tx, app: App, task_id: str, starts_at: datetime) -> list[str]:
-        """Move a task to another time."""
-
-
-def dispatch(app: App) -> Dispatch:
-    """The app's dispatch port: the real service unless a twin was injected."""
-    if app.dispatch is not None:
-        return cast(Dispatch, app.dispatch)
-    return cast(Dispatch, importlib.import_module("assistant.services.dispatch"))
+KIND = "care"
+"""The dispatch task kind of a care visit (registered by ``care.TASK_KIND``)."""
 
 
 # -- booking -------------------------------------------------------------------------
 
 
-def book(tx: Tx, app: App, draft: Draft, now: datetime) -> tuple[Doc, list[str]]:
+def book(tx: Tx, app: App, draft: Draft, now: datetime) -> Doc:
     """Confirm a booking atomically: re-check the slot, take the place, start what follows.
 
     Raises:
@@ -176,16 +143,15 @@ def book(tx: Tx, app: App, draft: Draft, now: datetime) -> tuple[Doc, list[str]]
     person = tx.require(people.PEOPLE, draft.person_id)
     approved = not service.needs_approval or draft.via == PHONE
     booking = _new_booking(draft, start, person, service, OPEN if approved else AWAITING, now)
-    ids: list[str] = []
     if approved:
-        ids += _open_task(tx, app, booking)
+        _open_task(tx, app, booking)
     else:
-        ids += ask_approval(tx, app, booking, now)
+        ask_approval(tx, app, booking, now)
     save(tx, booking)
     key = "care.note_booked" if approved else "care.note_awaiting"
-    ids += tell(tx, app, booking, key, now, skip=draft.booked_by)
+    tell(tx, app, booking, key, now, skip=draft.booked_by)
     log.info("booking %s of %s made via %s", booking["id"], draft.service, draft.via)
-    return booking, ids
+    return booking
 
 
 def _new_booking(
@@ -215,13 +181,13 @@ def _new_booking(
     return booking
 
 
-def _open_task(tx: Tx, app: App, booking: Doc) -> list[str]:
-    """Open the booking's dispatch task and note its id on the booking."""
+def _open_task(tx: Tx, app: App, booking: Doc) -> None:
+    """Open the booking's dispatch task (a "care visit") and note its id on the booking."""
     service = app.services[booking["service"]]
-    task_id, ids = dispatch(app).open_task(
+    booking["task_id"] = app.dispatch.open_task(
         tx,
         app,
-        kind="care",
+        kind=KIND,
         ref=booking["id"],
         skill=service.skill,
         grid_id=booking.get("grid_id"),
@@ -231,9 +197,8 @@ def _open_task(tx: Tx, app: App, booking: Doc) -> list[str]:
         private=_task_private(tx, booking),
         requester_id=booking["person_id"],
         wave_minutes=service.wave_minutes,
+        payload={"service": booking["service"]},
     )
-    booking["task_id"] = task_id
-    return ids
 
 
 def _task_summary(tx: Tx, service: Service, booking: Doc) -> dict[str, str]:
@@ -261,7 +226,7 @@ def _task_private(tx: Tx, booking: Doc) -> dict[str, str]:
 
 def decide(
     tx: Tx, app: App, booking_id: str, coordinator: Doc, approve: bool, now: datetime
-) -> tuple[Doc, list[str]]:
+) -> Doc:
     """A coordinator approves (the task is opened) or declines (the place is freed) an escort."""
     booking = require(tx, booking_id)
     if not people.has_role(app, coordinator, people.COORDINATOR):
@@ -269,18 +234,17 @@ def decide(
     if booking["status"] != AWAITING:
         raise NotChangeable()
     booking["decided_by"] = coordinator["id"]
-    ids: list[str] = []
     if approve:
         set_status(booking, OPEN, now)
-        ids += _open_task(tx, app, booking)
-        ids += tell(tx, app, booking, "care.note_approved", now)
+        _open_task(tx, app, booking)
+        tell(tx, app, booking, "care.note_approved", now)
     else:
         set_status(booking, CANCELLED, now)
         release(tx, app, booking)
-        ids += tell(tx, app, booking, "care.note_declined", now)
+        tell(tx, app, booking, "care.note_declined", now)
     save(tx, booking)
     log.info("booking %s %s by a coordinator", booking_id, "approved" if approve else "declined")
-    return booking, ids
+    return booking
 
 
 # -- who may do what -----------------------------------------------------------------
@@ -333,26 +297,23 @@ def _check_change(tx: Tx, app: App, booking: Doc, actor: Doc, now: datetime) -> 
 # -- cancelling and moving ----------------------------------------------------------------
 
 
-def cancel(tx: Tx, app: App, booking_id: str, actor: Doc, now: datetime) -> tuple[Doc, list[str]]:
+def cancel(tx: Tx, app: App, booking_id: str, actor: Doc, now: datetime) -> Doc:
     """Cancel a booking: free the place, withdraw the task, tell the people concerned."""
     booking = require(tx, booking_id)
     who = _check_change(tx, app, booking, actor, now)
     set_status(booking, CANCELLED, now)
     booking["cancelled_by"] = actor["id"]
     release(tx, app, booking)
-    ids: list[str] = []
     if booking.get("task_id"):
         reason = "cancelled by a coordinator" if who == COORDINATOR else "cancelled by the resident"
-        ids += dispatch(app).cancel_task(tx, app, booking["task_id"], reason)
-    ids += tell(tx, app, booking, "care.note_cancelled", now, skip=actor["id"])
+        app.dispatch.cancel_task(tx, app, booking["task_id"], reason)
+    tell(tx, app, booking, "care.note_cancelled", now, skip=actor["id"])
     save(tx, booking)
     log.info("booking %s cancelled (%s)", booking_id, who)
-    return booking, ids
+    return booking
 
 
-def reschedule(
-    tx: Tx, app: App, booking_id: str, actor: Doc, start: str, now: datetime
-) -> tuple[Doc, list[str]]:
+def reschedule(tx: Tx, app: App, booking_id: str, actor: Doc, start: str, now: datetime) -> Doc:
     """Move a booking to another free slot of its service, checked again atomically."""
     booking = require(tx, booking_id)
     who = _check_change(tx, app, booking, actor, now)
@@ -367,10 +328,9 @@ def reschedule(
     booking["start"] = to_iso(moment)
     booking["updated_at"] = to_iso(now)
     booking.setdefault("history", []).append({"status": "moved", "at": to_iso(now)})
-    ids: list[str] = []
     if booking.get("task_id"):
-        ids += dispatch(app).reschedule_task(tx, app, booking["task_id"], moment)
-    ids += tell(tx, app, booking, "care.note_moved", now, skip=actor["id"])
+        app.dispatch.reschedule_task(tx, app, booking["task_id"], moment)
+    tell(tx, app, booking, "care.note_moved", now, skip=actor["id"])
     save(tx, booking)
     log.info("booking %s moved (%s)", booking_id, who)
-    return booking, ids
+    return booking

@@ -1,9 +1,9 @@
 """Following a care task: dispatch's events recorded on the booking, and the resident told.
 
-Dispatch calls :func:`on_task_event` (found through ``assistant.services.care.booking``,
-which re-exports it) after its own transaction has committed. Events only move
-a booking forward, so repeated or late events change nothing and at-least-once
-delivery is safe.
+Dispatch calls :func:`heard` — the listener of the "care visit" task kind,
+registered from the composition root (``care.TASK_KIND``) — inside the unit of
+work of its ``dispatch.event`` job. Events only move a booking forward, so
+repeated or late events change nothing and at-least-once delivery is safe.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from assistant.clock import to_iso
-from assistant.jobs import timers
 from assistant.services import people
 from assistant.services.care.notify import tell
 from assistant.services.care.records import (
@@ -48,38 +47,38 @@ SETBACKS = ("escalated", "dropped")
 
 
 def on_task_event(app: App, booking_id: str, event: str, task: dict[str, Any]) -> None:
-    """Follow a task's progress: record it on the booking and tell the resident.
+    """Follow a task's progress in a unit of work of its own (see :func:`heard`)."""
+    with app.unit() as tx:
+        heard(tx, app, booking_id, event, task)
 
-    Called by dispatch after its own transaction has committed. Repeated or
-    late events change nothing, so at-least-once delivery is safe.
+
+def heard(tx: Tx, app: App, booking_id: str, event: str, task: dict[str, Any]) -> None:
+    """The care visit's listener: record the task's progress on the booking, tell the resident.
+
+    Repeated or late events change nothing, so at-least-once delivery is safe.
     """
-    with app.store.transaction() as tx:
-        ids = apply_event(tx, app, booking_id, event, task, app.clock.now())
-    timers.kick(app, ids)
+    apply_event(tx, app, booking_id, event, task, app.clock.now())
 
 
 def apply_event(
     tx: Tx, app: App, booking_id: str, event: str, task: dict[str, Any], now: datetime
-) -> list[str]:
-    """The transactional part of :func:`on_task_event`."""
+) -> bool:
+    """Record an event on the booking; whether it changed anything."""
     booking = tx.get(BOOKINGS, booking_id)
     if booking is None or booking["status"] in (CANCELLED, AWAITING):
-        return []
+        return False
     if event not in SETBACKS and event not in EVENT_STATUS:
         log.warning("booking %s got an unknown task event %s", booking_id, event)
-        return []
-    ids = _react(tx, app, booking, event, task, now)
-    if ids is None:
-        return []
+        return False
+    if not _react(tx, app, booking, event, task, now):
+        return False
     save(tx, booking)
     log.info("booking %s: task event %s", booking_id, event)
-    return ids
+    return True
 
 
-def _react(
-    tx: Tx, app: App, booking: Doc, event: str, task: dict[str, Any], now: datetime
-) -> list[str] | None:
-    """Change the booking for a known event; ``None`` when the event is stale."""
+def _react(tx: Tx, app: App, booking: Doc, event: str, task: dict[str, Any], now: datetime) -> bool:
+    """Change the booking for a known event; ``False`` when the event is stale."""
     if event == "escalated":
         return _escalated(tx, app, booking, now)
     if event == "dropped":
@@ -87,48 +86,52 @@ def _react(
     return _progressed(tx, app, booking, event, task, now)
 
 
-def _escalated(tx: Tx, app: App, booking: Doc, now: datetime) -> list[str] | None:
+def _escalated(tx: Tx, app: App, booking: Doc, now: datetime) -> bool:
     """Nobody took the task in time: tell the resident once, while it is still open."""
     if booking.get("escalated_at") or booking["status"] != OPEN:
-        return None
+        return False
     booking["escalated_at"] = to_iso(now)
-    return tell(tx, app, booking, "care.note_escalated", now)
+    tell(tx, app, booking, "care.note_escalated", now)
+    return True
 
 
-def _dropped(tx: Tx, app: App, booking: Doc, now: datetime) -> list[str] | None:
+def _dropped(tx: Tx, app: App, booking: Doc, now: datetime) -> bool:
     """The volunteer gave the task back: the booking is open again."""
     if booking["status"] not in (ASSIGNED, ON_WAY, ARRIVED):
-        return None
+        return False
     set_status(booking, OPEN, now)
-    return tell(tx, app, booking, "care.note_dropped", now)
+    tell(tx, app, booking, "care.note_dropped", now)
+    return True
 
 
 def _progressed(
     tx: Tx, app: App, booking: Doc, event: str, task: dict[str, Any], now: datetime
-) -> list[str] | None:
+) -> bool:
     """The task moved forward: record the new status unless it is already past it."""
     status = EVENT_STATUS[event]
     if RANK[status] <= RANK[booking["status"]]:
-        return None
+        return False
     set_status(booking, status, now)
-    return _told_of(tx, app, booking, event, task, now)
+    _told_of(tx, app, booking, event, task, now)
+    return True
 
 
 def _told_of(
     tx: Tx, app: App, booking: Doc, event: str, task: dict[str, Any], now: datetime
-) -> list[str]:
+) -> None:
     """Tell the resident of the progress; start the follow-ups of a finished visit."""
     from assistant.services.care import followups as care_followups  # it imports this module
 
     if event == "done":
         booking["done_at"] = to_iso(now)
-        return care_followups.after_done(tx, app, booking, now)
-    if event == "failed":
-        return tell(tx, app, booking, "care.note_failed", now) + care_followups.after_failed(
-            tx, app, booking, now
-        )
-    assignee = tx.get(people.PEOPLE, str(task.get("assignee_id") or "")) if task else None
-    volunteer = str((assignee or {}).get("name") or "")
-    if event == "assigned" and volunteer:
-        return tell(tx, app, booking, "care.note_assigned_named", now, volunteer=volunteer)
-    return tell(tx, app, booking, f"care.note_{event}", now)
+        care_followups.after_done(tx, app, booking, now)
+    elif event == "failed":
+        tell(tx, app, booking, "care.note_failed", now)
+        care_followups.after_failed(tx, app, booking, now)
+    else:
+        assignee = tx.get(people.PEOPLE, str(task.get("assignee_id") or "")) if task else None
+        volunteer = str((assignee or {}).get("name") or "")
+        if event == "assigned" and volunteer:
+            tell(tx, app, booking, "care.note_assigned_named", now, volunteer=volunteer)
+        else:
+            tell(tx, app, booking, f"care.note_{event}", now)

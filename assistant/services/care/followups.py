@@ -7,7 +7,7 @@ coordinator of their micro-grid. A week after the visit the booking leaves the
 hot file. Everything later than now is a durable timer, so a restart loses
 nothing; every job checks the booking first, so running one twice is harmless.
 
-Jobs (add this module to the optional modules of ``workers/registry.py``):
+Jobs (in ``care.JOBS``, registered by the composition root):
     care.follow_up   ask "林奶奶今天身体还好吗？" (args: booking id)
     care.expire      archive a finished booking a week on (args: booking id)
 """
@@ -27,7 +27,6 @@ from assistant.services import care, people
 from assistant.services.care import notify as care_notify
 from assistant.services.care import records as care_records
 from assistant.store.base import Doc, Tx
-from workers.registry import JobSpec
 
 if TYPE_CHECKING:
     from assistant.bootstrap import App
@@ -64,9 +63,9 @@ def rating_choices(booking_id: str) -> care_notify.ChoicesFor:
     return build
 
 
-def after_done(tx: Tx, app: App, booking: Doc, now: datetime) -> list[str]:
+def after_done(tx: Tx, app: App, booking: Doc, now: datetime) -> None:
     """Ask for a rating now; schedule the follow-up and the archiving."""
-    ids = care_notify.tell(
+    care_notify.tell(
         tx, app, booking, "care.ask_rating", now, choices=rating_choices(booking["id"])
     )
     hour = int(app.settings.get("dispatch", "follow_up_hour"))
@@ -74,13 +73,11 @@ def after_done(tx: Tx, app: App, booking: Doc, now: datetime) -> list[str]:
         tx, "care.follow_up", booking, slots.next_day_at(now, hour, app.settings.timezone), now
     )
     _schedule(tx, "care.expire", booking, now + KEEP_FINISHED, now)
-    return ids
 
 
-def after_failed(tx: Tx, app: App, booking: Doc, now: datetime) -> list[str]:
+def after_failed(tx: Tx, app: App, booking: Doc, now: datetime) -> None:
     """Schedule the archiving of a visit that did not happen."""
     _schedule(tx, "care.expire", booking, now + KEEP_FINISHED, now)
-    return []
 
 
 def _schedule(tx: Tx, job: str, booking: Doc, due: datetime, now: datetime) -> None:
@@ -118,9 +115,7 @@ def rateable(tx: Tx, app: App, booking_id: str, actor: Doc) -> Doc:
     return booking
 
 
-def rate(
-    tx: Tx, app: App, booking_id: str, actor: Doc, stars: int, now: datetime
-) -> tuple[Doc, list[str]]:
+def rate(tx: Tx, app: App, booking_id: str, actor: Doc, stars: int, now: datetime) -> Doc:
     """Record the rating of a finished visit; the first answer counts."""
     if stars not in STARS:
         raise care.NotChangeable()
@@ -130,7 +125,7 @@ def rate(
     booking["rated_at"] = to_iso(now)
     care_records.save(tx, booking)
     log.info("booking %s rated %d", booking_id, stars)
-    return booking, []
+    return booking
 
 
 def comment(tx: Tx, app: App, booking_id: str, actor: Doc, text: str, now: datetime) -> Doc:
@@ -144,7 +139,7 @@ def comment(tx: Tx, app: App, booking_id: str, actor: Doc, text: str, now: datet
     return booking
 
 
-def not_done(tx: Tx, app: App, booking_id: str, actor: Doc, now: datetime) -> tuple[Doc, list[str]]:
+def not_done(tx: Tx, app: App, booking_id: str, actor: Doc, now: datetime) -> Doc:
     """The resident says the visit did not happen: tell the coordinators of the grid."""
     booking = _answerer(tx, app, booking_id, actor)
     if booking["status"] != care.DONE:
@@ -154,44 +149,41 @@ def not_done(tx: Tx, app: App, booking_id: str, actor: Doc, now: datetime) -> tu
     booking["disputed_at"] = to_iso(now)
     care_records.save(tx, booking)
     log.warning("booking %s: resident says the visit was not done", booking_id)
-    return booking, _to_coordinators(tx, app, booking, "care.coordinator_not_done", now)
+    _to_coordinators(tx, app, booking, "care.coordinator_not_done", now)
+    return booking
 
 
 # -- the next day ---------------------------------------------------------------------
 
 
-def follow_up_job(app: App, booking_id: str) -> None:
+def follow_up_job(tx: Tx, app: App, booking_id: str) -> None:
     """Ask how the resident is, the day after the visit; once."""
     now = app.clock.now()
-    with app.store.transaction() as tx:
-        booking = tx.get(care.BOOKINGS, booking_id)
-        if booking is None or booking["status"] != care.DONE or booking.get("follow_up_sent_at"):
-            return
-        booking["follow_up_sent_at"] = to_iso(now)
-        person = tx.get(people.PEOPLE, booking["person_id"]) or {}
-        name = str(person.get("name", ""))
+    booking = tx.get(care.BOOKINGS, booking_id)
+    if booking is None or booking["status"] != care.DONE or booking.get("follow_up_sent_at"):
+        return
+    booking["follow_up_sent_at"] = to_iso(now)
+    person = tx.get(people.PEOPLE, booking["person_id"]) or {}
+    name = str(person.get("name", ""))
 
-        def choices(tr: Translator) -> tuple[tuple[Choice, ...], ...]:
-            return (
-                tuple(
-                    Choice(tr.t(f"care.fu_{answer}"), f"a:care:fu:{booking_id}:{answer}")
-                    for answer in ANSWERS
-                ),
-            )
-
-        ids = care_notify.tell(
-            tx, app, booking, "care.follow_up_ask", now, choices=choices, name=name
+    def choices(tr: Translator) -> tuple[tuple[Choice, ...], ...]:
+        return (
+            tuple(
+                Choice(tr.t(f"care.fu_{answer}"), f"a:care:fu:{booking_id}:{answer}")
+                for answer in ANSWERS
+            ),
         )
-        if not care_notify.recipients(tx, booking):
-            ids += _to_coordinators(tx, app, booking, "care.coordinator_call", now)
-        care_records.save(tx, booking)
-    timers.kick(app, ids)
+
+    care_notify.tell(tx, app, booking, "care.follow_up_ask", now, choices=choices, name=name)
+    if not care_notify.recipients(tx, booking):
+        _to_coordinators(tx, app, booking, "care.coordinator_call", now)
+    care_records.save(tx, booking)
     log.info("booking %s: follow-up sent", booking_id)
 
 
 def answer_follow_up(
     tx: Tx, app: App, booking_id: str, actor: Doc, answer: str, now: datetime
-) -> tuple[Doc, list[str]]:
+) -> Doc:
     """Record how the resident is; a worrying answer goes to the grid's coordinator."""
     booking = _answerer(tx, app, booking_id, actor)
     if answer not in ANSWERS or not booking.get("follow_up_sent_at"):
@@ -202,12 +194,13 @@ def answer_follow_up(
     booking["follow_up_answered_at"] = to_iso(now)
     care_records.save(tx, booking)
     if answer == FINE:
-        return booking, []
+        return booking
     log.warning("booking %s: follow-up answer %s routed to a coordinator", booking_id, answer)
-    return booking, _to_coordinators(tx, app, booking, "care.coordinator_worry", now)
+    _to_coordinators(tx, app, booking, "care.coordinator_worry", now)
+    return booking
 
 
-def _to_coordinators(tx: Tx, app: App, booking: Doc, key: str, now: datetime) -> list[str]:
+def _to_coordinators(tx: Tx, app: App, booking: Doc, key: str, now: datetime) -> None:
     person = tx.get(people.PEOPLE, booking["person_id"]) or {}
     answer = str(booking.get("follow_up_answer") or FINE)
 
@@ -224,23 +217,14 @@ def _to_coordinators(tx: Tx, app: App, booking: Doc, key: str, now: datetime) ->
             )
         )
 
-    ids: list[str] = []
     for coordinator in people.coordinators_for(tx, booking.get("grid_id")):
-        ids += care_notify.post_to(tx, coordinator, build, now)
-    return ids
+        care_notify.post_to(tx, coordinator, build, now)
 
 
-def expire_job(app: App, booking_id: str) -> None:
+def expire_job(tx: Tx, app: App, booking_id: str) -> None:
     """A week after the visit, the booking leaves the hot file."""
-    with app.store.transaction() as tx:
-        booking = tx.get(care.BOOKINGS, booking_id)
-        if booking is None or booking["status"] not in (care.DONE, care.FAILED):
-            return
-        booking["expired"] = True
-        care_records.save(tx, booking)
-
-
-JOBS: dict[str, JobSpec] = {
-    "care.follow_up": JobSpec(follow_up_job, max_retries=5),
-    "care.expire": JobSpec(expire_job, max_retries=5),
-}
+    booking = tx.get(care.BOOKINGS, booking_id)
+    if booking is None or booking["status"] not in (care.DONE, care.FAILED):
+        return
+    booking["expired"] = True
+    care_records.save(tx, booking)

@@ -1,8 +1,8 @@
 """What residents, family helpers and coordinators are told about a care booking.
 
 Messages are built per reader, in the reader's language, and put in the
-outbox inside the caller's transaction; the functions return the timer ids to
-kick after the commit. Addresses and health notes are personal data: they go
+outbox inside the caller's unit of work, which hands them to the workers after
+the commit. Addresses and health notes are personal data: they go
 into messages to the people concerned only, and are never logged.
 """
 
@@ -124,9 +124,9 @@ def tell(
     skip: str = "",
     choices: ChoicesFor | None = None,
     **values: object,
-) -> list[str]:
-    """Put message ``key`` about a booking in the outbox for each of its recipients."""
-    ids: list[str] = []
+) -> int:
+    """Put message ``key`` about a booking in the outbox for each of its recipients; how many."""
+    told = 0
     for reader in recipients(tx, booking):
         if reader["id"] == skip:
             continue
@@ -141,14 +141,15 @@ def tell(
             )
             return Reply(text, choices=choices(tr) if choices else ())
 
-        ids += post_to(tx, reader, build, now)
-    return ids
+        post_to(tx, reader, build, now)
+        told += 1
+    return told
 
 
 # -- coordinators --------------------------------------------------------------------------
 
 
-def ask_approval(tx: Tx, app: App, booking: Doc, now: datetime) -> list[str]:
+def ask_approval(tx: Tx, app: App, booking: Doc, now: datetime) -> None:
     """Ask the coordinators of the booking's grid to approve or decline it."""
     person = tx.get(people.PEOPLE, booking["person_id"]) or {}
 
@@ -169,10 +170,8 @@ def ask_approval(tx: Tx, app: App, booking: Doc, now: datetime) -> list[str]:
             ),
         )
 
-    ids: list[str] = []
     for coordinator in people.coordinators_for(tx, booking.get("grid_id")):
-        ids += post_to(tx, coordinator, build, now)
-    return ids
+        post_to(tx, coordinator, build, now)
 
 
 # -- the outbox ----------------------------------------------------------------------------
@@ -184,13 +183,11 @@ def post_to(
     build: Callable[[Translator], Reply],
     now: datetime,
     due: datetime | None = None,
-) -> list[str]:
+) -> None:
     """Queue a message, written in the person's language, to each of their reachable addresses."""
     tr = translator(person.get("language", "zh_CN"))
     reply = build(tr)
-    return [
+    for address in people.reachable_addresses(tx, person):
         outbox.post(
             tx, Outbound(to=Address(address), reply=reply, language=tr.language), now, due=due
         )
-        for address in people.reachable_addresses(tx, person)
-    ]

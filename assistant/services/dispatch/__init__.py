@@ -10,20 +10,28 @@ edited to "already taken". With no acceptance after the last wave, the grid's
 group is asked for help (no personal data) and the coordinators get one-tap
 "assign to …" choices.
 
-The feature that opened the task hears what happens through a listener (see
-:func:`listeners`), called by a durable ``dispatch.event`` timer, at least once.
+Dispatch knows nothing of the features that use it. Each registers a **task
+kind** (:class:`TaskKind`: care registers "care visit", ``kind="care"``) with
+``app.task_kinds`` from the composition root, and hears what happens to its
+tasks through the kind's listener, called by a durable ``dispatch.event``
+timer, at least once. Other contexts call dispatch through ``app.dispatch``,
+typed by :class:`DispatchPort`, which mypy checks against this package in
+``assistant/bootstrap.py``.
 
 This module is the engine's public face: callers use ``dispatch.<name>``. The
 work is done in one module per concept, each importing only those above it::
 
+    port       DispatchPort: what other contexts may ask of dispatch
+    kinds      TaskKind and the registry of kinds (on the app)
     records    collections, states, errors, settings, timer keys
     messages   wording: offers, "already taken", private details
-    events     events recorded on a task and the listeners table
+    events     events recorded on a task and given to its kind's listener
     lifecycle  the assignee's steps, reminders, safety checks
     digest     the coordinators' daily digest
     offers     waves, accept / decline / assign / take, escalation
     tasks      open, cancel and move a task
     standdown  a volunteer who may no longer help: offers withdrawn, tasks handed back
+    jobs       the durable jobs (waves, reminders, safety, events, digest): ``JOBS``
 
 Collections:
     tasks    one task: what, when, where, for whom (``private``), its status
@@ -33,7 +41,9 @@ Collections:
 from __future__ import annotations
 
 from assistant.services.dispatch.digest import ensure_digest
-from assistant.services.dispatch.events import Listener, emit, listeners
+from assistant.services.dispatch.events import emit
+from assistant.services.dispatch.jobs import JOBS
+from assistant.services.dispatch.kinds import Listener, TaskKind, TaskKinds, UnknownKind
 from assistant.services.dispatch.lifecycle import (
     STEPS,
     alert_coordinators,
@@ -62,6 +72,7 @@ from assistant.services.dispatch.offers import (
     take,
     wave_minutes,
 )
+from assistant.services.dispatch.port import DispatchPort
 from assistant.services.dispatch.records import (
     ACTIVE,
     ARRIVED,
@@ -160,10 +171,15 @@ __all__ = [
     "decide_volunteer",
     "stand_down",
     "withdraw_volunteer",
-    # events
+    # the port, kinds and events
+    "DispatchPort",
     "Listener",
+    "TaskKind",
+    "TaskKinds",
+    "UnknownKind",
     "emit",
-    "listeners",
+    # jobs
+    "JOBS",
     # digest
     "ensure_digest",
     # words

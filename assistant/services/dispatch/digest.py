@@ -56,22 +56,25 @@ def ensure_digest(tx: Tx, app: App) -> None:
     timers.schedule(tx, "dispatch.digest", [day], due, now, key=timer_key("digest", day))
 
 
-def send_digest(tx: Tx, app: App, day: str) -> list[str]:
-    """Send each coordinator the day's summary once, tidy up, and schedule tomorrow's."""
+def send_digest(tx: Tx, app: App, day: str) -> int:
+    """Send each coordinator the day's summary once, tidy up, and schedule tomorrow's.
+
+    Returns how many coordinators were sent the digest (none when it went out before).
+    """
     ensure_digest(tx, app)
     if tx.get(DIGESTS, day) is not None:
-        return []
+        return 0
     now = app.clock.now()
     tx.put(DIGESTS, day, {"sent_at": to_iso(now)})
     tasks = tx.all(TASKS)
-    kicks: list[str] = []
-    for coordinator in people.coordinators_for(tx, None):
+    coordinators = people.coordinators_for(tx, None)
+    for coordinator in coordinators:
         mine = coordinator_tasks(coordinator, tasks)
-        kicks += volunteers.tell(
+        volunteers.tell(
             tx, app, coordinator, partial(digest_reply, app, day=day, tasks=mine, now=now), now
         )
     tidy(tx, tasks, now)
-    return kicks
+    return len(coordinators)
 
 
 def coordinator_tasks(coordinator: Doc, tasks: list[Doc]) -> list[Doc]:

@@ -1,15 +1,15 @@
-"""What the feature that opened a task hears: events and their listeners.
+"""What the feature that opened a task hears: events recorded on the task.
 
 Each event is recorded on the task and delivered by a durable
-``dispatch.event`` timer, at least once, after the change committed. The
-listeners are an explicit table, imported lazily (see :func:`listeners`).
+``dispatch.event`` timer, at least once, after the change committed. Who hears
+it is the listener of the task's kind, registered with ``app.task_kinds`` by
+the composition root (see :mod:`assistant.services.dispatch.kinds`).
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+import logging
+from typing import TYPE_CHECKING
 
 from assistant.clock import to_iso
 from assistant.jobs import timers
@@ -19,38 +19,35 @@ from assistant.store.base import Doc, Tx
 if TYPE_CHECKING:
     from assistant.bootstrap import App
 
-Listener = Callable[["App", str, str, dict[str, Any]], None]
+log = logging.getLogger(__name__)
 
 
-def listeners() -> dict[str, Listener]:
-    """kind → function(app, ref, event, task). Explicit table: {"care": care.on_task_event} imported lazily."""
-    table: dict[str, Listener] = {}
-    for kind, module_name in (("care", "assistant.services.care"),):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name != module_name:
-                raise
-            continue
-        listener = getattr(module, "on_task_event", None)
-        if listener is not None:
-            table[kind] = listener
-    return table
-
-
-def emit(tx: Tx, app: App, task: Doc, event: str, **detail: str) -> list[str]:
+def emit(tx: Tx, app: App, task: Doc, event: str, **detail: str) -> None:
     """Record an event and schedule the listener call (at least once, durably)."""
     now = app.clock.now()
     task["events"] = [*task.get("events", []), {"event": event, "at": to_iso(now), **detail}]
     tx.put(TASKS, task["id"], task)
     number = len(task["events"])
-    return [
-        timers.schedule(
-            tx,
-            "dispatch.event",
-            [task["id"], number],
-            now,
-            now,
-            key=timer_key("event", task["id"], number),
-        )
-    ]
+    timers.schedule(
+        tx,
+        "dispatch.event",
+        [task["id"], number],
+        now,
+        now,
+        key=timer_key("event", task["id"], number),
+    )
+
+
+def deliver(tx: Tx, app: App, task_id: str, number: int) -> None:
+    """Give the task's ``number``-th event to the listener of its kind, in this unit of work."""
+    task = tx.get(TASKS, task_id)
+    if task is None or len(task.get("events", [])) < number:
+        return
+    kind = app.task_kinds.get(task["kind"])
+    if kind is None or kind.listener is None:
+        log.debug("no listener for %s tasks", task["kind"])
+        return
+    event = task["events"][number - 1]
+    task["event"] = event
+    task.setdefault("payload", {})
+    kind.listener(tx, app, task["ref"], event["event"], task)

@@ -58,10 +58,8 @@ NEEDS_START = ("on_way", "arrived", "done")
 """Steps that make sense only from ``[dispatch] on_way_hours`` before the start."""
 
 
-def step(
-    tx: Tx, app: App, task_id: str, person_id: str, name: str, reason: str = ""
-) -> tuple[Doc, list[str]]:
-    """Move a task one step of its lifecycle for its assignee; return it and kicks.
+def step(tx: Tx, app: App, task_id: str, person_id: str, name: str, reason: str = "") -> Doc:
+    """Move a task one step of its lifecycle for its assignee; return it.
 
     Pressing the same step twice is harmless: the second press changes nothing.
     """
@@ -71,7 +69,7 @@ def step(
     if task is None:
         raise NotYours()
     if _pressed_before(task, person_id, name):
-        return task, []
+        return task
     before, after = STEPS[name]
     if task.get("assignee_id") != person_id:
         raise NotYours()
@@ -81,8 +79,10 @@ def step(
     if name in NEEDS_START and now < on_way_from(app, task):
         raise TooEarly()
     if name == "drop":
-        return task, _drop(tx, app, task, person_id, now)
-    return task, _advance(tx, app, task, after, reason, now)
+        hand_back(tx, app, task, person_id, now)
+    else:
+        _advance(tx, app, task, after, reason, now)
+    return task
 
 
 def may_step(tx: Tx, task_id: str, person_id: str, name: str) -> Doc:
@@ -102,29 +102,22 @@ def _pressed_before(task: Doc, person_id: str, name: str) -> bool:
     return bool(task["status"] == STEPS[name][1] and task.get("assignee_id") == person_id)
 
 
-def _advance(tx: Tx, app: App, task: Doc, after: str, reason: str, now: datetime) -> list[str]:
+def _advance(tx: Tx, app: App, task: Doc, after: str, reason: str, now: datetime) -> None:
     """Put the task in state ``after``, start or stop its timers, and tell the listener."""
     task["status"] = after
     task[f"{after}_at"] = to_iso(now)
-    kicks: list[str] = []
     if after == ARRIVED:
-        kicks += schedule_safety(tx, app, task, now)
+        schedule_safety(tx, app, task, now)
     if after in CLOSED:
         task["closed_at"] = to_iso(now)
         task["reason"] = reason if after == FAILED else ""
         stop_timers(tx, app, task)
     tx.put(TASKS, task["id"], task)
     if after in (ON_WAY, ARRIVED, DONE, FAILED):
-        kicks += emit(tx, app, task, "failed" if after == FAILED else after)
-    return kicks
+        emit(tx, app, task, "failed" if after == FAILED else after)
 
 
-def _drop(tx: Tx, app: App, task: Doc, person_id: str, now: datetime) -> list[str]:
-    """The assignee gives the task up: a fresh round of waves, without them."""
-    return hand_back(tx, app, task, person_id, now)
-
-
-def hand_back(tx: Tx, app: App, task: Doc, person_id: str, now: datetime) -> list[str]:
+def hand_back(tx: Tx, app: App, task: Doc, person_id: str, now: datetime) -> None:
     """The task goes back to dispatch: a fresh round of waves, without this person."""
     stop_timers(tx, app, task)
     task["dropped"] = sorted(set(task["dropped"]) | {person_id})
@@ -139,7 +132,7 @@ def hand_back(tx: Tx, app: App, task: Doc, person_id: str, now: datetime) -> lis
     )
     tx.put(TASKS, task["id"], task)
     round_no = int(task["round"])
-    first = timers.schedule(
+    timers.schedule(
         tx,
         "dispatch.wave",
         [task["id"], round_no, 1],
@@ -148,30 +141,29 @@ def hand_back(tx: Tx, app: App, task: Doc, person_id: str, now: datetime) -> lis
         key=wave_key(task["id"], round_no, 1),
     )
     log.info("task %s handed back by its volunteer; round %d", task["id"], round_no)
-    return [first, *emit(tx, app, task, "dropped", volunteer_id=person_id)]
+    emit(tx, app, task, "dropped", volunteer_id=person_id)
 
 
-def ask_help(tx: Tx, app: App, task_id: str, person_id: str) -> list[str]:
+def ask_help(tx: Tx, app: App, task_id: str, person_id: str) -> Doc:
     """The assignee needs help: alert the coordinators with the address."""
     task = tx.get(TASKS, task_id)
     if task is None or task.get("assignee_id") != person_id or task["status"] not in ACTIVE:
         raise NotYours()
-    return alert_coordinators(tx, app, task, "dispatch.help_coordinator", app.clock.now())
+    alert_coordinators(tx, app, task, "dispatch.help_coordinator", app.clock.now())
+    return task
 
 
-def alert_coordinators(tx: Tx, app: App, task: Doc, message: str, now: datetime) -> list[str]:
+def alert_coordinators(tx: Tx, app: App, task: Doc, message: str, now: datetime) -> None:
     """Tell the task's coordinators about its volunteer (staff may see the address)."""
     volunteer = assignee(tx, task) or {}
-    kicks: list[str] = []
     for coordinator in people.coordinators_for(tx, task.get("grid_id")):
-        kicks += volunteers.tell(
+        volunteers.tell(
             tx,
             app,
             coordinator,
             lambda tr: coordinator_alert(app, tr, task, message, volunteer),
             now,
         )
-    return kicks
 
 
 # -- timers tied to a task ------------------------------------------------------------------------
@@ -193,14 +185,13 @@ def schedule_reminders(tx: Tx, app: App, task: Doc, now: datetime) -> None:
             )
 
 
-def schedule_safety(tx: Tx, app: App, task: Doc, now: datetime) -> list[str]:
+def schedule_safety(tx: Tx, app: App, task: Doc, now: datetime) -> None:
     """The safety check after arriving: duration plus the safety margin."""
     margin = timedelta(minutes=int(setting(app, "safety_margin_minutes")))
     due = now + timedelta(minutes=int(task["duration_minutes"])) + margin
     timers.schedule(
         tx, "dispatch.safety", [task["id"], 1], due, now, key=timer_key("safety", task["id"], 1)
     )
-    return []
 
 
 def stop_reminders(tx: Tx, app: App, task: Doc) -> None:

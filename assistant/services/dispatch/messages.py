@@ -66,9 +66,7 @@ def offer_key(offer_id: str) -> str:
     return f"offer:{offer_id}"
 
 
-def post_offer(
-    tx: Tx, app: App, task: Doc, offer: Doc, now: datetime, edit: bool = False
-) -> list[str]:
+def post_offer(tx: Tx, app: App, task: Doc, offer: Doc, now: datetime, edit: bool = False) -> None:
     """Send (or re-send in place) an offer with its accept / decline buttons."""
     from assistant.i18n import translator
 
@@ -91,15 +89,11 @@ def post_offer(
         key=offer_key(offer["id"]),
         edit=edit,
     )
-    return [
+    for address in offer["addresses"]:
         outbox.post(tx, Outbound(address, reply, tr.language), now)
-        for address in offer["addresses"]
-    ]
 
 
-def post_offer_edit(
-    tx: Tx, app: App, task: Doc, offer: Doc, message: str, now: datetime
-) -> list[str]:
+def post_offer_edit(tx: Tx, app: App, task: Doc, offer: Doc, message: str, now: datetime) -> None:
     """Replace an offer's text (and drop its buttons) wherever it was sent."""
     from assistant.i18n import translator
 
@@ -107,10 +101,8 @@ def post_offer_edit(
     reply = Reply(
         tr.t(message, **public_words(app, tr, task)), key=offer_key(offer["id"]), edit=True
     )
-    return [
+    for address in offer["addresses"]:
         outbox.post(tx, Outbound(address, reply, tr.language), now)
-        for address in offer["addresses"]
-    ]
 
 
 # -- the assignee ----------------------------------------------------------------------------

@@ -62,39 +62,38 @@ def wave_minutes(app: App, task: Doc) -> float:
     return float(task.get("wave_minutes") or setting(app, "wave_minutes"))
 
 
-def run_wave(tx: Tx, app: App, task_id: str, round_no: int, wave: int) -> list[str]:
-    """Offer the task to the next best volunteers, once per (round, wave); return kicks."""
+def run_wave(tx: Tx, app: App, task_id: str, round_no: int, wave: int) -> int:
+    """Offer the task to the next best volunteers, once per (round, wave); how many got it."""
     task = tx.get(TASKS, task_id)
     if task is None or task["status"] != OPEN or int(task["round"]) != round_no:
-        return []
+        return 0
     if int(task["wave"]) >= wave:
-        return []  # this wave ran already (a redelivered job)
+        return 0  # this wave ran already (a redelivered job)
     now = app.clock.now()
     task["wave"] = wave
     if wave > int(setting(app, "waves")):
-        return _escalate(tx, app, task, now)
-    picked, kicks = _offer_to_best(tx, app, task, now)
+        _escalate(tx, app, task, now)
+        return 0
+    picked = _offer_to_best(tx, app, task, now)
     if not picked and not tx.find(OFFERS, task_id=task_id, status=OFFER_OPEN):
-        return kicks + _escalate(tx, app, task, now)
+        _escalate(tx, app, task, now)
+        return 0
     tx.put(TASKS, task_id, task)
     _schedule_wave(tx, app, task, round_no, wave + 1, now)
     log.info("task %s round %d wave %d: %d offers", task_id, round_no, wave, len(picked))
-    return kicks
+    return len(picked)
 
 
-def _offer_to_best(
-    tx: Tx, app: App, task: Doc, now: datetime
-) -> tuple[list[matching.Candidate], list[str]]:
-    """Offer the task to this wave's best volunteers; return them and the kicks."""
+def _offer_to_best(tx: Tx, app: App, task: Doc, now: datetime) -> list[matching.Candidate]:
+    """Offer the task to this wave's best volunteers; return them."""
     picked = matching.best(
         _candidates(tx, app, now), need(tx, task), int(setting(app, "wave_size"))
     )
-    kicks: list[str] = []
     for chosen in picked:
         person = tx.require(people.PEOPLE, chosen.person_id)
-        kicks += _offer(tx, app, task, person, now)
+        _offer(tx, app, task, person, now)
     task["offered"] = sorted(set(task["offered"]) | {c.person_id for c in picked})
-    return picked, kicks
+    return picked
 
 
 def _schedule_wave(tx: Tx, app: App, task: Doc, round_no: int, wave: int, now: datetime) -> None:
@@ -129,9 +128,7 @@ def _candidates(tx: Tx, app: App, now: datetime) -> list[matching.Candidate]:
     return volunteers.candidates(tx, now, float(setting(app, "fairness_days")), busy)
 
 
-def _offer(
-    tx: Tx, app: App, task: Doc, person: Doc, now: datetime, asked_by: str = ""
-) -> list[str]:
+def _offer(tx: Tx, app: App, task: Doc, person: Doc, now: datetime, asked_by: str = "") -> None:
     """Record one offer of the task to one volunteer (asked by a coordinator, or not); send it."""
     offer_id = new_id("of")
     offer: Doc = {
@@ -149,78 +146,67 @@ def _offer(
         offer["asked_by"] = asked_by
     tx.put(OFFERS, offer_id, offer)
     offer["id"] = offer_id
-    return post_offer(tx, app, task, offer, now)
+    post_offer(tx, app, task, offer, now)
 
 
-def close_offers(
-    tx: Tx, app: App, task: Doc, status: str, message: str, now: datetime
-) -> list[str]:
+def close_offers(tx: Tx, app: App, task: Doc, status: str, message: str, now: datetime) -> None:
     """Close every open offer of the task with ``status`` and edit its text to ``message``."""
-    kicks: list[str] = []
     for offer in tx.find(OFFERS, task_id=task["id"], status=OFFER_OPEN):
         offer["status"] = status
         offer["closed_at"] = to_iso(now)
         tx.put(OFFERS, offer["id"], offer)
-        kicks += post_offer_edit(tx, app, task, offer, message, now)
-    return kicks
+        post_offer_edit(tx, app, task, offer, message, now)
 
 
-def _close_own_offers(tx: Tx, app: App, task: Doc, person_id: str, now: datetime) -> list[str]:
+def _close_own_offers(tx: Tx, app: App, task: Doc, person_id: str, now: datetime) -> None:
     """The new assignee's own open offer says "you took it", never "someone else took it"."""
-    kicks: list[str] = []
     for offer in tx.find(OFFERS, task_id=task["id"], person_id=person_id, status=OFFER_OPEN):
         offer["status"] = OFFER_ACCEPTED
         offer["closed_at"] = to_iso(now)
         tx.put(OFFERS, offer["id"], offer)
-        kicks += post_offer_edit(tx, app, task, offer, "dispatch.offer_accepted", now)
-    return kicks
+        post_offer_edit(tx, app, task, offer, "dispatch.offer_accepted", now)
 
 
 # -- escalation --------------------------------------------------------------------------------
 
 
-def _escalate(tx: Tx, app: App, task: Doc, now: datetime) -> list[str]:
+def _escalate(tx: Tx, app: App, task: Doc, now: datetime) -> None:
     """Nobody accepted: ask the grid's group and give coordinators one-tap choices."""
     if task.get("escalated"):
         tx.put(TASKS, task["id"], task)
-        return []
+        return
     task["escalated"] = True
     task["escalated_at"] = to_iso(now)
-    kicks = _call_group(tx, app, task, now)
-    kicks += _ask_coordinators(tx, app, task, now)
+    _call_group(tx, app, task, now)
+    _ask_coordinators(tx, app, task, now)
     tx.put(TASKS, task["id"], task)
-    kicks += emit(tx, app, task, "escalated")
+    emit(tx, app, task, "escalated")
     log.info("task %s escalated after round %d", task["id"], task["round"])
-    return kicks
 
 
-def _call_group(tx: Tx, app: App, task: Doc, now: datetime) -> list[str]:
+def _call_group(tx: Tx, app: App, task: Doc, now: datetime) -> None:
     """Ask the grid's group chat for help, if it has one (no personal data)."""
     grid = tx.get(community.GRIDS, task["grid_id"]) if task.get("grid_id") else None
     if not (grid and grid.get("group_chat")):
-        return []
-    return [
-        volunteers.tell_address(
-            tx,
-            app,
-            grid["group_chat"],
-            lambda tr: task_notice(app, tr, task, "dispatch.group_call"),
-            now,
-        )
-    ]
+        return
+    volunteers.tell_address(
+        tx,
+        app,
+        grid["group_chat"],
+        lambda tr: task_notice(app, tr, task, "dispatch.group_call"),
+        now,
+    )
 
 
-def _ask_coordinators(tx: Tx, app: App, task: Doc, now: datetime) -> list[str]:
+def _ask_coordinators(tx: Tx, app: App, task: Doc, now: datetime) -> None:
     """Give the grid's coordinators one "assign to …" button per best candidate."""
-    kicks: list[str] = []
     for coordinator in people.coordinators_for(tx, task.get("grid_id")):
-        kicks += _tell_choices(tx, app, task, coordinator, now)
-    return kicks
+        _tell_choices(tx, app, task, coordinator, now)
 
 
 def _tell_choices(
     tx: Tx, app: App, task: Doc, coordinator: Doc, now: datetime, volunteer: str = ""
-) -> list[str]:
+) -> None:
     """Send one coordinator the best volunteers to ask, remembered on the task for the check."""
     everyone = matching.rank(_candidates(tx, app, now), _escalation_need(tx, task))
     choices = everyone[:ESCALATION_CHOICES]
@@ -230,7 +216,7 @@ def _tell_choices(
     tx.put(TASKS, task["id"], task)
     grid_names = {g["id"]: str(g.get("name", g["id"])) for g in tx.all(community.GRIDS)}
     names = {c.person_id: tx.require(people.PEOPLE, c.person_id).get("name", "") for c in choices}
-    return volunteers.tell(
+    volunteers.tell(
         tx,
         app,
         coordinator,
@@ -256,14 +242,14 @@ def _escalation_need(tx: Tx, task: Doc) -> matching.Need:
 # -- answers to offers ----------------------------------------------------------------------------
 
 
-def accept(tx: Tx, app: App, offer_id: str, person_id: str) -> tuple[Doc, list[str]]:
+def accept(tx: Tx, app: App, offer_id: str, person_id: str) -> Doc:
     """First accept wins: assign the task to this volunteer, or raise."""
     offer = tx.get(OFFERS, offer_id)
     if offer is None or offer["person_id"] != person_id:
         raise OfferGone()
     task = tx.require(TASKS, offer["task_id"])
     if offer["status"] == OFFER_ACCEPTED and task.get("assignee_id") == person_id:
-        return task, []  # the same press twice
+        return task  # the same press twice
     if task["status"] != OPEN or int(task["round"]) != int(offer["round"]):
         raise AlreadyTaken()
     if offer["status"] != OFFER_OPEN:
@@ -273,18 +259,18 @@ def accept(tx: Tx, app: App, offer_id: str, person_id: str) -> tuple[Doc, list[s
     offer["status"] = OFFER_ACCEPTED
     offer["closed_at"] = to_iso(now)
     tx.put(OFFERS, offer_id, offer)
-    kicks = post_offer_edit(tx, app, task, offer, "dispatch.offer_accepted", now)
-    kicks += _assign(tx, app, task, person_id, now, by="offer")
-    return task, kicks
+    post_offer_edit(tx, app, task, offer, "dispatch.offer_accepted", now)
+    _assign(tx, app, task, person_id, now, by="offer")
+    return task
 
 
-def decline(tx: Tx, app: App, offer_id: str, person_id: str) -> list[str]:
-    """Record a decline; when nobody of this wave is left, the next wave starts now."""
+def decline(tx: Tx, app: App, offer_id: str, person_id: str) -> bool:
+    """Record a decline; whether it is new. With nobody of this wave left, the next starts now."""
     offer = tx.get(OFFERS, offer_id)
     if offer is None or offer["person_id"] != person_id:
         raise OfferGone()
     if offer["status"] == OFFER_DECLINED:
-        return []
+        return False
     if offer["status"] != OFFER_OPEN:
         raise OfferGone()
     now = app.clock.now()
@@ -294,34 +280,34 @@ def decline(tx: Tx, app: App, offer_id: str, person_id: str) -> list[str]:
     tx.put(OFFERS, offer_id, offer)
     task["declined"] = sorted(set(task["declined"]) | {person_id})
     tx.put(TASKS, task["id"], task)
-    kicks = post_offer_edit(tx, app, task, offer, "dispatch.offer_declined", now)
+    post_offer_edit(tx, app, task, offer, "dispatch.offer_declined", now)
     if offer.get("asked_by") and task["status"] == OPEN:
-        kicks += _asker_told(tx, app, task, offer, now)
-    return kicks + wave_on_if_empty(tx, task, now)
+        _asker_told(tx, app, task, offer, now)
+    wave_on_if_empty(tx, task, now)
+    return True
 
 
-def wave_on_if_empty(tx: Tx, task: Doc, now: datetime) -> list[str]:
+def wave_on_if_empty(tx: Tx, task: Doc, now: datetime) -> None:
     """When nobody of this wave still holds an open offer, start the next wave now."""
     still_open = tx.find(OFFERS, task_id=task["id"], status=OFFER_OPEN)
     if task["status"] == OPEN and not still_open and not task.get("escalated"):
-        return [_next_wave_now(tx, task, now)]
-    return []
+        _next_wave_now(tx, task, now)
 
 
-def _asker_told(tx: Tx, app: App, task: Doc, offer: Doc, now: datetime) -> list[str]:
+def _asker_told(tx: Tx, app: App, task: Doc, offer: Doc, now: datetime) -> None:
     """The volunteer a coordinator asked cannot go: the coordinator gets fresh choices."""
     coordinator = tx.get(people.PEOPLE, str(offer["asked_by"]))
     if coordinator is None:
-        return []
+        return
     log.info("task %s: a volunteer asked by a coordinator cannot go", task["id"])
-    return _tell_choices(tx, app, task, coordinator, now, volunteer=str(offer.get("name", "")))
+    _tell_choices(tx, app, task, coordinator, now, volunteer=str(offer.get("name", "")))
 
 
-def _next_wave_now(tx: Tx, task: Doc, now: datetime) -> str:
+def _next_wave_now(tx: Tx, task: Doc, now: datetime) -> None:
     """Everyone of this wave said no: start the next wave at once instead of waiting."""
     round_no, wave = int(task["round"]), int(task["wave"]) + 1
     timers.cancel(tx, wave_key(task["id"], round_no, wave))
-    return timers.schedule(
+    timers.schedule(
         tx,
         "dispatch.wave",
         [task["id"], round_no, wave],
@@ -331,9 +317,7 @@ def _next_wave_now(tx: Tx, task: Doc, now: datetime) -> str:
     )
 
 
-def assign(
-    tx: Tx, app: App, task_id: str, volunteer_id: str, coordinator_id: str
-) -> tuple[Doc, list[str]]:
+def assign(tx: Tx, app: App, task_id: str, volunteer_id: str, coordinator_id: str) -> Doc:
     """A coordinator asks one of the escalation's volunteers to take the task.
 
     The volunteer gets "the coordinator asks you to …" with accept / can't
@@ -365,16 +349,16 @@ def assign(
         offer["asked_by"] = coordinator_id
         offer["addresses"] = people.reachable_addresses(tx, volunteer)
         tx.put(OFFERS, offer["id"], offer)
-        kicks = post_offer(tx, app, task, offer, now)
+        post_offer(tx, app, task, offer, now)
     else:
-        kicks = _offer(tx, app, task, volunteer, now, asked_by=coordinator_id)
+        _offer(tx, app, task, volunteer, now, asked_by=coordinator_id)
         task["offered"] = sorted(set(task["offered"]) | {volunteer_id})
         tx.put(TASKS, task_id, task)
     log.info("task %s: a coordinator asked a volunteer", task_id)
-    return task, kicks
+    return task
 
 
-def take(tx: Tx, app: App, task_id: str, person_id: str) -> tuple[Doc, list[str]]:
+def take(tx: Tx, app: App, task_id: str, person_id: str) -> Doc:
     """A volunteer takes an escalated task from their task list (only escalated ones)."""
     task = tx.get(TASKS, task_id)
     if task is None or task["status"] != OPEN:
@@ -382,7 +366,8 @@ def take(tx: Tx, app: App, task_id: str, person_id: str) -> tuple[Doc, list[str]
     if not task.get("escalated"):
         raise NotEligible()
     check_eligible(tx, task, person_id)
-    return task, _assign(tx, app, task, person_id, app.clock.now(), by="list")
+    _assign(tx, app, task, person_id, app.clock.now(), by="list")
+    return task
 
 
 def check_eligible(tx: Tx, task: Doc, person_id: str) -> None:
@@ -414,18 +399,18 @@ def _check_free(tx: Tx, task: Doc, person_id: str) -> None:
                 raise Busy()
 
 
-def _assign(tx: Tx, app: App, task: Doc, person_id: str, now: datetime, by: str) -> list[str]:
+def _assign(tx: Tx, app: App, task: Doc, person_id: str, now: datetime, by: str) -> None:
     """Give the task to the person: close the other offers, stop the waves, set reminders."""
     task["status"] = ASSIGNED
     task["assignee_id"] = person_id
     task["assigned_at"] = to_iso(now)
     task["assigned_by"] = by
-    kicks = _close_own_offers(tx, app, task, person_id, now)
-    kicks += close_offers(tx, app, task, OFFER_TAKEN, "dispatch.taken", now)
+    _close_own_offers(tx, app, task, person_id, now)
+    close_offers(tx, app, task, OFFER_TAKEN, "dispatch.taken", now)
     for wave in range(int(task["wave"]) + 1, int(setting(app, "waves")) + 2):
         timers.cancel(tx, wave_key(task["id"], int(task["round"]), wave))
     volunteers.record_task(tx, person_id, now, float(setting(app, "fairness_days")))
     tx.put(TASKS, task["id"], task)
     schedule_reminders(tx, app, task, now)
     log.info("task %s assigned", task["id"])
-    return kicks + emit(tx, app, task, "assigned")
+    emit(tx, app, task, "assigned")

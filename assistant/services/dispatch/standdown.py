@@ -42,16 +42,15 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class StoodDown:
-    """What withdrawing a volunteer did, and the timers to kick after commit."""
+    """What withdrawing a volunteer did."""
 
     offers: int
     tasks: int
-    kicks: tuple[str, ...]
 
 
-def withdraw_volunteer(tx: Tx, app: App, person_id: str, reason: str = "revoked") -> list[str]:
-    """Close the person's open offers and hand their tasks back; the timers to kick."""
-    return list(stand_down(tx, app, person_id, reason).kicks)
+def withdraw_volunteer(tx: Tx, app: App, person_id: str, reason: str = "revoked") -> StoodDown:
+    """Close the person's open offers and hand their tasks back (see :func:`stand_down`)."""
+    return stand_down(tx, app, person_id, reason)
 
 
 def stand_down(tx: Tx, app: App, person_id: str, reason: str = "revoked") -> StoodDown:
@@ -61,7 +60,6 @@ def stand_down(tx: Tx, app: App, person_id: str, reason: str = "revoked") -> Sto
     withdrawn offer and in the log; it is never shown to anyone.
     """
     now = app.clock.now()
-    kicks: list[str] = []
     offers = tx.find(OFFERS, person_id=person_id, status=OFFER_OPEN)
     for offer in offers:
         task = tx.require(TASKS, offer["task_id"])
@@ -69,14 +67,14 @@ def stand_down(tx: Tx, app: App, person_id: str, reason: str = "revoked") -> Sto
         offer["closed_at"] = to_iso(now)
         offer["reason"] = reason
         tx.put(OFFERS, offer["id"], offer)
-        kicks += post_offer_edit(tx, app, task, offer, "dispatch.offer_not_needed", now)
-        kicks += wave_on_if_empty(tx, task, now)
+        post_offer_edit(tx, app, task, offer, "dispatch.offer_not_needed", now)
+        wave_on_if_empty(tx, task, now)
     tasks = [t for t in tx.find(TASKS, assignee_id=person_id) if t["status"] in ACTIVE]
     person = tx.get(people.PEOPLE, person_id)
     for task in tasks:
-        kicks += hand_back(tx, app, task, person_id, now)
+        hand_back(tx, app, task, person_id, now)
         if person is not None:
-            kicks += volunteers.tell(tx, app, person, partial(_handed_back, app, task), now)
+            volunteers.tell(tx, app, person, partial(_handed_back, app, task), now)
     log.info(
         "volunteer %s stood down (%s): %d offers withdrawn, %d tasks handed back",
         person_id,
@@ -84,24 +82,22 @@ def stand_down(tx: Tx, app: App, person_id: str, reason: str = "revoked") -> Sto
         len(offers),
         len(tasks),
     )
-    return StoodDown(len(offers), len(tasks), tuple(kicks))
+    return StoodDown(len(offers), len(tasks))
 
 
 def _handed_back(app: App, task: Doc, tr: Translator) -> Reply:
     return task_notice(app, tr, task, "dispatch.handed_back")
 
 
-def decide_volunteer(
-    tx: Tx, app: App, person_id: str, approve: bool, coordinator_id: str
-) -> tuple[bool, list[str]]:
+def decide_volunteer(tx: Tx, app: App, person_id: str, approve: bool, coordinator_id: str) -> bool:
     """A coordinator's decision on a volunteer; declining one approved before withdraws them.
 
     The presser's role is checked again here, inside the deciding transaction.
     """
     if not people.has_role(app, tx.get(people.PEOPLE, coordinator_id), people.COORDINATOR):
-        return False, []
+        return False
     was_active = volunteers.is_active(tx.get(people.PEOPLE, person_id))
-    changed, kicks = volunteers.decide(tx, app, person_id, approve, coordinator_id)
+    changed = volunteers.decide(tx, app, person_id, approve, coordinator_id)
     if changed and was_active and not approve:
-        kicks += withdraw_volunteer(tx, app, person_id, "declined")
-    return changed, kicks
+        stand_down(tx, app, person_id, "declined")
+    return changed

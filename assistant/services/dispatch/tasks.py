@@ -1,7 +1,8 @@
 """What a feature does to its task: open it, cancel it, move it.
 
-A feature opens a task with :func:`open_task` inside its own transaction; the
-first wave is a timer due at once, which the caller kicks after commit.
+A feature opens a task of a registered kind (``app.task_kinds``) with
+:func:`open_task` inside its own unit of work; the first wave is a timer due
+at once, handed to the workers by the unit of work after the commit.
 Cancelling edits the open offers to "cancelled" and tells the assignee;
 moving edits the open offers in place and re-schedules the reminders.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assistant.clock import to_iso
 from assistant.jobs import timers
@@ -52,10 +53,20 @@ def open_task(
     private: dict[str, str],
     requester_id: str,
     wave_minutes: float | None = None,
-) -> tuple[str, list[str]]:
-    """Create a task and schedule its first wave now. Returns (task_id, timer ids to kick after commit)."""
+    payload: dict[str, Any] | None = None,
+) -> str:
+    """Create a task of a registered kind and schedule its first wave now; return its id.
+
+    Every kind's task carries the same fields — skill, grid, time window, the
+    coarse ``summary`` any volunteer offered it may see, the ``private``
+    details revealed on accept — and ``payload``, the kind's own data.
+
+    Raises:
+        UnknownKind: no context registered ``kind``.
+    """
     if starts_at.tzinfo is None:
         raise ValueError("starts_at must be timezone-aware")
+    app.task_kinds.require(kind)
     now = app.clock.now()
     task_id = new_id("tk")
     task: Doc = {
@@ -68,6 +79,7 @@ def open_task(
         "duration_minutes": int(duration_minutes),
         "summary": dict(summary),
         "private": dict(private),
+        "payload": dict(payload or {}),
         "requester_id": requester_id,
         "wave_minutes": wave_minutes,
         "status": OPEN,
@@ -82,24 +94,22 @@ def open_task(
         "created_at": to_iso(now),
     }
     tx.put(TASKS, task_id, task)
-    first = timers.schedule(
-        tx, "dispatch.wave", [task_id, 1, 1], now, now, key=wave_key(task_id, 1, 1)
-    )
+    timers.schedule(tx, "dispatch.wave", [task_id, 1, 1], now, now, key=wave_key(task_id, 1, 1))
     ensure_digest(tx, app)
     log.info("task %s opened (%s, skill %s)", task_id, kind, skill)
-    return task_id, [first]
+    return task_id
 
 
-def cancel_task(tx: Tx, app: App, task_id: str, reason: str) -> list[str]:
-    """Withdraw open offers / tell the assignee; returns timer ids to kick after commit."""
+def cancel_task(tx: Tx, app: App, task_id: str, reason: str) -> None:
+    """Withdraw a task: open offers edited to "cancelled", the assignee told."""
     task = tx.get(TASKS, task_id)
     if task is None or task["status"] in CLOSED:
-        return []
+        return
     now = app.clock.now()
-    kicks = close_offers(tx, app, task, OFFER_WITHDRAWN, "dispatch.offer_withdrawn", now)
+    close_offers(tx, app, task, OFFER_WITHDRAWN, "dispatch.offer_withdrawn", now)
     person = assignee(tx, task)
     if person is not None:
-        kicks += volunteers.tell(
+        volunteers.tell(
             tx, app, person, lambda tr: task_notice(app, tr, task, "dispatch.cancelled"), now
         )
     stop_timers(tx, app, task)
@@ -108,26 +118,23 @@ def cancel_task(tx: Tx, app: App, task_id: str, reason: str) -> list[str]:
     task["closed_at"] = to_iso(now)
     tx.put(TASKS, task_id, task)
     log.info("task %s cancelled", task_id)
-    return kicks
 
 
-def reschedule_task(tx: Tx, app: App, task_id: str, starts_at: datetime) -> list[str]:
+def reschedule_task(tx: Tx, app: App, task_id: str, starts_at: datetime) -> None:
     """Move a task; open offers are edited and the assignee is told the new time."""
     task = tx.require(TASKS, task_id)
     if task["status"] in CLOSED:
-        return []
+        return
     now = app.clock.now()
     stop_reminders(tx, app, task)
     task["starts_at"] = to_iso(starts_at)
     task["ends_at"] = to_iso(starts_at + timedelta(minutes=int(task["duration_minutes"])))
     tx.put(TASKS, task_id, task)
-    kicks: list[str] = []
     for offer in tx.find(OFFERS, task_id=task_id, status=OFFER_OPEN):
-        kicks += post_offer(tx, app, task, offer, now, edit=True)
+        post_offer(tx, app, task, offer, now, edit=True)
     person = assignee(tx, task)
     if person is not None:
-        kicks += volunteers.tell(
+        volunteers.tell(
             tx, app, person, lambda tr: task_notice(app, tr, task, "dispatch.rescheduled"), now
         )
         schedule_reminders(tx, app, task, now)
-    return kicks

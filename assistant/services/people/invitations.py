@@ -44,7 +44,7 @@ def names_a_volunteer(app: App, name: str) -> bool:
 def create(app: App, kind: str, name: str) -> str:
     """A new invitation payload such as ``vol-k3j9x2``."""
     code = f"{PREFIX[kind]}-{secrets.token_urlsafe(6).replace('-', 'x').replace('_', 'y')}"
-    with app.store.transaction() as tx:
+    with app.unit() as tx:
         record: Doc = {"kind": kind, "name": name, "created_at": to_iso(app.clock.now())}
         if kind == "volunteer":
             matches = volunteers_named(tx, name)

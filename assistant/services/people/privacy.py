@@ -62,20 +62,19 @@ def forget(app: App, person_id: str) -> None:
     Raises:
         NotFound: there is no such person.
     """
-    with app.store.transaction() as tx:
-        kicks = forget_in(tx, app, person_id, app.clock.now())
-    timers.kick(app, kicks)
+    with app.unit() as tx:
+        forget_in(tx, app, person_id, app.clock.now())
     log.info("person %s asked to be forgotten; personal data deleted", person_id)
 
 
-def forget_in(tx: Tx, app: App, person_id: str, now: datetime) -> list[str]:
-    """:func:`forget` inside the caller's transaction; returns the timer ids to kick."""
+def forget_in(tx: Tx, app: App, person_id: str, now: datetime) -> None:
+    """:func:`forget` inside the caller's unit of work."""
     person = tx.get(people.PEOPLE, person_id)
     if person is None:
         raise NotFound(person_id)
     secrets = personal_strings(tx, person)
     addresses = set(person.get("addresses", []))
-    kicks = _cancel_what_is_to_come(tx, app, person, now)
+    _cancel_what_is_to_come(tx, app, person, now)
     _scrub_bookings(tx, person_id)
     _scrub_tasks(tx, person_id)
     _scrub_links(tx, person)
@@ -94,7 +93,6 @@ def forget_in(tx: Tx, app: App, person_id: str, now: datetime) -> list[str]:
             "roles": [],
         },
     )
-    return kicks
 
 
 def personal_strings(tx: Tx, person: Doc) -> set[str]:
@@ -116,21 +114,18 @@ def personal_strings(tx: Tx, person: Doc) -> set[str]:
     return {text.strip() for text in found if len(text.strip()) >= MIN_SECRET}
 
 
-def _cancel_what_is_to_come(tx: Tx, app: App, person: Doc, now: datetime) -> list[str]:
+def _cancel_what_is_to_come(tx: Tx, app: App, person: Doc, now: datetime) -> None:
     """Cancel the person's live bookings and, for a volunteer, their offers and tasks."""
     from assistant.services import dispatch
     from assistant.services.care import records as care_records
 
-    kicks: list[str] = []
     for booking in care_records.live_for(tx, person["id"]):
-        kicks += _cancel_booking(tx, app, booking, now)
-    kicks += dispatch.withdraw_volunteer(tx, app, person["id"], "forgotten")
-    return kicks
+        _cancel_booking(tx, app, booking, now)
+    dispatch.withdraw_volunteer(tx, app, person["id"], "forgotten")
 
 
-def _cancel_booking(tx: Tx, app: App, booking: Doc, now: datetime) -> list[str]:
+def _cancel_booking(tx: Tx, app: App, booking: Doc, now: datetime) -> None:
     """Cancel one live booking: free its place, withdraw its task, tell the coordinators."""
-    from assistant.services import care
     from assistant.services.care import capacity as care_capacity
     from assistant.services.care import records as care_records
     from assistant.services.dispatch.messages import when
@@ -138,9 +133,8 @@ def _cancel_booking(tx: Tx, app: App, booking: Doc, now: datetime) -> list[str]:
     care_records.set_status(booking, care_records.CANCELLED, now)
     booking["cancelled_by"] = booking["person_id"]
     care_capacity.release(tx, app, booking)
-    kicks: list[str] = []
     if booking.get("task_id"):
-        kicks += care.dispatch(app).cancel_task(tx, app, booking["task_id"], "forgotten")
+        app.dispatch.cancel_task(tx, app, booking["task_id"], "forgotten")
     service = app.services.get(booking["service"])
 
     def notice(tr: Translator) -> Reply:
@@ -150,9 +144,8 @@ def _cancel_booking(tx: Tx, app: App, booking: Doc, now: datetime) -> list[str]:
 
     for coordinator in people.coordinators_for(tx, booking.get("grid_id")):
         if coordinator["id"] != booking["person_id"]:
-            kicks += volunteers.tell(tx, app, coordinator, notice, now)
+            volunteers.tell(tx, app, coordinator, notice, now)
     tx.put(BOOKINGS, booking["id"], booking)
-    return kicks
 
 
 def _scrub_bookings(tx: Tx, person_id: str) -> None:
@@ -200,8 +193,8 @@ def _scrub_outbox(tx: Tx, person_id: str, addresses: set[str], secrets: set[str]
     """
     cuts = dict.fromkeys(secrets, REDACTED)
     for timer in tx.find(timers.TIMERS, job=OUTBOX_JOB):
-        if timer["status"] not in (timers.PENDING, timers.ENQUEUED):
-            continue
+        if timer["status"] not in (timers.PENDING, timers.ENQUEUED, timers.DEAD):
+            continue  # a dead message still holds its body: it is scrubbed like a waiting one
         if _recipient(timer) in addresses:
             timer["status"] = timers.CANCELLED
             timer["args"] = _readdressed(redact(timer["args"], cuts), addresses, person_id)

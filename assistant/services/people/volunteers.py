@@ -94,14 +94,14 @@ def grids(tx: Tx) -> list[tuple[str, str]]:
 
 def tell(
     tx: Tx, app: App, person: Mapping[str, Any], build: Callable[[Translator], Reply], now: datetime
-) -> list[str]:
-    """Post a message to every reachable address of a person; return timer ids."""
+) -> int:
+    """Post a message to every reachable address of a person; return to how many."""
     tr = translator(person.get("language") or app.settings.get("community", "language"))
     reply = build(tr)
-    return [
+    addresses = people.reachable_addresses(tx, dict(person))
+    for address in addresses:
         outbox.post(tx, Outbound(Address(address), reply, tr.language), now)
-        for address in people.reachable_addresses(tx, dict(person))
-    ]
+    return len(addresses)
 
 
 def tell_address(
@@ -134,8 +134,8 @@ def apply(
     team_names: list[str],
     grid_id: str | None,
     hours: int,
-) -> list[str]:
-    """Record a volunteer application and ask the grid's coordinators; return timer ids."""
+) -> Doc:
+    """Record a volunteer application and ask the grid's coordinators; return the person."""
     unknown = set(skills) - set(SKILLS)
     if not skills or unknown:
         raise ValueError(f"unknown skills: {sorted(unknown)}")
@@ -154,11 +154,10 @@ def apply(
     }
     tx.put(people.PEOPLE, person_id, person)
     grid = community.grid_name(tx, grid_id)
-    kicks: list[str] = []
     for coordinator in people.coordinators_for(tx, grid_id):
-        kicks += tell(tx, app, coordinator, lambda tr: _approval_ask(tr, person, grid), now)
+        tell(tx, app, coordinator, lambda tr: _approval_ask(tr, person, grid), now)
     log.info("volunteer application %s filed", person_id)
-    return kicks
+    return person
 
 
 def _approval_ask(tr: Translator, person: Doc, grid: str) -> Reply:
@@ -181,23 +180,20 @@ def _approval_ask(tr: Translator, person: Doc, grid: str) -> Reply:
     )
 
 
-def decide(
-    tx: Tx, app: App, person_id: str, approve: bool, coordinator_id: str
-) -> tuple[bool, list[str]]:
+def decide(tx: Tx, app: App, person_id: str, approve: bool, coordinator_id: str) -> bool:
     """A coordinator approves or declines a pending application (once), or declines later.
 
     Declining a volunteer approved before takes the role away; the caller
     withdraws their offers and tasks (``dispatch.decide_volunteer`` does both).
-    Returns whether anything changed and the timer ids of the message that
-    tells the volunteer.
+    Returns whether anything changed; the volunteer is told through the outbox.
     """
     person = tx.get(people.PEOPLE, person_id)
     data = profile(person)
     if person is None or data is None:
-        return False, []
+        return False
     later = data.get("status") == APPROVED and not approve
     if data.get("status") != PENDING and not later:
-        return False, []
+        return False
     now = app.clock.now()
     data["status"] = APPROVED if approve else DECLINED
     data["decided_by"] = coordinator_id
@@ -217,7 +213,8 @@ def decide(
         key = "volunteer.stood_down"
     name = person.get("name", "")
     log.info("volunteer %s %s", person_id, data["status"])
-    return True, tell(tx, app, person, lambda tr: Reply(tr.t(key, name=name)), now)
+    tell(tx, app, person, lambda tr: Reply(tr.t(key, name=name)), now)
+    return True
 
 
 def set_duty(tx: Tx, person_id: str, on_duty: bool | None = None) -> bool:
