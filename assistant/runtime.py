@@ -27,14 +27,16 @@ from pathlib import Path
 from typing import Any
 
 from assistant.bootstrap import App, build
-from assistant.channels.console.inbox import ConsoleInbox
+from assistant.channels import table
+from assistant.channels.base import Channel
 from assistant.config import Settings
 from assistant.conversation.vocabulary import (
     Outbound,
     network_of,
 )
-from assistant.delivery import Delivery, RoutedDelivery
+from assistant.delivery import RoutedDelivery
 from assistant.redis_server import EmbeddedRedis, tied_to_this_process
+from handlers import build_engine
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +68,8 @@ def redis_for(settings: Settings) -> Iterator[str]:
 
 
 def production_delivery(settings: Settings, url: str, app_store: Any) -> RoutedDelivery:
-    """A delivery that reaches every network configured."""
-    routes: dict[str, Delivery] = {"console": ConsoleInbox(app_store, url)}
-    if settings.get("telegram", "token"):
-        from assistant.channels.telegram import TelegramDelivery
-
-        routes["telegram"] = TelegramDelivery(settings, url, app_store)
-    return RoutedDelivery(routes)
+    """A delivery that reaches every network configured (the table of channels)."""
+    return table.delivery(settings, url, app_store)
 
 
 def production_app(settings: Settings, url: str) -> App:
@@ -142,7 +139,8 @@ def run_worker(settings: Settings, threads: int | None = None) -> None:
 
 def run_scheduler(settings: Settings) -> None:
     """The scheduler process: hand due timers to the workers, once a second."""
-    from assistant.jobs import timers
+    from assistant.jobs import scheduler
+    from assistant.services import dispatch
 
     url = str(settings.get("redis", "url"))
     if not url:
@@ -150,19 +148,9 @@ def run_scheduler(settings: Settings) -> None:
     app = production_app(settings, url)
     interval = float(settings.get("workers", "scheduler_interval_seconds"))
     stopping = stop_signal()
-    from assistant.services import dispatch
-
-    with app.store.transaction() as tx:
+    with app.unit() as tx:
         dispatch.ensure_digest(tx, app)  # coordinators get a digest even before any booking
-    log.info("scheduler started")
-    while not stopping.is_set():
-        try:
-            timers.tick(app)
-        except Exception:
-            log.exception("scheduler round failed; trying again")
-        if stopping.wait(interval) or parent_gone():
-            break
-    log.info("scheduler stopped")
+    scheduler.run(app, stopping, interval, parent_gone)
 
 
 class Children:
@@ -229,42 +217,13 @@ def _log_file() -> str:
 
 
 async def serve(
-    app: App,
-    url: str,
-    console: bool,
-    jsonl: bool,
+    channels: list[Channel],
     stopping: asyncio.Event,
     children_alive: Callable[[], bool] = lambda: True,
 ) -> None:
-    """Serve the channels until stopped (or until console input ends)."""
-    from assistant.channels.console.channel import ConsoleChannel
-
-    engine = app.engine()
-    tasks: list[asyncio.Task[Any]] = []
-    telegram = None
-    if app.settings.get("telegram", "token"):
-        from assistant.channels.telegram import TelegramChannel
-
-        telegram = TelegramChannel(app, engine, url)
-        await telegram.start()
-        log.info("Telegram channel started")
-    if console:
-        channel = ConsoleChannel(engine.handle, jsonl=jsonl, forward=app.delivery.deliver)
-        outbox = ConsoleInbox(app.store, url)
-
-        async def pump() -> None:
-            while not stopping.is_set():
-                message = await asyncio.to_thread(outbox.pop, 0.5)
-                if message is not None:
-                    channel.deliver(message)
-
-        async def read() -> None:
-            await channel.run()
-            # End of input: let workers finish what the last lines started.
-            await asyncio.sleep(float(os.environ.get("ASSISTANT_CONSOLE_LINGER", "1.5")))
-            stopping.set()
-
-        tasks += [asyncio.create_task(pump()), asyncio.create_task(read())]
+    """Serve the channels until stopped, a child dies, or one of them ends (console input)."""
+    started: list[Channel] = []
+    waiting: list[asyncio.Task[Any]] = []
 
     async def watch() -> None:
         while not stopping.is_set():
@@ -273,29 +232,42 @@ async def serve(
                 stopping.set()
             await asyncio.sleep(0.2)
 
-    tasks.append(asyncio.create_task(watch()))
-    await stopping.wait()
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    if telegram is not None:
-        await telegram.stop()
+    try:
+        for channel in channels:
+            await channel.start()
+            started.append(channel)
+            log.info("%s channel started", channel.name)
+        waiting = [asyncio.create_task(channel.ended()) for channel in started]
+        waiting += [asyncio.create_task(watch()), asyncio.create_task(stopping.wait())]
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.set()
+        for task in waiting:
+            task.cancel()
+        await asyncio.gather(*waiting, return_exceptions=True)
+        for channel in reversed(started):
+            await channel.stop()
 
 
 def serves_console(settings: Settings) -> bool:
-    """Whether ``assistant up`` talks in the terminal: when no chat network is set up."""
-    return not (settings.get("telegram", "token") or settings.get("matrix", "homeserver"))
+    """Whether ``assistant up`` talks in the terminal: when no chat network is set up.
+
+    Raises:
+        SettingsError: a network is configured that has no channel (the message names it).
+    """
+    return table.serves_console(settings)
 
 
 def up(settings: Settings, console: bool | None = None, jsonl: bool = False) -> int:
     """Start everything and serve until Ctrl-C, SIGTERM or (console) end of input."""
+    table.configured(settings)  # a network set up without a channel stops here, named
     if console is None:
         console = serves_console(settings)
     if console and not jsonl:
         print(
             "No chat network is set up, so the assistant talks here in the terminal.\n"
-            "To connect Telegram, set ASSISTANT_TELEGRAM__TOKEN; for Matrix, the [matrix]\n"
-            "settings (see README). Load a demo community with: make demo\n"
+            "To connect Telegram, set ASSISTANT_TELEGRAM__TOKEN (see README).\n"
+            "Load a demo community with: make demo\n"
             "(logs go to the data folder's logs/assistant.log; --verbose shows them here)",
             file=sys.stderr,
         )
@@ -349,7 +321,8 @@ def up(settings: Settings, console: bool | None = None, jsonl: bool = False) -> 
 async def _serve_until_signal(
     app: App, url: str, console: bool, jsonl: bool, alive: Callable[[], bool]
 ) -> None:
-    await serve(app, url, console, jsonl, asyncio.Event(), alive)
+    serving = table.Serving(app, build_engine(app), url, jsonl)
+    await serve(table.channels(serving, console), asyncio.Event(), alive)
 
 
 # -- inline mode (no Redis, no other processes) --------------------------------------------------
@@ -383,9 +356,10 @@ class InlineQueue:
             self._lock.notify()
 
     def _loop(self) -> None:
-        from workers.registry import jobs
+        from assistant.jobs.firing import bound
 
-        table = jobs()
+        assert self.app is not None
+        table = bound(self.app)
         while True:
             with self._lock:
                 while not self._stopped and not self._due():
@@ -397,7 +371,7 @@ class InlineQueue:
                 self._pending = [item for item in self._pending if item[0] > now]
             for _, job, args in ready:
                 try:
-                    table[job].function(self.app, *args)
+                    table[job](*args)
                 except Exception:
                     log.exception("inline job %s failed", job)
 
@@ -409,11 +383,11 @@ class InlineQueue:
 def console_inline(settings: Settings, jsonl: bool) -> int:
     """The console with jobs and timers run inside this one process."""
     from assistant.channels.console.channel import ConsoleChannel
-    from assistant.jobs import timers
+    from assistant.jobs.scheduler import tick
 
     queue = InlineQueue()
     app = build(settings, queue=queue)
-    engine = app.engine()
+    engine = build_engine(app)
     channel = ConsoleChannel(engine.handle, jsonl=jsonl)
 
     async def main() -> None:
@@ -434,7 +408,7 @@ def console_inline(settings: Settings, jsonl: bool) -> int:
         async def scheduler() -> None:
             interval = float(settings.get("workers", "scheduler_interval_seconds"))
             while not stopping.is_set():
-                await asyncio.to_thread(timers.tick, app)
+                await asyncio.to_thread(tick, app)
                 await asyncio.sleep(interval)
 
         ticking = asyncio.create_task(scheduler())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from conftest import COORDINATOR_ID, Running
 from people_sim import Person
 
+from assistant.channels.common.media import is_media_ref
 from assistant.clock import to_iso
 from assistant.conversation.vocabulary import Incoming, Kind, Outbound
 from assistant.delivery import MemoryDelivery
@@ -64,7 +65,10 @@ async def test_each_kind_of_message_becomes_a_neutral_event(running: Running) ->
     kinds = [incoming.kind for incoming in seen]
     assert kinds == [Kind.LOCATION, Kind.PHOTO, Kind.CONTACT, Kind.OTHER, Kind.OTHER, Kind.COMMAND]
     assert seen[0].location == (29.87, 121.55)
-    assert seen[1].file_ref.endswith("-1280") and seen[1].text == "楼道堆了杂物"
+    # (a photo reaches the engine as a neutral media reference to the largest size)
+    photo = running.channel.media.get(seen[1].file_ref)
+    assert is_media_ref(seen[1].file_ref) and photo.kind == "photo"
+    assert photo.files["telegram"].endswith("-1280") and seen[1].text == "楼道堆了杂物"
     assert seen[2].contact_phone == "13800000011"
     assert seen[5].command == "start" and seen[5].args == "hh-nothing"
     assert all(i.sender == "telegram:301" and not i.is_group for i in seen)
@@ -119,7 +123,10 @@ async def test_a_voice_note_reaches_the_grid_coordinators(running: Running) -> N
         return [m for m in delivered.sent if m.to == "console:grid"]
 
     console = await fake.wait_until(to_console)
-    assert console[0].meta["voice"] == to_coordinator[1].params["voice"]
+    # (as a neutral media reference, which resolves to the voice Telegram was sent)
+    ref = console[0].meta["voice"]
+    assert is_media_ref(ref) and not ref.startswith("voice-")
+    assert running.channel.media.get(ref).files["telegram"] == to_coordinator[1].params["voice"]
 
 
 async def test_a_deep_link_links_an_invited_volunteer(running: Running) -> None:

@@ -7,10 +7,13 @@ handed to the engine; what the engine returns is sent by :class:`.Sender`
 of one person are processed in order, different people concurrently.
 
 Button presses are answered at once; the press's token is checked in Redis
-(:mod:`.buttons`) and its keyboard is closed, showing what was chosen, before
-the value reaches the engine. Membership changes of the bot are told to the
-coordinators; a private message from an address stored unreachable makes it
-reachable again.
+(:mod:`assistant.channels.common.choices`) and its keyboard is closed, showing
+what was chosen, before the value reaches the engine. A photo or voice note
+reaches the engine as a neutral media reference
+(:mod:`assistant.channels.common.media`), never as a Telegram file id.
+Membership changes of the bot are told to the coordinators; whether an address
+can be reached is the people context's use case
+(:mod:`assistant.services.people.reachability`), told what Telegram reported.
 
 Stopping is bounded whatever the network does (:meth:`TelegramChannel.stop`):
 updates stop coming, those being handled get :data:`STOP_GRACE` seconds to
@@ -26,10 +29,12 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
+import redis.asyncio as aioredis
 from telegram import CallbackQuery, Message, Update, User
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
@@ -45,8 +50,10 @@ from telegram.ext import (
     filters,
 )
 
-from assistant.channels.telegram import reach, render, translate, wiring
-from assistant.channels.telegram.buttons import ButtonTokens, Press
+from assistant.channels.base import Capabilities
+from assistant.channels.common.choices import Press
+from assistant.channels.common.media import MediaLibrary
+from assistant.channels.telegram import render, translate, wiring
 from assistant.channels.telegram.profile import set_commands
 from assistant.channels.telegram.sender import Sender, Stopped, TryLater, unless_stopping
 from assistant.conversation.cleaning import clean_text
@@ -54,10 +61,10 @@ from assistant.conversation.vocabulary import Address, Incoming, Outbound, Reply
 from assistant.i18n import normalise, translator
 from assistant.jobs import outbox
 from assistant.services import people
-from assistant.services.people import community
+from assistant.services.people import community, reachability
 
 if TYPE_CHECKING:
-    from assistant.bootstrap import App
+    from assistant.app import App
     from assistant.conversation.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -114,7 +121,13 @@ def _order_key(update: object) -> int:
 
 
 class TelegramChannel:
-    """Serves one bot: ``await start()`` returns once updates flow; ``await stop()``."""
+    """Serves one bot: ``await start()`` returns once updates flow; ``await stop()``.
+
+    A :class:`~assistant.channels.base.Channel`: inline buttons, edits and media.
+    """
+
+    name = translate.NETWORK
+    capabilities = Capabilities(buttons=True, edits=True, media=True)
 
     def __init__(
         self,
@@ -122,7 +135,9 @@ class TelegramChannel:
         engine: Engine,
         redis_url: str,
         monotonic: Callable[[], float] = time.monotonic,
+        redis: aioredis.Redis | None = None,
     ) -> None:
+        """``redis``: the client to use (default: a new one on ``redis_url``)."""
         self.app = app
         self.engine = engine
         self.redis_url = redis_url
@@ -130,9 +145,11 @@ class TelegramChannel:
         self.application: Application[Any, Any, Any, Any, Any, Any] | None = None
         self._sender: Sender | None = None
         self._bot: ExtBot[int] | None = None
-        self._tokens: ButtonTokens | None = None
+        self._memory: wiring.Memory | None = None
+        self.media = MediaLibrary(app.store)
         self._reachable: dict[str, float] = {}  # address → when it was last checked
         self._monotonic = monotonic
+        self._redis = redis
         self._stopping = asyncio.Event()
         self._busy: set[asyncio.Task[Any]] = set()
 
@@ -140,11 +157,14 @@ class TelegramChannel:
 
     async def start(self) -> None:
         """Initialise the bot, publish its commands, start polling or the webhook."""
-        client = wiring.redis_client(self.redis_url)
-        bot = self._bot = wiring.ext_bot(self.section, wiring.rate_limiter(client, self.section))
-        self._tokens, sent = wiring.stores(client)
+        client = self._redis or wiring.redis_client(self.redis_url)
+        limiter = wiring.rate_limiter(client, self.section)
+        bot = self._bot = wiring.ext_bot(self.section, limiter)
+        self._memory = wiring.memory(client, limiter)
         self._stopping = asyncio.Event()
-        self._sender = Sender(bot, self._tokens, sent, self._blocked, stopping=self._stopping)
+        self._sender = Sender(
+            bot, self._memory, self._blocked, stopping=self._stopping, media=self.media
+        )
         application = ApplicationBuilder().bot(bot).concurrent_updates(PerPersonOrder()).build()
         application.add_handlers(
             [
@@ -216,9 +236,13 @@ class TelegramChannel:
         if application.running:
             await _within(application.stop(), left(1.0), "stopping the bot")
         await _within(application.shutdown(), left(1.0), "closing the bot")
-        if self._tokens is not None:
-            await _within(self._tokens.client.aclose(), left(0.5), "closing Redis")
+        if self._memory is not None:
+            await _within(self._memory.client.aclose(), left(0.5), "closing Redis")
         self.application = None
+
+    async def ended(self) -> None:
+        """A network channel never runs out of input: wait until cancelled."""
+        await asyncio.Event().wait()
 
     async def _settle(self, timeout: float) -> None:
         """Wait up to ``timeout`` seconds for the updates in hand to be handled."""
@@ -269,7 +293,7 @@ class TelegramChannel:
         if translated.hint:
             await self._hint(message, translated.hint)
         elif translated.incoming is not None:
-            await self._handle(translated.incoming)
+            await self._handle(await self._with_media(translated.incoming))
 
     async def on_edited(self, update: Update, context: Context) -> None:
         """An edited message: flows cannot go back, so say so (private chats only)."""
@@ -288,10 +312,10 @@ class TelegramChannel:
 
     async def _on_press(self, update: Update) -> None:
         query = update.callback_query
-        if query is None or self._tokens is None:
+        if query is None or self._memory is None:
             return
         presser = translate.address(query.from_user.id)
-        pressed = await self._tokens.consume(clean_text(query.data or ""), presser)
+        pressed = await self._memory.choices.consume(clean_text(query.data or ""), presser)
         if pressed.kind is not Press.VALID:
             log.debug("a %s button token was pressed", pressed.kind.value)
             language = await self._language_of(presser, query.from_user.language_code)
@@ -319,7 +343,7 @@ class TelegramChannel:
             return
         if not membership.group:
             await asyncio.to_thread(
-                reach.set_reachable, self.app.store, membership.chat, membership.present
+                reachability.set_reachable, self.app.store, membership.chat, membership.present
             )
             self._reachable.pop(membership.chat, None)
             return
@@ -341,6 +365,19 @@ class TelegramChannel:
         outs = await self.engine.handle(incoming)
         await self.dispatch(outs)
 
+    async def _with_media(self, incoming: Incoming) -> Incoming:
+        """A photo or voice note, kept in the media library: the engine sees its reference."""
+        if not incoming.file_ref:
+            return incoming
+
+        def keep() -> str:
+            kind = incoming.kind.value
+            return self.media.keep(
+                self.name, incoming.file_ref, kind, incoming.sender, self.app.clock.now()
+            )
+
+        return replace(incoming, file_ref=await asyncio.to_thread(keep))
+
     async def _note_reachable(self, incoming: Incoming) -> None:
         """A private message proves the bot can write back."""
         if incoming.is_group:
@@ -348,7 +385,7 @@ class TelegramChannel:
         checked = self._reachable.get(incoming.sender)
         if checked is not None and self._monotonic() - checked < REACHABLE_CACHE_SECONDS:
             return  # checked recently; "never checked" is not "checked at time 0"
-        await asyncio.to_thread(reach.mark_reachable, self.app.store, incoming.sender)
+        await asyncio.to_thread(reachability.mark_reachable, self.app.store, incoming.sender)
         self._reachable[incoming.sender] = self._monotonic()
 
     async def _close_keyboard(self, query: CallbackQuery, language: str) -> None:
@@ -425,20 +462,41 @@ class TelegramChannel:
     # -- messages out ----------------------------------------------------------------------
 
     async def dispatch(self, outs: list[Outbound]) -> None:
-        """Send Telegram messages here, in order; hand other networks to app.delivery."""
+        """Send Telegram messages here, in order; hand other networks to app.delivery.
+
+        The Telegram ones are prepared together: their buttons and rate-limit
+        slots cost one Redis round trip.
+        """
+        ours = [out for out in outs if self._sendable(out)]
+        try:
+            plans = dict(zip(map(id, ours), await self.sender.prepare(ours), strict=True))
+        except TryLater as later:  # stopping: everything goes to the outbox
+            for out in ours:
+                await asyncio.to_thread(self._hand_over, out, later)
+            plans = {}
         for out in outs:
             if network_of(out.to) != translate.NETWORK:
                 try:
                     await asyncio.to_thread(self.app.delivery.deliver, out)
                 except Exception:
                     log.exception("handing a %s message to delivery failed", network_of(out.to))
-                continue
-            try:
-                await self.sender.send(out)
-            except TryLater as later:
-                await asyncio.to_thread(self._hand_over, out, later)
-            except ValueError:
-                log.warning("cannot send to a malformed Telegram address")
+            elif id(out) in plans:
+                try:
+                    await self.sender.carry_out(plans[id(out)])
+                except TryLater as later:
+                    await asyncio.to_thread(self._hand_over, out, later)
+
+    @staticmethod
+    def _sendable(out: Outbound) -> bool:
+        """Whether a message goes out here: a well-formed Telegram address."""
+        if network_of(out.to) != translate.NETWORK:
+            return False
+        try:
+            translate.chat_id_of(out.to)
+        except ValueError:
+            log.warning("cannot send to a malformed Telegram address")
+            return False
+        return True
 
     def _hand_over(self, message: Outbound, later: TryLater) -> None:
         """A message kept back too long, or caught by a stop, goes to the outbox."""
@@ -462,7 +520,9 @@ class TelegramChannel:
 
     async def _blocked(self, message: Outbound) -> None:
         """The recipient blocked the bot: record it, tell coordinators if it mattered."""
-        await asyncio.to_thread(reach.mark_blocked, self.app.store, message, self.app.clock.now())
+        await asyncio.to_thread(
+            reachability.mark_blocked, self.app.store, message, self.app.clock.now()
+        )
         self._reachable.pop(message.to, None)
 
 

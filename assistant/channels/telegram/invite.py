@@ -9,11 +9,10 @@ residents who do not type. The payload is an invitation code from
 from __future__ import annotations
 
 import re
-import struct
-import zlib
 from pathlib import Path
 
 import qrcode
+from qrcode.image.pure import PyPNGImage
 
 PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
@@ -39,32 +38,21 @@ def group_link(bot_username: str, payload: str) -> str:
 
 
 def write_qr_png(link: str, path: str | Path, box: int = 10) -> Path:
-    """Write the link as a QR code PNG (big modules, for printing); return the path."""
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+    """Write the link as a QR code PNG (big modules, for printing); return the path.
+
+    The ``qrcode`` library writes the PNG (its pure-Python writer, on ``pypng``):
+    black on white, one bit per pixel.
+    """
+    code = qrcode.QRCode(
+        error_correction=qrcode.constants.ERROR_CORRECT_M,
+        border=4,
+        box_size=box,
+        image_factory=PyPNGImage,
+    )
     code.add_data(link)
     code.make(fit=True)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(_png(code.get_matrix(), box))
+    with target.open("wb") as out:
+        code.make_image().save(out)
     return target
-
-
-def _png(matrix: list[list[bool]], box: int) -> bytes:
-    """A black-on-white 8-bit grayscale PNG of a module matrix (no imaging library needed)."""
-    rows = []
-    for modules in matrix:
-        line = b"".join((b"\x00" if dark else b"\xff") * box for dark in modules)
-        rows.extend([b"\x00" + line] * box)  # filter byte 0, then the pixels
-    size = len(matrix) * box
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", size, size, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
-        + chunk(b"IEND", b"")
-    )

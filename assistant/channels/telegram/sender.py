@@ -3,9 +3,14 @@
 The bot process and the workers both send through :class:`Sender`, on a PTB
 ``Bot`` whose rate limiter is :class:`~.limits.SharedRateLimiter`. A message
 becomes a short plan of Bot API calls (text parts, then a voice note or photo
-named in ``meta``, then a location/contact request when inline buttons already
-took the keyboard); a retry resumes the plan at the call that failed, so a
-part already accepted is never sent again.
+named in ``meta`` by its neutral media reference, then a location/contact
+request when inline buttons already took the keyboard); a retry resumes the
+plan at the call that failed, so a part already accepted is never sent again.
+
+Plans are prepared together (:meth:`Sender.prepare`): the choice tokens of
+every message and the rate-limit slots of every new message go to Redis in one
+pipeline, one round trip for a whole answer. Only a keyed edit costs a lookup
+of its own first.
 
 Errors::
 
@@ -29,11 +34,11 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
-from telegram import Bot, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup
+from telegram import InlineKeyboardMarkup, Message, ReplyKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -42,13 +47,23 @@ from telegram.error import (
     NetworkError,
     RetryAfter,
 )
+from telegram.ext import ExtBot
 
+from assistant.channels.common.edits import Remembered
+from assistant.channels.common.limits import TooLongWait, reserved
+from assistant.channels.common.media import (
+    Fetcher,
+    MediaLibrary,
+    UnknownMedia,
+    is_media_ref,
+    source_for,
+)
 from assistant.channels.telegram import render
-from assistant.channels.telegram.buttons import ButtonTokens, Remembered, SentMessages
-from assistant.channels.telegram.limits import TooLongWait, retry_seconds
-from assistant.channels.telegram.translate import chat_id_of
+from assistant.channels.telegram.limits import PREPAID, is_group, retry_seconds
+from assistant.channels.telegram.translate import NETWORK, chat_id_of
+from assistant.channels.telegram.wiring import Memory
 from assistant.conversation.vocabulary import Outbound
-from assistant.i18n import Translator, translator
+from assistant.i18n import translator
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +120,8 @@ async def unless_stopping(work: Awaitable[T], stopping: asyncio.Event | None) ->
     return task.result()
 
 
-Step = Callable[[int], Awaitable[Message | None]]
+Step = Callable[[int, int | None], Awaitable[Message | None]]
+"""One Bot API call: (chat id, ``rate_limit_args``) → the message it made, if any."""
 OnBlocked = Callable[[Outbound], Awaitable[None]]
 
 
@@ -113,6 +129,7 @@ OnBlocked = Callable[[Outbound], Awaitable[None]]
 class Plan:
     """The Bot API calls of one message and how far they got."""
 
+    message: Outbound
     steps: list[Step]
     done: int = 0
     chat_id: int = 0
@@ -120,6 +137,12 @@ class Plan:
     key_message: Message | None = None
     set_id: str = ""
     edited: bool = False
+    new_messages: list[int] = field(default_factory=list)  # steps that send a new message
+    waits: dict[int, float] = field(default_factory=dict)  # step → seconds its slot is away
+
+    def booked(self, step: int) -> float | None:
+        """The wait of a slot booked for ``step`` (once: a retry takes a slot anew)."""
+        return self.waits.pop(step, None)
 
 
 class Sender:
@@ -127,19 +150,21 @@ class Sender:
 
     def __init__(
         self,
-        bot: Bot,
-        tokens: ButtonTokens,
-        sent: SentMessages,
+        bot: ExtBot[int],
+        memory: Memory,
         on_blocked: OnBlocked,
         budget: float = 300.0,
         stopping: asyncio.Event | None = None,
+        media: MediaLibrary | None = None,
+        fetchers: Mapping[str, Fetcher] | None = None,
     ) -> None:
         self.bot = bot
-        self.tokens = tokens
-        self.sent = sent
+        self.memory = memory
         self.on_blocked = on_blocked
         self.budget = budget
         self.stopping = stopping
+        self.media = media
+        self.fetchers = dict(fetchers or {})
 
     async def send(self, message: Outbound) -> Outcome:
         """Send one message, retrying what can be retried within the budget.
@@ -148,16 +173,54 @@ class Sender:
             TryLater: 429s, time-outs or the limits kept it back past the budget.
             Stopped: ``stopping`` was set before the message was out.
         """
+        (plan,) = await self.prepare([message])
+        return await self.carry_out(plan)
+
+    async def prepare(self, messages: list[Outbound]) -> list[Plan]:
+        """Plan several messages; their tokens and rate-limit slots in one round trip.
+
+        Raises:
+            Stopped: ``stopping`` was set.
+        """
         if self.stopping is not None and self.stopping.is_set():
             raise Stopped()
-        tr = translator(message.language)
-        plan = await self._plan(message, chat_id_of(message.to), tr)
+        async with self.memory.client.pipeline(transaction=False) as pipe:
+            plans = [await self._plan(message, pipe) for message in messages]
+            booked: dict[int, list[Plan]] = {}
+            for plan in plans:
+                if plan.new_messages:
+                    booked.setdefault(plan.chat_id, []).append(plan)
+            for chat_id, chat_plans in booked.items():
+                count = sum(len(plan.new_messages) for plan in chat_plans)
+                self.memory.limits.queue_reserve(pipe, chat_id, count, is_group(chat_id))
+            results = await pipe.execute() if len(pipe) else []
+        bookings = results[len(results) - len(booked) :] if booked else []  # queued last
+        for chat_plans, result in zip(booked.values(), bookings, strict=True):
+            slots = iter(reserved(result))
+            for plan in chat_plans:
+                for step in plan.new_messages:
+                    plan.waits[step] = next(slots)
+        return plans
+
+    async def carry_out(self, plan: Plan) -> Outcome:
+        """Make a prepared plan's calls, retrying what can be retried within the budget.
+
+        Raises:
+            TryLater: 429s, time-outs or the limits kept it back past the budget.
+            Stopped: ``stopping`` was set before the message was out.
+        """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.budget
         backoff = 0.5
         while plan.done < len(plan.steps):
+            wait = plan.booked(plan.done)
+            if wait is not None and wait > 0:
+                if loop.time() + wait > deadline:
+                    raise TryLater(wait)
+                await unless_stopping(asyncio.sleep(wait), self.stopping)
+            step = plan.steps[plan.done](plan.chat_id, PREPAID if wait is not None else None)
             try:
-                result = await unless_stopping(plan.steps[plan.done](plan.chat_id), self.stopping)
+                result = await unless_stopping(step, self.stopping)
             except ChatMigrated as error:
                 log.info("a group became a supergroup; sending there")
                 plan.chat_id = int(error.new_chat_id)
@@ -171,7 +234,7 @@ class Sender:
             except TooLongWait as error:
                 raise TryLater(error.seconds) from error
             except Forbidden:
-                await self.on_blocked(message)
+                await self.on_blocked(plan.message)
                 return Outcome.BLOCKED
             except BadRequest as error:
                 log.warning("Telegram refused a message (%s); not retried", error.message)
@@ -186,25 +249,31 @@ class Sender:
             if plan.done == plan.keyed_step and result is not None:
                 plan.key_message = result
             plan.done += 1
-        await self._remember(message, plan)
+        await self._remember(plan)
         return Outcome.EDITED if plan.edited else Outcome.SENT
+
+    async def fetch(self, file_id: str) -> bytes:
+        """The bytes of one of this bot's files (for a network that must upload it)."""
+        found = await self.bot.get_file(file_id)
+        return bytes(await found.download_as_bytearray())
 
     # -- planning ---------------------------------------------------------------------------
 
-    async def _plan(self, message: Outbound, chat_id: int, tr: Translator) -> Plan:
-        """Turn a message into Bot API calls; issue its button tokens once."""
+    async def _plan(self, message: Outbound, pipe: Any) -> Plan:
+        """Turn a message into Bot API calls; queue its choice tokens on ``pipe``."""
         reply = message.reply
-        plan = Plan(steps=[], chat_id=chat_id)
+        tr = translator(message.language)
+        plan = Plan(message=message, steps=[], chat_id=chat_id_of(message.to))
         keyboard: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None
         if reply.choices:
-            plan.set_id, tokens = await self.tokens.issue(
-                message.to, render.choice_values(reply), message.language
+            plan.set_id, tokens = self.memory.choices.queue_issue(
+                pipe, message.to, render.choice_values(reply), message.language
             )
             keyboard = render.inline_keyboard(reply.choices, tokens)
         elif reply.request_location or reply.request_contact:
             keyboard = render.request_keyboard(reply, tr)
         if reply.edit and reply.key and not isinstance(keyboard, ReplyKeyboardMarkup):
-            known = await self.sent.find(message.to, reply.key)
+            known = await self.memory.sent.find(message.to, reply.key)
             if known is not None:
                 plan.steps.append(self._edit_step(plan, known, reply.text, keyboard))
                 return plan
@@ -212,31 +281,61 @@ class Sender:
         plan.keyed_step = len(texts) - 1
         for number, text in enumerate(texts):
             last = number == len(texts) - 1
-            plan.steps.append(self._text_step(render.escape(text), keyboard if last else None))
+            self._add_new(plan, self._text_step(render.escape(text), keyboard if last else None))
         if reply.choices and (reply.request_location or reply.request_contact):
             hint = render.escape(tr.t("tg.request_hint"))
-            plan.steps.append(self._text_step(hint, render.request_keyboard(reply, tr)))
-        if message.meta.get("voice"):
-            plan.steps.append(self._media_step("voice", message.meta["voice"]))
-        if message.meta.get("photo"):
-            plan.steps.append(self._media_step("photo", message.meta["photo"]))
+            self._add_new(plan, self._text_step(hint, render.request_keyboard(reply, tr)))
+        for kind in ("voice", "photo"):
+            if message.meta.get(kind):
+                step = await self._media_step(kind, message.meta[kind])
+                if step is not None:
+                    self._add_new(plan, step)
         return plan
+
+    @staticmethod
+    def _add_new(plan: Plan, step: Step) -> None:
+        plan.new_messages.append(len(plan.steps))
+        plan.steps.append(step)
 
     def _text_step(
         self, html: str, keyboard: InlineKeyboardMarkup | ReplyKeyboardMarkup | None
     ) -> Step:
-        async def step(chat_id: int) -> Message:
+        async def step(chat_id: int, prepaid: int | None) -> Message:
             return await self.bot.send_message(
-                chat_id, html, parse_mode=ParseMode.HTML, reply_markup=keyboard
+                chat_id,
+                html,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard,
+                rate_limit_args=prepaid,
             )
 
         return step
 
-    def _media_step(self, kind: str, file_ref: str) -> Step:
-        async def step(chat_id: int) -> Message:
+    async def _media_step(self, kind: str, ref: str) -> Step | None:
+        """Send a voice note or photo: its Telegram file id, or its bytes from another
+        network (then Telegram's own id is learnt for next time)."""
+        source: str | bytes = ref
+        if is_media_ref(ref):
+            if self.media is None:
+                log.warning("no media library to resolve a %s; not sent", kind)
+                return None
+            try:
+                stored = await asyncio.to_thread(self.media.get, ref)
+                source = await source_for(stored, NETWORK, self.fetchers)
+            except UnknownMedia:
+                log.warning("a %s to send is no longer kept; not sent", kind)
+                return None
+
+        async def step(chat_id: int, prepaid: int | None) -> Message:
             if kind == "voice":
-                return await self.bot.send_voice(chat_id, voice=file_ref)
-            return await self.bot.send_photo(chat_id, photo=file_ref)
+                sent = await self.bot.send_voice(chat_id, voice=source, rate_limit_args=prepaid)
+                file_id = sent.voice.file_id if sent.voice else ""
+            else:
+                sent = await self.bot.send_photo(chat_id, photo=source, rate_limit_args=prepaid)
+                file_id = sent.photo[-1].file_id if sent.photo else ""
+            if isinstance(source, bytes) and file_id and self.media is not None:
+                await asyncio.to_thread(self.media.learn, ref, NETWORK, file_id)
+            return sent
 
         return step
 
@@ -250,12 +349,12 @@ class Sender:
         inline = keyboard if isinstance(keyboard, InlineKeyboardMarkup) else None
         html = render.escape(render.parts(text)[0])
 
-        async def step(chat_id: int) -> Message | None:
+        async def step(chat_id: int, prepaid: int | None) -> Message | None:
             try:
                 await self.bot.edit_message_text(
                     html,
-                    chat_id=known.chat_id,
-                    message_id=known.message_id,
+                    chat_id=int(known.chat),
+                    message_id=int(known.message),
                     parse_mode=ParseMode.HTML,
                     reply_markup=inline,
                 )
@@ -266,24 +365,25 @@ class Sender:
                     plan.steps.append(self._text_step(html, inline))
                     return None
             plan.edited = True
-            await self.tokens.forget(known.set_id)
+            await self.memory.choices.forget(known.set_id)
             return None
 
         return step
 
-    async def _remember(self, message: Outbound, plan: Plan) -> None:
+    async def _remember(self, plan: Plan) -> None:
         """Keep where a keyed message went, so a later reply can edit it."""
+        message = plan.message
         key = message.reply.key
         if not key:
             return
+        sent = self.memory.sent
         if plan.edited:
-            known = await self.sent.find(message.to, key)
+            known = await sent.find(message.to, key)
             if known is not None:
-                await self.sent.remember(
-                    message.to, key, Remembered(known.chat_id, known.message_id, plan.set_id)
-                )
+                where = Remembered(known.chat, known.message, plan.set_id)
+                await sent.remember(message.to, key, where)
             return
         if plan.key_message is not None:
-            sent = plan.key_message
-            where = Remembered(sent.chat.id, sent.message_id, plan.set_id)
-            await self.sent.remember(message.to, key, where)
+            made = plan.key_message
+            where = Remembered(str(made.chat.id), str(made.message_id), plan.set_id)
+            await sent.remember(message.to, key, where)

@@ -2,23 +2,27 @@
 
 Shared by the bot process (:mod:`.channel`) and the workers (:mod:`.delivery`)
 so both talk to the same Bot API server (``base_url``, ``base_file_url``)
-under the same limits.
+under the same limits, and keep choices, keyed edits and send-once marks in
+the same Redis namespace (``tg:``).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
 from telegram.ext import ExtBot
-from telegram.request import HTTPXRequest
 
-from assistant.channels.telegram.buttons import ButtonTokens, SentMessages
-from assistant.channels.telegram.limits import Rates, SharedLimits, SharedRateLimiter
+from assistant.channels.common.choices import ChoiceMemory
+from assistant.channels.common.edits import SentMessages
+from assistant.channels.common.limits import Rates, SharedLimits
+from assistant.channels.common.once import SendOnce
+from assistant.channels.telegram.http import CONNECTIONS, AiohttpRequest
+from assistant.channels.telegram.limits import SharedRateLimiter, namespace
 
-CONNECTIONS = 16
+NAMESPACE = "tg:"
 REDIS_CONNECTIONS = 32
 
 
@@ -39,33 +43,20 @@ def redis_client(redis_url: str, connections: int = REDIS_CONNECTIONS) -> aiored
     return aioredis.Redis(connection_pool=pool)
 
 
+def shared_limits(client: aioredis.Redis, section: Mapping[str, Any]) -> SharedLimits:
+    """The Redis buckets of this bot, at the ``[telegram]`` limits."""
+    rates = Rates.from_settings(section)
+    return SharedLimits(client, rates, namespace(bot_id(str(section["token"]))))
+
+
 def rate_limiter(client: aioredis.Redis, section: Mapping[str, Any]) -> SharedRateLimiter:
     """The rate limiter every process of this bot shares."""
-    limits = SharedLimits(client, Rates.from_settings(section), bot_id(str(section["token"])))
-    return SharedRateLimiter(limits)
+    return SharedRateLimiter(shared_limits(client, section))
 
 
-class GatedHTTPXRequest(HTTPXRequest):
-    """PTB's httpx client with a gate in front: at most ``connections`` requests inside.
-
-    httpcore's pool rescans every queued request on each change, so hundreds of
-    concurrent sends queued inside it cost time quadratic in the queue; waiting
-    at an asyncio semaphore instead costs nothing.
-    """
-
-    def __init__(self, connections: int, **options: Any) -> None:
-        super().__init__(connection_pool_size=connections, **options)
-        self._gate = asyncio.Semaphore(connections)
-
-    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
-        """Make one request once a connection is free."""
-        async with self._gate:
-            return await super().do_request(*args, **kwargs)
-
-
-def request(connections: int = CONNECTIONS) -> HTTPXRequest:
+def request(connections: int = CONNECTIONS) -> AiohttpRequest:
     """An HTTP client for Bot API calls with enough connections for concurrent sends."""
-    return GatedHTTPXRequest(connections, read_timeout=10.0, write_timeout=10.0)
+    return AiohttpRequest(connections, read_timeout=10.0, write_timeout=10.0)
 
 
 def ext_bot(section: Mapping[str, Any], limiter: SharedRateLimiter) -> ExtBot[int]:
@@ -75,11 +66,28 @@ def ext_bot(section: Mapping[str, Any], limiter: SharedRateLimiter) -> ExtBot[in
         base_url=str(section["base_url"]),
         base_file_url=str(section["base_file_url"]),
         request=request(),
-        get_updates_request=HTTPXRequest(connection_pool_size=1, read_timeout=30.0),
+        get_updates_request=AiohttpRequest(1, read_timeout=30.0),
         rate_limiter=limiter,
     )
 
 
-def stores(client: aioredis.Redis) -> tuple[ButtonTokens, SentMessages]:
-    """The Redis-backed button tokens and remembered messages."""
-    return ButtonTokens(client), SentMessages(client)
+@dataclass(frozen=True)
+class Memory:
+    """What the Telegram parts keep in Redis: choices, keyed edits, send-once marks."""
+
+    client: aioredis.Redis
+    limits: SharedLimits
+    choices: ChoiceMemory
+    sent: SentMessages
+    once: SendOnce
+
+
+def memory(client: aioredis.Redis, limiter: SharedRateLimiter) -> Memory:
+    """The Redis-backed memories of this bot, on one client."""
+    return Memory(
+        client,
+        limiter.limits,
+        ChoiceMemory(client, NAMESPACE),
+        SentMessages(client, NAMESPACE),
+        SendOnce(client, NAMESPACE),
+    )

@@ -1,12 +1,17 @@
-"""Whether the bot can reach an address, and who to tell when it cannot.
+"""Reachability: whether the assistant can write to an address, and who to tell when not.
 
-Telegram lets a bot write only to people who opened it and have not blocked
-it. An address imported but never opened is stored unreachable; the first
-private message from it makes it reachable. A 403 ("bot was blocked") makes it
-unreachable again, and when the lost message mattered
-(``Outbound.meta["important"] == "1"``) the person's coordinators are told
-through the outbox, so the notice reaches them on whatever network they use.
-Blocking store calls: run them off the event loop.
+A use case of the people context that every channel calls with what its network
+reported. Chat networks let a bot write only to people who opened it and have not
+blocked it (Telegram), or who share a room with it (Matrix). An address imported
+but never opened is stored unreachable; the first private message from it makes
+it reachable (:func:`mark_reachable`). A refusal ("the bot was blocked", a 403)
+makes it unreachable again (:func:`mark_blocked`), and when the lost message
+mattered (``Outbound.meta["important"] == "1"``) the person's coordinators are
+told through the outbox, so the notice reaches them on whatever network they
+use. A network's own membership news (blocked, unblocked, joined, left) is
+:func:`set_reachable`.
+
+Blocking store calls: channels run them off the event loop.
 """
 
 from __future__ import annotations
@@ -17,8 +22,7 @@ from datetime import datetime, timedelta
 from assistant.conversation.vocabulary import Address, Outbound, Reply
 from assistant.i18n import translator
 from assistant.jobs import outbox
-from assistant.services import people
-from assistant.services.people import community
+from assistant.services.people import community, persons
 from assistant.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -29,11 +33,11 @@ NOTICE_DELAY = timedelta(seconds=1)  # a pending timer: the scheduler sends it o
 def mark_reachable(store: Store, address: Address) -> bool:
     """Record that a person wrote from ``address``; return whether it was unreachable."""
     with store.snapshot() as tx:
-        link = tx.get(people.ADDRESSES, address)
+        link = tx.get(persons.ADDRESSES, address)
     if link is None or link.get("reachable", True):
         return False
     with store.transaction() as tx:
-        people.set_reachable(tx, address, True)
+        persons.set_reachable(tx, address, True)
     log.debug("address %s is reachable again", address)
     return True
 
@@ -43,13 +47,13 @@ def mark_blocked(store: Store, message: Outbound, now: datetime) -> int:
     important = message.meta.get("important") == "1"
     told = 0
     with store.transaction() as tx:
-        people.set_reachable(tx, message.to, False)
+        persons.set_reachable(tx, message.to, False)
         if not important:
             return 0
-        person = people.person_at(tx, message.to)
+        person = persons.person_at(tx, message.to)
         grid_id = person.get("grid_id") if person else None
         grid = community.grid_name(tx, grid_id)
-        for coordinator in people.coordinators_for(tx, grid_id):
+        for coordinator in persons.coordinators_for(tx, grid_id):
             if person is not None and coordinator.get("id") == person.get("id"):
                 continue
             tr = translator(coordinator.get("language", "zh_CN"))
@@ -57,7 +61,7 @@ def mark_blocked(store: Store, message: Outbound, now: datetime) -> int:
                 text = tr.t("tg.blocked_person", name=person.get("name", ""), grid=grid or "-")
             else:
                 text = tr.t("tg.blocked_chat")
-            for address in people.reachable_addresses(tx, coordinator):
+            for address in persons.reachable_addresses(tx, coordinator):
                 notice = Outbound(to=Address(address), reply=Reply(text), language=tr.language)
                 outbox.post(tx, notice, now, due=now + NOTICE_DELAY)
                 told += 1
@@ -66,7 +70,7 @@ def mark_blocked(store: Store, message: Outbound, now: datetime) -> int:
 
 
 def set_reachable(store: Store, address: Address, reachable: bool) -> None:
-    """Record a block or unblock that Telegram reported (a ``my_chat_member`` update)."""
+    """Record a block or unblock, a join or leave that the network reported."""
     with store.transaction() as tx:
-        people.set_reachable(tx, address, reachable)
+        persons.set_reachable(tx, address, reachable)
     log.debug("address %s reachable=%s", address, reachable)
