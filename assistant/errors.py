@@ -5,14 +5,20 @@
     AssistantError
      ├── Refusal              a named condition a person is told about (``key`` = message id)
      │    ├── conversation.flow.Refused
-     │    ├── services.care_records.CareError   SlotFull, TooSoon, TooLate, NotYours, …
-     │    └── services.dispatch_records.DispatchError   OfferGone, AlreadyTaken, WrongStep, …
+     │    ├── services.care.records.CareError           SlotFull, TooSoon, TooLate, NotYours, …
+     │    ├── services.dispatch.records.DispatchError   OfferGone, AlreadyTaken, WrongStep, …
+     │    └── services.people.volunteers.VolunteerError NotAVolunteer
      ├── store.base.StoreError                  NotFound, ReadOnly
      ├── config.SettingsError                   (also a ValueError)
-     └── services.imports.ImportError_          (also a ValueError)
+     └── services.people.imports.ImportError_   (also a ValueError)
 
-The engine turns any :class:`Refusal` that escapes a step into a kind reply in
-the person's language, in one place, and keeps the conversation where it was.
+The engine turns any :class:`Refusal` that escapes a step or an action into a
+kind reply in the person's language, in one place
+(``Engine._refused``), which first logs the refusal's class name at INFO —
+never its values, which may be personal — and keeps the conversation where it
+was. Handlers catch a refusal only to do something else than that reply (go
+back to the choice of times when a slot filled up, end the flow, say words of
+their own); they never catch it just to say its message.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from assistant.conversation.flow import Action, Flow, Topic
 from handlers import care, groups, onboarding, profile, voice, volunteer
 
 if TYPE_CHECKING:
-    from assistant.bootstrap import App
+    from assistant.app import App
 
 KEYWORDS: dict[str, str] = {
     "care": "keywords.care",

@@ -12,15 +12,15 @@ the form are the ``care`` action in :mod:`handlers.care_buttons`
 from __future__ import annotations
 
 from assistant.clock import to_iso
-from assistant.conversation.flow import Ctx, Flow, State, Turn, Unexpected, end, go
+from assistant.conversation.buttons import CARE
+from assistant.conversation.flow import Action, Ctx, Flow, State, Turn, Unexpected, end, go
 from assistant.conversation.vocabulary import Choice, Reply, rows
 from assistant.services import care, people
 from assistant.services.care import notify as care_notify
 from assistant.store.base import Doc, Tx
-from handlers.care_buttons import on_care_button
+from handlers import care_buttons
 from handlers.care_common import (
     SKIP,
-    CareRefused,
     commit,
     forget_slot,
     me,
@@ -219,7 +219,8 @@ async def got_confirm(ctx: Ctx) -> Turn:
         raise Unexpected()
     try:
         booking = await commit(ctx, care.book, _draft(ctx))
-    except CareRefused as refusal:
+    except care.CareError as refusal:
+        # Not the engine's answer (the same question again): fresh times to choose from.
         ctx.data.pop("start", None)
         forget_slot(ctx)
         return go("care.when", Reply(ctx.t(refusal.key)))
@@ -276,4 +277,4 @@ BOOK = Flow(
 )
 
 FLOWS: tuple[Flow, ...] = (BOOK, MINE, PHONE)
-ACTIONS = {"care": on_care_button}
+ACTIONS: dict[str, Action] = {CARE: care_buttons.ACTION}

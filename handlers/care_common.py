@@ -1,7 +1,7 @@
 """Steps and helpers shared by the care flows (/care, /book, /mine and the ``care`` buttons).
 
-Every change goes through :func:`commit`, which turns a refused change into
-the engine's kind refusal; every question offers "stop" (:func:`stop_row`) and
+Every change goes through :func:`commit`, in one unit of work; a refused change
+raises its :class:`care.CareError`, a refusal the engine answers; every question offers "stop" (:func:`stop_row`) and
 every answer honours it (:func:`stoppable`).
 """
 
@@ -31,20 +31,13 @@ NEAR_DAYS = 3  # today, tomorrow and the day after have buttons of their own
 TIMES_PER_PAGE = 8
 
 
-class CareRefused(Refused):
-    """A :class:`care.CareError` as the engine's kind refusal."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__()
-        self.key = key
-
-
 async def commit(ctx: Ctx, change: Callable[..., T], *args: Any) -> T:
-    """Run a care change in one unit of work (which hands out its due timers after commit)."""
-    try:
-        return await ctx.atomic(change, ctx.app, *args, ctx.app.clock.now())
-    except care.CareError as error:
-        raise CareRefused(error.key) from None
+    """Run a care change in one unit of work (which hands out its due timers after commit).
+
+    Raises:
+        care.CareError: the change was refused (the engine says why).
+    """
+    return await ctx.atomic(change, ctx.app, *args, ctx.app.clock.now())
 
 
 def me(ctx: Ctx) -> Doc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from assistant.conversation.buttons import CareChange, ChangeVerb
 from assistant.conversation.flow import Ctx, Flow, State, Turn, Unexpected, end, go
 from assistant.conversation.vocabulary import Choice, Reply
 from assistant.services import care, people
@@ -19,7 +20,6 @@ from assistant.services.care import records as care_records
 from assistant.store.base import Doc, Tx
 from handlers.care_common import (
     SKIP,
-    CareRefused,
     commit,
     me,
     read_slot,
@@ -90,11 +90,26 @@ def _buttons(ctx: Ctx, booking: Doc, now: datetime, coordinator: bool) -> tuple[
         coordinator and booking["status"] in care.CHANGEABLE
     )
     if changeable:
-        row.append(Choice(ctx.t("care.cancel_what", what=what), f"a:care:cancel:{booking['id']}"))
+        row.append(
+            Choice(
+                ctx.t("care.cancel_what", what=what),
+                CareChange(ChangeVerb.CANCEL, booking["id"]).encode(),
+            )
+        )
         if not booking.get("asap"):
-            row.append(Choice(ctx.t("care.move_what", what=what), f"a:care:move:{booking['id']}"))
+            row.append(
+                Choice(
+                    ctx.t("care.move_what", what=what),
+                    CareChange(ChangeVerb.MOVE, booking["id"]).encode(),
+                )
+            )
     if booking["status"] == care.DONE and booking.get("rating") is None and not coordinator:
-        row.append(Choice(ctx.t("care.rate_what", what=what), f"a:care:stars:{booking['id']}"))
+        row.append(
+            Choice(
+                ctx.t("care.rate_what", what=what),
+                CareChange(ChangeVerb.STARS, booking["id"]).encode(),
+            )
+        )
     return tuple(row)
 
 
@@ -138,7 +153,8 @@ async def got_cancel(ctx: Ctx) -> Turn:
         raise Unexpected()
     try:
         await commit(ctx, care.cancel, ctx.data["booking"], me(ctx))
-    except CareRefused as refusal:
+    except care.CareError as refusal:
+        # Not the engine's answer, which would ask "cancel?" again: the flow ends.
         return end(Reply(ctx.t(refusal.key)))
     return end(Reply(ctx.t("care.cancelled")))
 
@@ -146,7 +162,7 @@ async def got_cancel(ctx: Ctx) -> Turn:
 def _booking(tx: Tx, booking_id: str) -> Doc:
     booking = tx.get(care.BOOKINGS, booking_id)
     if booking is None:
-        raise CareRefused(care.NotChangeable.key)
+        raise care.NotChangeable()
     return booking
 
 

@@ -6,7 +6,18 @@ related → a coordinator accepts or declines in chat.
 
 from __future__ import annotations
 
-from assistant.conversation.flow import Ctx, Flow, Refused, State, Turn, Unexpected, end, go
+from assistant.conversation.buttons import ProxyDecision
+from assistant.conversation.flow import (
+    Action,
+    Ctx,
+    Flow,
+    Refused,
+    State,
+    Turn,
+    Unexpected,
+    end,
+    go,
+)
 from assistant.conversation.vocabulary import Choice, Outbound, Reply, rows
 from assistant.i18n import translator
 from assistant.services import people
@@ -223,8 +234,8 @@ def _proxy_notice(coordinator: Doc, address: str, helper: Doc, link: Doc) -> Out
             ),
             choices=(
                 (
-                    Choice(tr.t("family.approve"), f"a:proxy:yes:{link['id']}"),
-                    Choice(tr.t("family.refuse"), f"a:proxy:no:{link['id']}"),
+                    Choice(tr.t("family.approve"), ProxyDecision(True, link["id"]).encode()),
+                    Choice(tr.t("family.refuse"), ProxyDecision(False, link["id"]).encode()),
                 ),
             ),
         ),
@@ -232,19 +243,23 @@ def _proxy_notice(coordinator: Doc, address: str, helper: Doc, link: Doc) -> Out
 
 
 async def decide_proxy(ctx: Ctx, parts: list[str]) -> Turn:
-    """A coordinator's press on a proxy request; checked again on the server."""
-    if len(parts) != 2 or parts[0] not in ("yes", "no"):
+    """A coordinator's press on a proxy request; checked again on the server.
+
+    A press its codec cannot read is refused (as it always was), not "expired".
+    """
+    button = ProxyDecision.parse(parts)
+    if button is None:
         raise Refused()
     if not people.has_role(ctx.app, ctx.person, people.COORDINATOR):
         return end(Reply(ctx.t("core.button_expired")))
-    approve = parts[0] == "yes"
+    approve = button.approve
 
     def decide(tx: Tx) -> tuple[Doc, Doc | None, bool]:
-        before = tx.get(people.PROXIES, parts[1])
+        before = tx.get(people.PROXIES, button.link_id)
         if before is None:
             return {}, None, False
         was_pending = before["status"] == "pending"
-        link = people.decide_proxy(tx, parts[1], approve, str((ctx.person or {}).get("id")))
+        link = people.decide_proxy(tx, button.link_id, approve, str((ctx.person or {}).get("id")))
         return link, tx.get(people.PEOPLE, link["helper_id"]), was_pending
 
     link, helper, changed = await ctx.atomic(decide)
@@ -300,4 +315,4 @@ FAMILY = Flow(
     },
 )
 
-ACTIONS = {"proxy": decide_proxy}
+ACTIONS: dict[str, Action] = {ProxyDecision.ACTION: decide_proxy}

@@ -16,7 +16,15 @@ import re
 import unicodedata
 from typing import Any
 
-from assistant.conversation.flow import Action, Ctx, Flow, State, Turn, Unexpected, end, go
+from assistant.conversation.buttons import (
+    Assign,
+    OfferAnswer,
+    OfferVerb,
+    StepVerb,
+    TaskStep,
+    VolunteerDecision,
+)
+from assistant.conversation.flow import Action, Ctx, Flow, State, Turn, Unexpected, end, go, pressed
 from assistant.conversation.vocabulary import Choice, Reply, rows
 from assistant.domain.catalogue import SKILLS
 from assistant.services import dispatch, people
@@ -172,14 +180,12 @@ async def got_hours(ctx: Ctx) -> Turn:
     return end(Reply(ctx.t("volunteer.submitted")))
 
 
-async def decide_volunteer(ctx: Ctx, parts: list[str]) -> Turn:
+async def decide_volunteer(ctx: Ctx, button: VolunteerDecision) -> Turn:
     """A coordinator's press on an application; checked again on the server."""
-    if len(parts) != 2 or parts[0] not in ("yes", "no"):
-        return end(Reply(ctx.t("core.button_expired")))
     if not people.has_role(ctx.app, ctx.person, people.COORDINATOR):
         return end(Reply(ctx.t("core.button_expired")))
     changed = await ctx.atomic(
-        dispatch.decide_volunteer, ctx.app, parts[1], parts[0] == "yes", _pid(ctx)
+        dispatch.decide_volunteer, ctx.app, button.person_id, button.approve, _pid(ctx)
     )
     if not changed:
         return end(Reply(ctx.t("core.button_expired")))
@@ -190,11 +196,8 @@ async def decide_volunteer(ctx: Ctx, parts: list[str]) -> Turn:
 
 
 async def duty_start(ctx: Ctx) -> Turn:
-    """Switch offers on or off."""
-    try:
-        on_duty = await ctx.atomic(volunteers.set_duty, _pid(ctx))
-    except volunteers.VolunteerError as refusal:
-        return end(Reply(ctx.t(refusal.key)))
+    """Switch offers on or off (someone not a volunteer is refused by the engine)."""
+    on_duty = await ctx.atomic(volunteers.set_duty, _pid(ctx))
     return end(Reply(ctx.t("volunteer.on_duty" if on_duty else "volunteer.off_duty")))
 
 
@@ -252,7 +255,7 @@ async def tasks_start(ctx: Ctx) -> Turn:
     if needy:
         replies.append(Reply(ctx.t("dispatch.open_intro")))
     for task in needy[:MAX_LISTED]:
-        take = Choice(ctx.t("dispatch.accept"), f"a:task:take:{task['id']}")
+        take = Choice(ctx.t("dispatch.accept"), TaskStep(StepVerb.TAKE, task["id"]).encode())
         text = ctx.t("dispatch.open_line", **dispatch.public_words(app, ctx.tr, task))
         replies.append(Reply(text, choices=((take,),)))
     return end(*replies)
@@ -271,8 +274,10 @@ def _offer_again(ctx: Ctx, offer: Doc, task: Doc) -> Reply:
         text,
         choices=(
             (
-                Choice(ctx.t("dispatch.accept"), f"a:offer:accept:{offer['id']}"),
-                Choice(no, f"a:offer:decline:{offer['id']}"),
+                Choice(
+                    ctx.t("dispatch.accept"), OfferAnswer(OfferVerb.ACCEPT, offer["id"]).encode()
+                ),
+                Choice(no, OfferAnswer(OfferVerb.DECLINE, offer["id"]).encode()),
             ),
         ),
     )
@@ -281,17 +286,14 @@ def _offer_again(ctx: Ctx, offer: Doc, task: Doc) -> Reply:
 # -- actions: offers, steps, assignment --------------------------------------------------------
 
 
-async def answer_offer(ctx: Ctx, parts: list[str]) -> Turn:
-    """Accept or decline an offer; the store decides who was first."""
-    if len(parts) != 2 or parts[0] not in ("accept", "decline") or ctx.person is None:
+async def answer_offer(ctx: Ctx, button: OfferAnswer) -> Turn:
+    """Accept or decline an offer; the store decides who was first (a refusal: the engine's)."""
+    if ctx.person is None:
         return end(Reply(ctx.t("core.button_expired")))
-    try:
-        if parts[0] == "decline":
-            await ctx.atomic(dispatch.decline, ctx.app, parts[1], _pid(ctx))
-            return end(Reply(ctx.t("dispatch.declined_ok")))
-        task = await ctx.atomic(dispatch.accept, ctx.app, parts[1], _pid(ctx))
-    except dispatch.DispatchError as refusal:
-        return end(Reply(ctx.t(refusal.key)))
+    if button.verb is OfferVerb.DECLINE:
+        await ctx.atomic(dispatch.decline, ctx.app, button.offer_id, _pid(ctx))
+        return end(Reply(ctx.t("dispatch.declined_ok")))
+    task = await ctx.atomic(dispatch.accept, ctx.app, button.offer_id, _pid(ctx))
     return end(dispatch.details_reply(ctx.app, ctx.tr, task))
 
 
@@ -304,39 +306,40 @@ STEP_SAYS = {
 }
 
 
-async def task_step(ctx: Ctx, parts: list[str]) -> Turn:
-    """A volunteer's press on one of their tasks; the server checks it is theirs."""
-    if len(parts) < 2 or ctx.person is None:
+async def task_step(ctx: Ctx, button: TaskStep) -> Turn:
+    """A volunteer's press on one of their tasks; the server checks it is theirs.
+
+    "Too early" is answered here (when the visit is, with the buttons again);
+    any other refusal by the engine.
+    """
+    if ctx.person is None:
         return end(Reply(ctx.t("core.button_expired")))
-    verb, task_id = parts[0], parts[1]
+    verb, task_id = button.verb, button.task_id
     try:
-        if verb in ("fail", "drop", "keep"):
-            await ctx.view(
-                dispatch.may_step, task_id, _pid(ctx), "drop" if verb == "keep" else verb
-            )
+        if verb in (StepVerb.FAIL, StepVerb.DROP, StepVerb.KEEP):
+            asked = StepVerb.DROP if verb is StepVerb.KEEP else verb
+            await ctx.view(dispatch.may_step, task_id, _pid(ctx), str(asked))
             return end(_question_of(ctx, verb, task_id))
-        if verb == "help":
+        if verb is StepVerb.HELP:
             await ctx.atomic(dispatch.ask_help, ctx.app, task_id, _pid(ctx))
             return end(Reply(ctx.t("dispatch.help_sent")))
-        if verb == "take":
+        if verb is StepVerb.TAKE:
             task = await ctx.atomic(dispatch.take, ctx.app, task_id, _pid(ctx))
             return end(dispatch.details_reply(ctx.app, ctx.tr, task))
-        name, reason = _step_of(verb, parts)
+        name, reason = _step_of(button)
         task = await ctx.atomic(dispatch.step, ctx.app, task_id, _pid(ctx), name, reason)
     except dispatch.TooEarly:
         return end(await _too_early(ctx, task_id))
-    except dispatch.DispatchError as refusal:
-        return end(Reply(ctx.t(refusal.key)))
     active = task["status"] in dispatch.ACTIVE
     buttons = dispatch.step_buttons(ctx.app, ctx.tr, task) if active else ()
     return end(Reply(ctx.t(STEP_SAYS[name]), choices=buttons))
 
 
-def _question_of(ctx: Ctx, verb: str, task_id: str) -> Reply:
+def _question_of(ctx: Ctx, verb: StepVerb, task_id: str) -> Reply:
     """What "could not complete", "I can't go" and "I can still go" lead to."""
-    if verb == "fail":
+    if verb is StepVerb.FAIL:
         return _fail_reasons(ctx, task_id)
-    if verb == "drop":
+    if verb is StepVerb.DROP:
         return _confirm_drop(ctx, task_id)
     return Reply(ctx.t("dispatch.kept"))
 
@@ -355,20 +358,21 @@ async def _too_early(ctx: Ctx, task_id: str) -> Reply:
     )
 
 
-def _step_of(verb: str, parts: list[str]) -> tuple[str, str]:
+def _step_of(button: TaskStep) -> tuple[str, str]:
     """The lifecycle step a press means, with a failure reason when there is one."""
-    if verb == "failwhy" and len(parts) == 3 and parts[2] in dispatch.FAIL_REASONS:
-        return "fail", parts[2]
-    if verb == "dropyes":
+    verb = button.verb
+    if verb is StepVerb.FAIL_WHY and button.reason in dispatch.FAIL_REASONS:
+        return "fail", button.reason
+    if verb is StepVerb.DROP_YES:
         return "drop", ""
-    if verb in ("on_way", "arrived", "done"):
-        return verb, ""
+    if verb in (StepVerb.ON_WAY, StepVerb.ARRIVED, StepVerb.DONE):
+        return str(verb), ""
     raise dispatch.WrongStep()
 
 
 def _fail_reasons(ctx: Ctx, task_id: str) -> Reply:
     buttons = [
-        Choice(ctx.t(f"dispatch.fail_{code}"), f"a:task:failwhy:{task_id}:{code}")
+        Choice(ctx.t(f"dispatch.fail_{code}"), TaskStep(StepVerb.FAIL_WHY, task_id, code).encode())
         for code in dispatch.FAIL_REASONS
     ]
     return Reply(ctx.t("dispatch.ask_fail_reason"), choices=rows(*buttons, width=2))
@@ -379,24 +383,28 @@ def _confirm_drop(ctx: Ctx, task_id: str) -> Reply:
         ctx.t("dispatch.confirm_drop"),
         choices=(
             (
-                Choice(ctx.t("dispatch.drop_yes"), f"a:task:dropyes:{task_id}"),
-                Choice(ctx.t("dispatch.drop_no"), f"a:task:keep:{task_id}"),
+                Choice(ctx.t("dispatch.drop_yes"), TaskStep(StepVerb.DROP_YES, task_id).encode()),
+                Choice(ctx.t("dispatch.drop_no"), TaskStep(StepVerb.KEEP, task_id).encode()),
             ),
         ),
     )
 
 
-async def assign_task(ctx: Ctx, parts: list[str]) -> Turn:
-    """A coordinator asks a volunteer after escalation; role, task and choice checked again."""
-    if len(parts) != 2 or not people.has_role(ctx.app, ctx.person, people.COORDINATOR):
+async def assign_task(ctx: Ctx, button: Assign) -> Turn:
+    """A coordinator asks a volunteer after escalation; role, task and choice checked again.
+
+    Refusals get words of their own here ("someone took it meanwhile", "could
+    not ask them"), not the engine's generic ones.
+    """
+    if not people.has_role(ctx.app, ctx.person, people.COORDINATOR):
         return end(Reply(ctx.t("core.button_expired")))
     try:
-        await ctx.atomic(dispatch.assign, ctx.app, parts[0], parts[1], _pid(ctx))
+        await ctx.atomic(dispatch.assign, ctx.app, button.task_id, button.volunteer_id, _pid(ctx))
     except dispatch.AlreadyTaken:
         return end(Reply(ctx.t("dispatch.assign_gone")))
     except dispatch.DispatchError:
         return end(Reply(ctx.t("dispatch.assign_failed")))
-    volunteer = await ctx.view(lambda tx: tx.get(people.PEOPLE, parts[1]) or {})
+    volunteer = await ctx.view(lambda tx: tx.get(people.PEOPLE, button.volunteer_id) or {})
     return end(Reply(ctx.t("dispatch.assign_done", name=volunteer.get("name", ""))))
 
 
@@ -437,8 +445,8 @@ TASKS = Flow(
 FLOWS: tuple[Flow, ...] = (JOIN, DUTY, TASKS)
 
 ACTIONS: dict[str, Action] = {
-    "offer": answer_offer,
-    "task": task_step,
-    "assign": assign_task,
-    "vol": decide_volunteer,
+    OfferAnswer.ACTION: pressed(OfferAnswer.parse, answer_offer),
+    TaskStep.ACTION: pressed(TaskStep.parse, task_step),
+    Assign.ACTION: pressed(Assign.parse, assign_task),
+    VolunteerDecision.ACTION: pressed(VolunteerDecision.parse, decide_volunteer),
 }

@@ -19,11 +19,12 @@ import unicodedata
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from assistant.conversation import buttons
 from assistant.conversation.flow import Ctx, Flow, Topic
 from assistant.conversation.vocabulary import Choice, Reply, rows
 from assistant.i18n import LANGUAGES, catalog
 
-GUESS_ACTION = "guess"
+GUESS_ACTION = buttons.Guess.ACTION
 """The action of a "do you mean …?" button: ``a:guess:<intent>``."""
 BUILT_IN = {
     "help": ("keywords.help", "core.guess_help"),
@@ -48,7 +49,7 @@ class Guess:
 
 def guess_value(name: str) -> str:
     """The value of the "do you mean …?" button for one intent."""
-    return f"a:{GUESS_ACTION}:{name}"
+    return buttons.Guess(name).encode()
 
 
 def split_keywords(text: str) -> list[str]:

@@ -15,27 +15,28 @@ from typing import TYPE_CHECKING
 from assistant.conversation.vocabulary import Address, Outbound, Reply
 from assistant.i18n import translator
 from assistant.jobs import outbox
-from assistant.store.base import Doc, Tx
+from assistant.jobs.timers import Timer
+from assistant.store.base import Tx
 
 if TYPE_CHECKING:
-    from assistant.bootstrap import App
+    from assistant.app import App
 
 REPORT_KEY = "jobs.dead:"
 
 
-def report(tx: Tx, app: App, timer: Doc, now: datetime) -> int:
+def report(tx: Tx, app: App, timer: Timer, now: datetime) -> int:
     """Post the dead-timer notice to each admin address; return how many were posted."""
     tr = translator(str(app.settings.get("community", "language")))
     text = tr.t(
         "jobs.dead_report",
-        job=timer["job"],
-        timer=timer["id"],
-        error=timer.get("error") or "?",
-        attempts=timer.get("attempts", 0),
+        job=timer.job,
+        timer=timer.id,
+        error=timer.extra.get("error") or "?",
+        attempts=timer.attempts,
     )
     posted = 0
     for address in app.settings.admins:
         message = Outbound(to=Address(address), reply=Reply(text), language=tr.language)
-        outbox.post(tx, message, now, key=f"{REPORT_KEY}{timer['id']}:{address}")
+        outbox.post(tx, message, now, key=f"{REPORT_KEY}{timer.id}:{address}")
         posted += 1
     return posted

@@ -22,8 +22,9 @@ of being handed out every 90 seconds for ever.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assistant.clock import to_iso
 from assistant.jobs import deadletters, timers
@@ -31,7 +32,7 @@ from assistant.jobs.table import JobSpec
 from assistant.store.base import Doc, Tx
 
 if TYPE_CHECKING:
-    from assistant.bootstrap import App
+    from assistant.app import App
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +186,7 @@ def _die(tx: Tx, app: App, timer: Doc, now: datetime) -> None:
     if not str(timer.get("key", "")).startswith(deadletters.REPORT_KEY) and not timer.get(
         "reported"
     ):
-        deadletters.report(tx, app, timer, now)
+        deadletters.report(tx, app, timers.Timer.from_doc(timer), now)
         timer["reported"] = True
     tx.put(timers.TIMERS, timer["id"], timer)
 
@@ -214,3 +215,12 @@ def retry(tx: Tx, app: App, timer_id: str) -> Doc:
     tx.put(timers.TIMERS, timer_id, timer)
     log.info("dead timer %s (%s) retried", timer_id, timer["job"])
     return timer
+
+
+def bound(app: App, reraise: bool = True) -> dict[str, Callable[..., Any]]:
+    """What the queue may be asked to run, with the app filled in (for ``MemoryQueue.run_all``).
+
+    Only ``timers.fire`` crosses the queue: every job runs from its timer. A
+    failure is recorded on the timer and, with ``reraise`` (tests), raised too.
+    """
+    return {FIRE: lambda timer_id: fire(app, str(timer_id), reraise=reraise)}

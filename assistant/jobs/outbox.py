@@ -20,13 +20,15 @@ from typing import TYPE_CHECKING, Any
 from assistant.conversation.vocabulary import Outbound, outbound_from_dict, outbound_to_dict
 from assistant.i18n import template_of
 from assistant.jobs import timers
+from assistant.jobs.audit import OUTBOX_JOB
+from assistant.jobs.audit import message as audit
 from assistant.jobs.table import JobSpec
 from assistant.store.base import Tx
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from assistant.bootstrap import App
+    from assistant.app import App
 
 log = logging.getLogger(__name__)
 
@@ -41,16 +43,7 @@ def post(
     """
     payload = outbound_to_dict(message)
     payload["template"] = template_of(message.reply.text)
-    return timers.schedule(tx, "outbox.deliver", [payload], due or now, now, key=key)
-
-
-def audit(args: list[Any]) -> list[Any]:
-    """What a sent or cancelled message keeps: recipient, language, template, key; no body."""
-    kept = []
-    for payload in args:
-        data = payload if isinstance(payload, dict) else {}
-        kept.append({name: data.get(name, "") for name in ("to", "language", "template", "key")})
-    return kept
+    return timers.schedule(tx, OUTBOX_JOB, [payload], due or now, now, key=key)
 
 
 def deliver_job(app: App, payload: dict[str, Any]) -> None:
@@ -60,6 +53,6 @@ def deliver_job(app: App, payload: dict[str, Any]) -> None:
 
 
 JOBS: dict[str, JobSpec] = {
-    "outbox.deliver": JobSpec(deliver_job, max_retries=8, audit=audit),
+    OUTBOX_JOB: JobSpec(deliver_job, max_retries=8, audit=audit),
 }
 """The outbox's job, registered by the composition root with the jobs core."""

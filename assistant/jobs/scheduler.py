@@ -21,7 +21,7 @@ from assistant.clock import from_iso
 from assistant.jobs import firing, timers
 
 if TYPE_CHECKING:
-    from assistant.bootstrap import App
+    from assistant.app import App
 
 log = logging.getLogger(__name__)
 

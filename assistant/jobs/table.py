@@ -16,10 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from assistant.bootstrap import App
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -83,14 +80,3 @@ class JobTable(Mapping[str, JobSpec]):
     def longest_ms(self) -> int:
         """The longest time limit of any job (the ``timers.fire`` actor's limit)."""
         return max((spec.time_limit_ms for spec in self._specs.values()), default=60_000)
-
-
-def bound(app: App, reraise: bool = True) -> dict[str, Callable[..., Any]]:
-    """What the queue may be asked to run, with the app filled in (for ``MemoryQueue.run_all``).
-
-    Only ``timers.fire`` crosses the queue: every job runs from its timer. A
-    failure is recorded on the timer and, with ``reraise`` (tests), raised too.
-    """
-    from assistant.jobs import firing
-
-    return {firing.FIRE: lambda timer_id: firing.fire(app, str(timer_id), reraise=reraise)}

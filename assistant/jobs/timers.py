@@ -28,11 +28,14 @@ timers of next week.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from assistant.clock import from_iso, to_iso
+from assistant.jobs.audit import CORE as CORE_AUDITS
 from assistant.store.base import Doc, Tx, new_id
 
 if TYPE_CHECKING:
@@ -43,14 +46,79 @@ log = logging.getLogger(__name__)
 TIMERS = "timers"
 INDEX = "timer_index"
 HEADS = "heads"
-PENDING = "pending"
-ENQUEUED = "enqueued"
-DONE = "done"
-FAILED = "failed"
-DEAD = "dead"
-CANCELLED = "cancelled"
+
+
+class TimerStatus(StrEnum):
+    """Where a timer stands (stored as its string value; see the states above)."""
+
+    PENDING = "pending"
+    ENQUEUED = "enqueued"
+    DONE = "done"
+    FAILED = "failed"
+    DEAD = "dead"
+    CANCELLED = "cancelled"
+
+
+PENDING = TimerStatus.PENDING
+ENQUEUED = TimerStatus.ENQUEUED
+DONE = TimerStatus.DONE
+FAILED = TimerStatus.FAILED
+DEAD = TimerStatus.DEAD
+CANCELLED = TimerStatus.CANCELLED
 LIVE = (PENDING, ENQUEUED)
 LEASE = timedelta(seconds=90)
+
+
+@dataclass(frozen=True)
+class Timer:
+    """One timer, as stored in ``timers`` (converted at the store edge).
+
+    What a failure or the lease adds later (``attempts`` counted, ``error``,
+    ``dead_at``, ``slot`` …) is in ``extra`` when not named here, so
+    ``Timer.from_doc(doc).to_doc() == doc``.
+    """
+
+    id: str
+    job: str
+    args: tuple[Any, ...]
+    due: datetime
+    status: TimerStatus = TimerStatus.PENDING
+    key: str = ""
+    attempts: int = 0
+    enqueued_at: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> Timer:
+        """The timer of a stored document."""
+        return cls(
+            id=str(doc["id"]),
+            job=str(doc["job"]),
+            args=tuple(doc.get("args", ())),
+            due=from_iso(doc["due"]),
+            status=TimerStatus(doc["status"]),
+            key=str(doc.get("key", "")),
+            attempts=int(doc.get("attempts", 0)),
+            enqueued_at=doc.get("enqueued_at"),
+            extra={name: value for name, value in doc.items() if name not in _TIMER_FIELDS},
+        )
+
+    def to_doc(self) -> dict[str, Any]:
+        """The document to store (JSON; the field names of before)."""
+        return {
+            "id": self.id,
+            "job": self.job,
+            "args": list(self.args),
+            "due": to_iso(self.due),
+            "status": self.status.value,
+            "enqueued_at": self.enqueued_at,
+            "key": self.key,
+            "attempts": self.attempts,
+            **self.extra,
+        }
+
+
+_TIMER_FIELDS = frozenset(f.name for f in fields(Timer)) - {"extra"}
 
 
 class HandOut(list[str]):
@@ -77,16 +145,7 @@ def schedule(
             if existing["status"] in LIVE:
                 return str(existing["id"])
     timer_id = new_id("tm")
-    timer: Doc = {
-        "id": timer_id,
-        "job": job,
-        "args": list(args),
-        "due": to_iso(due),
-        "status": PENDING,
-        "enqueued_at": None,
-        "key": key,
-        "attempts": 0,
-    }
+    timer = Timer(timer_id, job, tuple(args), due, key=key).to_doc()
     if due > now or not mark_enqueued(tx, timer, now):
         index(tx, timer, due)
     tx.put(TIMERS, timer_id, timer)
@@ -134,13 +193,11 @@ def audited(timer: Doc, table: JobTable | None = None) -> list[Any]:
 
     Without a job table (a cancel outside any job) the core jobs' audit applies.
     """
-    if table is None:
-        from assistant.jobs.outbox import JOBS
-
-        spec = JOBS.get(timer["job"])
-    else:
-        spec = table.get(timer["job"])
     args = list(timer.get("args", []))
+    if table is None:
+        core = CORE_AUDITS.get(timer["job"])
+        return core(args) if core is not None else args
+    spec = table.get(timer["job"])
     return spec.audit(args) if spec is not None and spec.audit is not None else args
 
 

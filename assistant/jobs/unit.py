@@ -26,7 +26,7 @@ from assistant.jobs.timers import HandOut
 from assistant.store.base import Tx
 
 if TYPE_CHECKING:
-    from assistant.bootstrap import App
+    from assistant.app import App
 
 FIRE = "timers.fire"
 

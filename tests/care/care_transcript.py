@@ -16,8 +16,8 @@ from assistant.channels.console.channel import ConsoleChannel
 from assistant.clock import FakeClock
 from assistant.conversation.engine import Engine
 from assistant.conversation.vocabulary import Incoming, Kind, make_address
+from assistant.jobs.firing import bound
 from assistant.jobs.scheduler import tick
-from assistant.jobs.table import bound
 from assistant.services import care, people
 from assistant.store.base import Doc, Tx
 from handlers import care as care_handlers

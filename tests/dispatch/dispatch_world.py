@@ -11,8 +11,8 @@ from assistant.config import defaults
 from assistant.conversation.engine import Engine
 from assistant.conversation.vocabulary import Address, Incoming, Kind, Outbound
 from assistant.delivery import MemoryDelivery
+from assistant.jobs.firing import bound
 from assistant.jobs.scheduler import tick
-from assistant.jobs.table import bound
 from assistant.services import dispatch, people
 from assistant.services.people import community
 from assistant.store.base import Doc, Tx

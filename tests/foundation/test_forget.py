@@ -15,8 +15,8 @@ from console_transcript import Transcript, texts
 from assistant.bootstrap import build_for_tests
 from assistant.clock import FakeClock, to_iso
 from assistant.jobs import timers
+from assistant.jobs.firing import bound
 from assistant.jobs.scheduler import tick
-from assistant.jobs.table import bound
 from assistant.services import care, dispatch, people
 from assistant.services.care import records as care_records
 from assistant.services.people import privacy

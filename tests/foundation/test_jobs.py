@@ -15,7 +15,8 @@ from assistant.clock import FakeClock, from_iso
 from assistant.config import defaults
 from assistant.delivery import MemoryDelivery
 from assistant.jobs import firing, scheduler, timers
-from assistant.jobs.table import DuplicateJob, JobSpec, bound
+from assistant.jobs.firing import bound
+from assistant.jobs.table import DuplicateJob, JobSpec
 from assistant.queue import MemoryQueue, SchedulerQueue
 from assistant.services import dispatch
 from assistant.store.base import Store, Tx

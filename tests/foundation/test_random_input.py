@@ -39,9 +39,10 @@ from assistant.conversation.cleaning import clean_incoming
 from assistant.conversation.engine import Engine
 from assistant.conversation.vocabulary import Incoming, Kind, Outbound, make_address
 from assistant.i18n import catalog
+from assistant.jobs.firing import bound
 from assistant.jobs.scheduler import tick
-from assistant.jobs.table import bound
 from assistant.services import people
+from handlers import build_engine
 
 SEED = 20261129
 STEPS = 8000
@@ -260,7 +261,7 @@ def build_world() -> World:
     delivery = Recording()
     app = build_for_tests(clock=clock, delivery=delivery)
     demo.load(app.store, "2026-06-01T00:00:00+00:00")
-    engine = app.engine()
+    engine = build_engine(app)
     channel = ConsoleChannel(engine.handle, out=io.StringIO(), jsonl=True)
     world = World(app, engine, clock, channel)
     delivery.world = world

@@ -60,6 +60,8 @@ from assistant.services.care.records import (
     PHONE,
     PROXY,
     SELF,
+    Booking,
+    BookingStatus,
     CareError,
     Draft,
     NotChangeable,
@@ -67,6 +69,7 @@ from assistant.services.care.records import (
     SlotFull,
     TooLate,
     TooSoon,
+    relation,
     require,
     save,
     set_status,
@@ -75,7 +78,7 @@ from assistant.services.people import community
 from assistant.store.base import Doc, Tx, new_id
 
 if TYPE_CHECKING:
-    from assistant.bootstrap import App
+    from assistant.app import App
 
 __all__ = [
     # the vocabulary, from care_records
@@ -158,27 +161,23 @@ def _new_booking(
     draft: Draft, start: datetime, person: Doc, service: Service, status: str, now: datetime
 ) -> Doc:
     """The booking record of a confirmed draft, with a fresh id."""
-    booking: Doc = {
-        "service": draft.service,
-        "person_id": draft.person_id,
-        "booked_by": draft.booked_by,
-        "via": draft.via,
-        "start": to_iso(start),
-        "asap": draft.start == ASAP,
-        "status": status,
-        "household": dict(draft.household) if draft.household else None,
-        "grid_id": person.get("grid_id"),
-        "notes": draft.notes,
-        "price": service.price,
-        "task_id": None,
-        "rating": None,
-        "comment": "",
-        "created_at": to_iso(now),
-        "updated_at": to_iso(now),
-        "history": [{"status": status, "at": to_iso(now)}],
-    }
-    booking["id"] = new_id("bk")
-    return booking
+    return Booking(
+        id=new_id("bk"),
+        service=draft.service,
+        person_id=draft.person_id,
+        booked_by=draft.booked_by,
+        via=draft.via,
+        start=start,
+        asap=draft.start == ASAP,
+        status=BookingStatus(status),
+        household=dict(draft.household) if draft.household else None,
+        grid_id=person.get("grid_id"),
+        notes=draft.notes,
+        price=service.price,
+        created_at=to_iso(now),
+        updated_at=to_iso(now),
+        history=({"status": status, "at": to_iso(now)},),
+    ).to_doc()
 
 
 def _open_task(tx: Tx, app: App, booking: Doc) -> None:
@@ -248,21 +247,6 @@ def decide(
 
 
 # -- who may do what -----------------------------------------------------------------
-
-
-def relation(tx: Tx, app: App, booking: Doc, person: Doc | None) -> str | None:
-    """How a person stands to a booking: self, booker, proxy, coordinator, or not at all."""
-    if person is None:
-        return None
-    if person["id"] == booking["person_id"]:
-        return SELF
-    if person["id"] == booking["booked_by"] and booking.get("via") == CHAT:
-        return BOOKER
-    if any(r["id"] == booking["person_id"] for r in people.relatives_of(tx, person["id"])):
-        return PROXY
-    if people.has_role(app, person, people.COORDINATOR):
-        return COORDINATOR
-    return None
 
 
 def change_deadline(app: App, booking: Doc) -> datetime | None:

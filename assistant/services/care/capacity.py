@@ -18,7 +18,7 @@ from assistant.services.care.records import ASAP, DAYS, SlotFull, TooSoon
 from assistant.store.base import Doc, Tx
 
 if TYPE_CHECKING:
-    from assistant.bootstrap import App
+    from assistant.app import App
 
 
 def rules_of(service: Service) -> slots.Rules:

@@ -19,17 +19,18 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from assistant.clock import to_iso
+from assistant.conversation.buttons import CareChange, ChangeVerb, FollowUpAnswer, Rating
 from assistant.conversation.vocabulary import Choice, Reply
 from assistant.domain import slots
 from assistant.i18n import Translator
 from assistant.jobs import timers
-from assistant.services import care, people
+from assistant.services import people
 from assistant.services.care import notify as care_notify
 from assistant.services.care import records as care_records
 from assistant.store.base import Doc, Tx
 
 if TYPE_CHECKING:
-    from assistant.bootstrap import App
+    from assistant.app import App
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ ANSWERS = (FINE, UNWELL, HELP)
 MAX_COMMENT = 300
 
 
-class AlreadyAnswered(care.CareError):
+class AlreadyAnswered(care_records.CareError):
     """The rating or follow-up was already given (perhaps by the family helper)."""
 
     key = "care.already_answered"
@@ -53,11 +54,11 @@ def rating_choices(booking_id: str) -> care_notify.ChoicesFor:
     """Star buttons and "not done" for a booking."""
 
     def build(tr: Translator) -> tuple[tuple[Choice, ...], ...]:
-        stars = tuple(Choice("⭐" * n, f"a:care:rate:{booking_id}:{n}") for n in STARS)
+        stars = tuple(Choice("⭐" * n, Rating(booking_id, n).encode()) for n in STARS)
         return (
             stars[:3],
             stars[3:],
-            (Choice(tr.t("care.not_done"), f"a:care:notdone:{booking_id}"),),
+            (Choice(tr.t("care.not_done"), CareChange(ChangeVerb.NOT_DONE, booking_id).encode()),),
         )
 
     return build
@@ -91,11 +92,15 @@ def timer_key(job: str, booking_id: str) -> str:
 
 
 def _answerer(tx: Tx, app: App, booking_id: str, actor: Doc) -> Doc:
-    booking = tx.get(care.BOOKINGS, booking_id)
+    booking = tx.get(care_records.BOOKINGS, booking_id)
     if booking is None:
-        raise care.NotChangeable()
-    if care.relation(tx, app, booking, actor) not in (care.SELF, care.BOOKER, care.PROXY):
-        raise care.NotYours()
+        raise care_records.NotChangeable()
+    if care_records.relation(tx, app, booking, actor) not in (
+        care_records.SELF,
+        care_records.BOOKER,
+        care_records.PROXY,
+    ):
+        raise care_records.NotYours()
     return booking
 
 
@@ -108,8 +113,8 @@ def rateable(tx: Tx, app: App, booking_id: str, actor: Doc) -> Doc:
         AlreadyAnswered: it was rated already.
     """
     booking = _answerer(tx, app, booking_id, actor)
-    if booking["status"] != care.DONE:
-        raise care.NotChangeable()
+    if booking["status"] != care_records.DONE:
+        raise care_records.NotChangeable()
     if booking.get("rating") is not None:
         raise AlreadyAnswered()
     return booking
@@ -118,7 +123,7 @@ def rateable(tx: Tx, app: App, booking_id: str, actor: Doc) -> Doc:
 def rate(tx: Tx, app: App, booking_id: str, actor: Doc, stars: int, now: datetime) -> Doc:
     """Record the rating of a finished visit; the first answer counts."""
     if stars not in STARS:
-        raise care.NotChangeable()
+        raise care_records.NotChangeable()
     booking = rateable(tx, app, booking_id, actor)
     booking["rating"] = stars
     booking["rated_by"] = actor["id"]
@@ -142,8 +147,8 @@ def comment(tx: Tx, app: App, booking_id: str, actor: Doc, text: str, now: datet
 def not_done(tx: Tx, app: App, booking_id: str, actor: Doc, now: datetime) -> Doc:
     """The resident says the visit did not happen: tell the coordinators of the grid."""
     booking = _answerer(tx, app, booking_id, actor)
-    if booking["status"] != care.DONE:
-        raise care.NotChangeable()
+    if booking["status"] != care_records.DONE:
+        raise care_records.NotChangeable()
     if booking.get("rating") is not None or booking.get("disputed_at"):
         raise AlreadyAnswered()
     booking["disputed_at"] = to_iso(now)
@@ -159,8 +164,12 @@ def not_done(tx: Tx, app: App, booking_id: str, actor: Doc, now: datetime) -> Do
 def follow_up_job(tx: Tx, app: App, booking_id: str) -> None:
     """Ask how the resident is, the day after the visit; once."""
     now = app.clock.now()
-    booking = tx.get(care.BOOKINGS, booking_id)
-    if booking is None or booking["status"] != care.DONE or booking.get("follow_up_sent_at"):
+    booking = tx.get(care_records.BOOKINGS, booking_id)
+    if (
+        booking is None
+        or booking["status"] != care_records.DONE
+        or booking.get("follow_up_sent_at")
+    ):
         return
     booking["follow_up_sent_at"] = to_iso(now)
     person = tx.get(people.PEOPLE, booking["person_id"]) or {}
@@ -169,7 +178,7 @@ def follow_up_job(tx: Tx, app: App, booking_id: str) -> None:
     def choices(tr: Translator) -> tuple[tuple[Choice, ...], ...]:
         return (
             tuple(
-                Choice(tr.t(f"care.fu_{answer}"), f"a:care:fu:{booking_id}:{answer}")
+                Choice(tr.t(f"care.fu_{answer}"), FollowUpAnswer(booking_id, answer).encode())
                 for answer in ANSWERS
             ),
         )
@@ -187,7 +196,7 @@ def answer_follow_up(
     """Record how the resident is; a worrying answer goes to the grid's coordinator."""
     booking = _answerer(tx, app, booking_id, actor)
     if answer not in ANSWERS or not booking.get("follow_up_sent_at"):
-        raise care.NotChangeable()
+        raise care_records.NotChangeable()
     if booking.get("follow_up_answer"):
         raise AlreadyAnswered()
     booking["follow_up_answer"] = answer
@@ -223,8 +232,8 @@ def _to_coordinators(tx: Tx, app: App, booking: Doc, key: str, now: datetime) ->
 
 def expire_job(tx: Tx, app: App, booking_id: str) -> None:
     """A week after the visit, the booking leaves the hot file."""
-    booking = tx.get(care.BOOKINGS, booking_id)
-    if booking is None or booking["status"] not in (care.DONE, care.FAILED):
+    booking = tx.get(care_records.BOOKINGS, booking_id)
+    if booking is None or booking["status"] not in (care_records.DONE, care_records.FAILED):
         return
     booking["expired"] = True
     care_records.save(tx, booking)

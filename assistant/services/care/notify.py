@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from assistant.clock import from_iso
+from assistant.conversation.buttons import CareDecision
 from assistant.conversation.vocabulary import Address, Choice, Outbound, Reply
 from assistant.domain import slots
 from assistant.i18n import Translator, translator
@@ -23,7 +24,7 @@ from assistant.services.people import community
 from assistant.store.base import Doc, Tx
 
 if TYPE_CHECKING:
-    from assistant.bootstrap import App
+    from assistant.app import App
 
 ChoicesFor = Callable[[Translator], tuple[tuple[Choice, ...], ...]]
 """Buttons of a message, built in the reader's language."""
@@ -164,8 +165,8 @@ def ask_approval(tx: Tx, app: App, booking: Doc, now: datetime) -> None:
             ),
             choices=(
                 (
-                    Choice(tr.t("care.approve"), f"a:care:approve:{booking['id']}"),
-                    Choice(tr.t("care.decline"), f"a:care:decline:{booking['id']}"),
+                    Choice(tr.t("care.approve"), CareDecision(True, booking["id"]).encode()),
+                    Choice(tr.t("care.decline"), CareDecision(False, booking["id"]).encode()),
                 ),
             ),
         )

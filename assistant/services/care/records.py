@@ -12,6 +12,11 @@ Collections:
                 price, task_id, rating, comment, timestamps
     care_days   visits of one service booked on one local day (``code|date``)
 
+The booking is typed (:class:`Booking`, frozen) where it is made and where
+other modules read it, converted at the store edge (``from_doc`` /
+``to_doc``; the document stays JSON with the same field names). The care
+steps still change the document in place inside their transaction.
+
 Statuses::
 
     awaiting_approval ─► open ─► assigned ─► on_way ─► arrived ─► done
@@ -21,13 +26,19 @@ Statuses::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
-from assistant.clock import to_iso
+from assistant.clock import from_iso, to_iso
 from assistant.errors import Refusal
 from assistant.services import people
 from assistant.store.base import Doc, Tx
+
+if TYPE_CHECKING:
+    from assistant.app import App
 
 BOOKINGS = "bookings"
 DAYS = "care_days"
@@ -35,14 +46,28 @@ ASAP = "asap"
 CHAT = "chat"
 PHONE = "phone"
 
-AWAITING = "awaiting_approval"
-OPEN = "open"
-ASSIGNED = "assigned"
-ON_WAY = "on_way"
-ARRIVED = "arrived"
-DONE = "done"
-FAILED = "failed"
-CANCELLED = "cancelled"
+
+class BookingStatus(StrEnum):
+    """Where a booking stands (stored as its string value)."""
+
+    AWAITING = "awaiting_approval"
+    OPEN = "open"
+    ASSIGNED = "assigned"
+    ON_WAY = "on_way"
+    ARRIVED = "arrived"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+AWAITING = BookingStatus.AWAITING
+OPEN = BookingStatus.OPEN
+ASSIGNED = BookingStatus.ASSIGNED
+ON_WAY = BookingStatus.ON_WAY
+ARRIVED = BookingStatus.ARRIVED
+DONE = BookingStatus.DONE
+FAILED = BookingStatus.FAILED
+CANCELLED = BookingStatus.CANCELLED
 LIVE = (AWAITING, OPEN, ASSIGNED, ON_WAY, ARRIVED)
 CHANGEABLE = (AWAITING, OPEN, ASSIGNED)
 
@@ -101,6 +126,89 @@ class Draft:
     notes: str = ""
 
 
+@dataclass(frozen=True)
+class Booking:
+    """One booking, as stored in ``bookings``.
+
+    Fields added later in its life (``decided_by``, ``cancelled_by``,
+    ``done_at``, ``follow_up_sent_at`` …) are kept in ``extra``, so
+    ``Booking.from_doc(doc).to_doc() == doc``.
+    """
+
+    id: str
+    service: str
+    person_id: str
+    booked_by: str
+    via: str
+    start: datetime
+    status: BookingStatus
+    household: Mapping[str, str] | None
+    grid_id: str | None
+    notes: str
+    price: float
+    created_at: str
+    updated_at: str
+    asap: bool = False
+    task_id: str | None = None
+    rating: int | None = None
+    comment: str = ""
+    history: tuple[Mapping[str, str], ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> Booking:
+        """The booking of a stored document."""
+        household = doc.get("household")
+        return cls(
+            id=str(doc["id"]),
+            service=str(doc["service"]),
+            person_id=str(doc["person_id"]),
+            booked_by=str(doc["booked_by"]),
+            via=str(doc["via"]),
+            start=from_iso(doc["start"]),
+            status=BookingStatus(doc["status"]),
+            household=dict(household) if household else None,
+            grid_id=doc.get("grid_id"),
+            notes=str(doc.get("notes", "")),
+            price=doc.get("price", 0),
+            created_at=str(doc.get("created_at", "")),
+            updated_at=str(doc.get("updated_at", "")),
+            asap=bool(doc.get("asap", False)),
+            task_id=doc.get("task_id"),
+            rating=doc.get("rating"),
+            comment=str(doc.get("comment", "")),
+            history=tuple(doc.get("history", ())),
+            extra={name: value for name, value in doc.items() if name not in _BOOKING_FIELDS},
+        )
+
+    def to_doc(self) -> dict[str, Any]:
+        """The document to store (JSON; the field names of before)."""
+        return {
+            "id": self.id,
+            "service": self.service,
+            "person_id": self.person_id,
+            "booked_by": self.booked_by,
+            "via": self.via,
+            "start": to_iso(self.start),
+            "asap": self.asap,
+            "status": self.status.value,
+            "household": dict(self.household) if self.household else None,
+            "grid_id": self.grid_id,
+            "notes": self.notes,
+            "price": self.price,
+            "task_id": self.task_id,
+            "rating": self.rating,
+            "comment": self.comment,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "history": [dict(step) for step in self.history],
+            **self.extra,
+        }
+
+
+_BOOKING_FIELDS = frozenset(f.name for f in fields(Booking)) - {"extra"}
+
+
 # -- storing -----------------------------------------------------------------------------
 
 
@@ -137,6 +245,24 @@ def save(tx: Tx, booking: Doc) -> None:
     tx.put(BOOKINGS, booking["id"], booking)
     if closed(booking):
         tx.archive(BOOKINGS, booking["id"])
+
+
+# -- who may do what -----------------------------------------------------------------
+
+
+def relation(tx: Tx, app: App, booking: Doc, person: Doc | None) -> str | None:
+    """How a person stands to a booking: self, booker, proxy, coordinator, or not at all."""
+    if person is None:
+        return None
+    if person["id"] == booking["person_id"]:
+        return SELF
+    if person["id"] == booking["booked_by"] and booking.get("via") == CHAT:
+        return BOOKER
+    if any(r["id"] == booking["person_id"] for r in people.relatives_of(tx, person["id"])):
+        return PROXY
+    if people.has_role(app, person, people.COORDINATOR):
+        return COORDINATOR
+    return None
 
 
 # -- finding -----------------------------------------------------------------------------

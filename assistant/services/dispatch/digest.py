@@ -36,7 +36,7 @@ from assistant.services.people import volunteers
 from assistant.store.base import Doc, Tx
 
 if TYPE_CHECKING:
-    from assistant.bootstrap import App
+    from assistant.app import App
 
 DIGESTS = "dispatch_digests"
 KEEP_CLOSED = timedelta(days=2)

@@ -17,7 +17,7 @@ from assistant.services.dispatch.records import TASKS, timer_key
 from assistant.store.base import Doc, Tx
 
 if TYPE_CHECKING:
-    from assistant.bootstrap import App
+    from assistant.app import App
 
 log = logging.getLogger(__name__)
 

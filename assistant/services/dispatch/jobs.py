@@ -19,6 +19,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from assistant.conversation.buttons import StepVerb, TaskStep
 from assistant.conversation.vocabulary import Choice, Reply
 from assistant.i18n import Translator
 from assistant.jobs import timers
@@ -30,7 +31,7 @@ from assistant.services.people import volunteers
 from assistant.store.base import Doc, NotFound, Tx
 
 if TYPE_CHECKING:
-    from assistant.bootstrap import App
+    from assistant.app import App
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +124,8 @@ def _safety_question(tr: Translator, person: Doc, task_id: str) -> Reply:
         tr.t("dispatch.safety_volunteer", name=person.get("name", "")),
         choices=(
             (
-                Choice(tr.t("dispatch.done"), f"a:task:done:{task_id}"),
-                Choice(tr.t("dispatch.need_help"), f"a:task:help:{task_id}"),
+                Choice(tr.t("dispatch.done"), TaskStep(StepVerb.DONE, task_id).encode()),
+                Choice(tr.t("dispatch.need_help"), TaskStep(StepVerb.HELP, task_id).encode()),
             ),
         ),
     )

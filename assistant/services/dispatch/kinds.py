@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Generic, TypeVar
 
 from assistant.store.base import Tx
 
-if TYPE_CHECKING:
-    from assistant.bootstrap import App
+App = TypeVar("App")
+"""The app a listener is given (:class:`assistant.app.App`); a type variable, so no import cycle."""
 
-Listener = Callable[[Tx, "App", str, str, dict[str, Any]], None]
+Listener = Callable[[Tx, App, str, str, dict[str, Any]], None]
 """``listener(tx, app, ref, event, task)``: called inside the ``dispatch.event`` job's unit of work.
 
 ``event`` is ``assigned``, ``on_way``, ``arrived``, ``done``, ``failed``,
@@ -30,13 +30,13 @@ once: a listener must ignore what it has heard before.
 
 
 @dataclass(frozen=True)
-class TaskKind:
+class TaskKind(Generic[App]):
     """One kind of task: its name on the task record, its words, and its listener."""
 
     name: str
     title_zh: str
     title_en: str
-    listener: Listener | None = None
+    listener: Listener[App] | None = None
 
 
 class UnknownKind(LookupError):
@@ -47,26 +47,26 @@ class DuplicateKind(ValueError):
     """Two contexts registered the same kind."""
 
 
-class TaskKinds(Mapping[str, TaskKind]):
+class TaskKinds(Mapping[str, TaskKind[App]]):
     """kind name → :class:`TaskKind`, filled from the composition root."""
 
     def __init__(self) -> None:
-        self._kinds: dict[str, TaskKind] = {}
+        self._kinds: dict[str, TaskKind[App]] = {}
 
-    def register(self, kind: TaskKind) -> None:
+    def register(self, kind: TaskKind[App]) -> None:
         """Add a kind; a name registered before raises :class:`DuplicateKind`."""
         if kind.name in self._kinds:
             raise DuplicateKind(kind.name)
         self._kinds[kind.name] = kind
 
-    def require(self, name: str) -> TaskKind:
+    def require(self, name: str) -> TaskKind[App]:
         """The kind of this name, or :class:`UnknownKind`."""
         try:
             return self._kinds[name]
         except KeyError:
             raise UnknownKind(name) from None
 
-    def __getitem__(self, name: str) -> TaskKind:
+    def __getitem__(self, name: str) -> TaskKind[App]:
         return self._kinds[name]
 
     def __iter__(self) -> Iterator[str]:

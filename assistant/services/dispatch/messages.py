@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from assistant.clock import from_iso
+from assistant.conversation.buttons import Assign, OfferAnswer, OfferVerb, StepVerb, TaskStep
 from assistant.conversation.vocabulary import Choice, Outbound, Reply
 from assistant.domain import dispatch as matching
 from assistant.domain import slots
@@ -22,7 +23,7 @@ from assistant.services.dispatch.records import ACTIVE, ASSIGNED, ON_WAY, on_way
 from assistant.store.base import Doc, Tx
 
 if TYPE_CHECKING:
-    from assistant.bootstrap import App
+    from assistant.app import App
 
 
 def when(app: App, tr: Translator, moment: datetime | str) -> str:
@@ -82,8 +83,10 @@ def post_offer(tx: Tx, app: App, task: Doc, offer: Doc, now: datetime, edit: boo
         text,
         choices=(
             (
-                Choice(tr.t("dispatch.accept"), f"a:offer:accept:{offer['id']}"),
-                Choice(no, f"a:offer:decline:{offer['id']}"),
+                Choice(
+                    tr.t("dispatch.accept"), OfferAnswer(OfferVerb.ACCEPT, offer["id"]).encode()
+                ),
+                Choice(no, OfferAnswer(OfferVerb.DECLINE, offer["id"]).encode()),
             ),
         ),
         key=offer_key(offer["id"]),
@@ -150,16 +153,18 @@ def step_buttons(app: App, tr: Translator, task: Doc) -> tuple[tuple[Choice, ...
     row: list[Choice] = []
     if on_way_open(app, task):
         if status == ASSIGNED:
-            row.append(Choice(tr.t("dispatch.on_way"), f"a:task:on_way:{task_id}"))
+            row.append(Choice(tr.t("dispatch.on_way"), TaskStep(StepVerb.ON_WAY, task_id).encode()))
         if status in (ASSIGNED, ON_WAY):
-            row.append(Choice(tr.t("dispatch.arrived"), f"a:task:arrived:{task_id}"))
+            row.append(
+                Choice(tr.t("dispatch.arrived"), TaskStep(StepVerb.ARRIVED, task_id).encode())
+            )
         if status in ACTIVE:
-            row.append(Choice(tr.t("dispatch.done"), f"a:task:done:{task_id}"))
+            row.append(Choice(tr.t("dispatch.done"), TaskStep(StepVerb.DONE, task_id).encode()))
     second: list[Choice] = []
     if status in ACTIVE:
-        second.append(Choice(tr.t("dispatch.fail"), f"a:task:fail:{task_id}"))
+        second.append(Choice(tr.t("dispatch.fail"), TaskStep(StepVerb.FAIL, task_id).encode()))
     if status in (ASSIGNED, ON_WAY):
-        second.append(Choice(tr.t("dispatch.drop"), f"a:task:drop:{task_id}"))
+        second.append(Choice(tr.t("dispatch.drop"), TaskStep(StepVerb.DROP, task_id).encode()))
     return tuple(r for r in (tuple(row), tuple(second)) if r)
 
 
@@ -189,7 +194,7 @@ def escalation_reply(
                     name=names[c.person_id],
                     grid=grid_names.get(c.grid_id or "", ""),
                 ),
-                f"a:assign:{task['id']}:{c.person_id}",
+                Assign(task["id"], c.person_id).encode(),
             ),
         )
         for c in choices

@@ -27,6 +27,7 @@ from assistant.services.dispatch.messages import (
     post_offer_edit,
     task_notice,
 )
+from assistant.services.dispatch.model import Offer
 from assistant.services.dispatch.records import (
     ACTIVE,
     ASSIGNED,
@@ -49,7 +50,7 @@ from assistant.services.people import community, volunteers
 from assistant.store.base import Doc, Tx, new_id
 
 if TYPE_CHECKING:
-    from assistant.bootstrap import App
+    from assistant.app import App
 
 log = logging.getLogger(__name__)
 
@@ -130,22 +131,19 @@ def _candidates(tx: Tx, app: App, now: datetime) -> list[matching.Candidate]:
 
 def _offer(tx: Tx, app: App, task: Doc, person: Doc, now: datetime, asked_by: str = "") -> None:
     """Record one offer of the task to one volunteer (asked by a coordinator, or not); send it."""
-    offer_id = new_id("of")
-    offer: Doc = {
-        "task_id": task["id"],
-        "person_id": person["id"],
-        "round": task["round"],
-        "wave": task["wave"],
-        "status": OFFER_OPEN,
-        "addresses": people.reachable_addresses(tx, person),
-        "language": person.get("language") or app.settings.get("community", "language"),
-        "name": person.get("name", ""),
-        "created_at": to_iso(now),
-    }
-    if asked_by:
-        offer["asked_by"] = asked_by
-    tx.put(OFFERS, offer_id, offer)
-    offer["id"] = offer_id
+    offer = Offer(
+        id=new_id("of"),
+        task_id=task["id"],
+        person_id=person["id"],
+        round=task["round"],
+        wave=task["wave"],
+        addresses=tuple(people.reachable_addresses(tx, person)),
+        language=person.get("language") or app.settings.get("community", "language"),
+        name=person.get("name", ""),
+        created_at=to_iso(now),
+        asked_by=asked_by,
+    ).to_doc()
+    tx.put(OFFERS, offer["id"], offer)
     post_offer(tx, app, task, offer, now)
 
 

@@ -1,7 +1,7 @@
 """What other contexts may ask of dispatch: the port, checked by mypy against the engine.
 
 Care (and later produce and reports) open, cancel and move tasks through
-``app.dispatch``, typed :class:`DispatchPort`. The composition root sets it to
+``app.dispatch``, typed ``DispatchPort[App]``. The composition root sets it to
 the :mod:`assistant.services.dispatch` package itself — a module is a valid
 implementation of a protocol, so mypy checks the engine's functions against
 these signatures there — and tests inject a twin with
@@ -13,16 +13,20 @@ by the unit of work after the commit.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from assistant.store.base import Tx
 
-if TYPE_CHECKING:
-    from assistant.bootstrap import App
+App = TypeVar("App", contravariant=True)
+"""The app the port's functions are given (:class:`assistant.app.App`).
+
+A type variable rather than an import, so that the app protocol can name this
+port and this module need not import it back (no import cycle).
+"""
 
 
-class DispatchPort(Protocol):
-    """Open, cancel and move tasks of any registered kind."""
+class DispatchPort(Protocol[App]):
+    """Open, cancel and move tasks of any registered kind (``DispatchPort[assistant.app.App]``)."""
 
     def open_task(
         self,

@@ -7,6 +7,12 @@ Collections:
     tasks    one task: what, when, where, for whom (``private``), its status
     offers   one offer of a task to one volunteer in one round of waves
 
+The records that other modules build or read are typed: :class:`Task` and
+:class:`Offer` (in :mod:`~assistant.services.dispatch.model`), frozen, converted
+at the store edge (``from_doc`` / ``to_doc``; the documents stay JSON with the
+same field names). The engine's own steps still change the documents in place
+inside their transaction.
+
 Errors (each a :class:`assistant.errors.Refusal`, ``key`` = message id)::
 
     DispatchError
@@ -27,29 +33,30 @@ from typing import TYPE_CHECKING, Any
 from assistant.clock import from_iso
 from assistant.errors import Refusal
 from assistant.services import people
+from assistant.services.dispatch.model import OfferStatus, TaskStatus
 from assistant.store.base import Doc, Tx
 
 if TYPE_CHECKING:
-    from assistant.bootstrap import App
+    from assistant.app import App
 
 TASKS = "tasks"
 OFFERS = "offers"
 
-OPEN = "open"
-ASSIGNED = "assigned"
-ON_WAY = "on_way"
-ARRIVED = "arrived"
-DONE = "done"
-FAILED = "failed"
-CANCELLED = "cancelled"
+OPEN = TaskStatus.OPEN
+ASSIGNED = TaskStatus.ASSIGNED
+ON_WAY = TaskStatus.ON_WAY
+ARRIVED = TaskStatus.ARRIVED
+DONE = TaskStatus.DONE
+FAILED = TaskStatus.FAILED
+CANCELLED = TaskStatus.CANCELLED
 ACTIVE = (ASSIGNED, ON_WAY, ARRIVED)
 CLOSED = (DONE, FAILED, CANCELLED)
 
-OFFER_OPEN = "open"
-OFFER_ACCEPTED = "accepted"
-OFFER_DECLINED = "declined"
-OFFER_TAKEN = "taken"
-OFFER_WITHDRAWN = "withdrawn"
+OFFER_OPEN = OfferStatus.OPEN
+OFFER_ACCEPTED = OfferStatus.ACCEPTED
+OFFER_DECLINED = OfferStatus.DECLINED
+OFFER_TAKEN = OfferStatus.TAKEN
+OFFER_WITHDRAWN = OfferStatus.WITHDRAWN
 
 FAIL_REASONS = ("not_home", "refused", "unwell", "other")
 ESCALATION_CHOICES = 5

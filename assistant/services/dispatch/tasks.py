@@ -18,6 +18,7 @@ from assistant.jobs import timers
 from assistant.services.dispatch.digest import ensure_digest
 from assistant.services.dispatch.lifecycle import schedule_reminders, stop_reminders, stop_timers
 from assistant.services.dispatch.messages import post_offer, task_notice
+from assistant.services.dispatch.model import Task
 from assistant.services.dispatch.offers import close_offers
 from assistant.services.dispatch.records import (
     CANCELLED,
@@ -25,16 +26,15 @@ from assistant.services.dispatch.records import (
     OFFER_OPEN,
     OFFER_WITHDRAWN,
     OFFERS,
-    OPEN,
     TASKS,
     assignee,
     wave_key,
 )
 from assistant.services.people import volunteers
-from assistant.store.base import Doc, Tx, new_id
+from assistant.store.base import Tx, new_id
 
 if TYPE_CHECKING:
-    from assistant.bootstrap import App
+    from assistant.app import App
 
 log = logging.getLogger(__name__)
 
@@ -69,30 +69,22 @@ def open_task(
     app.task_kinds.require(kind)
     now = app.clock.now()
     task_id = new_id("tk")
-    task: Doc = {
-        "kind": kind,
-        "ref": ref,
-        "skill": skill,
-        "grid_id": grid_id,
-        "starts_at": to_iso(starts_at),
-        "ends_at": to_iso(starts_at + timedelta(minutes=duration_minutes)),
-        "duration_minutes": int(duration_minutes),
-        "summary": dict(summary),
-        "private": dict(private),
-        "payload": dict(payload or {}),
-        "requester_id": requester_id,
-        "wave_minutes": wave_minutes,
-        "status": OPEN,
-        "round": 1,
-        "wave": 0,
-        "escalated": False,
-        "assignee_id": None,
-        "offered": [],
-        "declined": [],
-        "dropped": [],
-        "events": [],
-        "created_at": to_iso(now),
-    }
+    task = Task(
+        id=task_id,
+        kind=kind,
+        ref=ref,
+        skill=skill,
+        grid_id=grid_id,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=duration_minutes),
+        duration_minutes=int(duration_minutes),
+        summary=dict(summary),
+        private=dict(private),
+        payload=dict(payload or {}),
+        requester_id=requester_id,
+        wave_minutes=wave_minutes,
+        created_at=to_iso(now),
+    ).to_doc()
     tx.put(TASKS, task_id, task)
     timers.schedule(tx, "dispatch.wave", [task_id, 1, 1], now, now, key=wave_key(task_id, 1, 1))
     ensure_digest(tx, app)

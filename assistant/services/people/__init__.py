@@ -5,10 +5,16 @@ Other contexts use what this face exports (``people.person_at``,
 ``community`` (complexes, buildings, grids and their groups), ``volunteers``
 (applications, duty, candidates), ``invitations``, ``imports`` (CSV files)
 and ``privacy`` (what is kept about a person, and forgetting them).
+
+Channels use only this face (the architecture test says so): what a network
+reports about reachability (``mark_reachable``, ``mark_blocked``,
+``record_reachable``) and about group chats (``grid_of_group``, ``link_group``,
+``unlink_group``) is exported here.
 """
 
 from __future__ import annotations
 
+from assistant.services.people.community import grid_of_group, link_group, unlink_group
 from assistant.services.people.persons import (
     ADDRESSES,
     ADMIN,
@@ -36,6 +42,8 @@ from assistant.services.people.persons import (
     set_reachable,
     update,
 )
+from assistant.services.people.reachability import mark_blocked, mark_reachable
+from assistant.services.people.reachability import set_reachable as record_reachable
 
 __all__ = [
     "ADDRESSES",
@@ -63,4 +71,10 @@ __all__ = [
     "set_language",
     "set_reachable",
     "update",
+    "grid_of_group",
+    "link_group",
+    "unlink_group",
+    "mark_blocked",
+    "mark_reachable",
+    "record_reachable",
 ]

@@ -16,7 +16,7 @@ from assistant.services import people
 from assistant.store.base import Doc, Tx
 
 if TYPE_CHECKING:
-    from assistant.bootstrap import App
+    from assistant.app import App
 
 INVITES = "invitations"
 PREFIX = {"volunteer": "vol", "household": "hh"}

@@ -16,7 +16,7 @@ from assistant.clock import to_iso
 from assistant.store.base import Doc, NotFound, Store, Tx, new_id
 
 if TYPE_CHECKING:
-    from assistant.bootstrap import App
+    from assistant.app import App
 
 log = logging.getLogger(__name__)
 

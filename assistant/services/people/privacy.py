@@ -38,7 +38,7 @@ from assistant.services.people import community, volunteers
 from assistant.store.base import Doc, NotFound, Tx
 
 if TYPE_CHECKING:
-    from assistant.bootstrap import App
+    from assistant.app import App
 
 log = logging.getLogger(__name__)
 

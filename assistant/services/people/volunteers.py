@@ -18,9 +18,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from assistant.clock import from_iso, to_iso
+from assistant.conversation.buttons import VolunteerDecision
 from assistant.conversation.vocabulary import Address, Choice, Outbound, Reply
 from assistant.domain import dispatch as matching
 from assistant.domain.catalogue import SKILLS
+from assistant.errors import Refusal
 from assistant.i18n import Translator, translator
 from assistant.jobs import outbox
 from assistant.services import people
@@ -28,7 +30,7 @@ from assistant.services.people import community
 from assistant.store.base import Doc, Tx
 
 if TYPE_CHECKING:
-    from assistant.bootstrap import App
+    from assistant.app import App
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,7 @@ HOURS_CHOICES = (2, 4, 6, 10)
 MAX_HOURS = 40
 
 
-class VolunteerError(Exception):
+class VolunteerError(Refusal):
     """A volunteer action that cannot be done; ``key`` is the message to show."""
 
     key = "core.refused"
@@ -173,8 +175,8 @@ def _approval_ask(tr: Translator, person: Doc, grid: str) -> Reply:
         ),
         choices=(
             (
-                Choice(tr.t("volunteer.approve"), f"a:vol:yes:{person['id']}"),
-                Choice(tr.t("volunteer.decline"), f"a:vol:no:{person['id']}"),
+                Choice(tr.t("volunteer.approve"), VolunteerDecision(True, person["id"]).encode()),
+                Choice(tr.t("volunteer.decline"), VolunteerDecision(False, person["id"]).encode()),
             ),
         ),
     )

@@ -1,0 +1,348 @@
+"""Action buttons: one small codec per kind, shared by the side that builds and the side that reads.
+
+An action button is a press that is not an answer to the current question: an
+offer to a volunteer, a coordinator's approval, a step of a task. Its value is
+``a:<action>:<part>:<part>…`` (``a:offer:accept:of-1`` …); the engine routes on
+``<action>`` and gives the parts after it to that action, which reads them with
+the codec of its kind (:func:`assistant.conversation.flow.pressed`). The
+service or message that builds the button calls ``encode()`` on the same
+codec, so the grammar lives here once, never as an f-string in one module and
+positional splits in another.
+
+Values are stored in chat messages already sent and must keep working:
+``encode()`` gives exactly the values of before, byte for byte. ``parse()``
+takes the parts after the action name and returns ``None`` for anything
+malformed (wrong count, unknown verb, an empty id, a non-number where stars
+go); it never raises. Whether the presser may do it now is checked on the
+server by the action, never here.
+
+==============================================  =============================
+value                                           codec
+==============================================  =============================
+``a:offer:accept|decline:<offer>``              :class:`OfferAnswer`
+``a:task:<step>:<task>[:<reason>]``             :class:`TaskStep`
+``a:assign:<task>:<volunteer>``                 :class:`Assign`
+``a:vol:yes|no:<person>``                       :class:`VolunteerDecision`
+``a:care:approve|decline:<booking>``            :class:`CareDecision`
+``a:care:cancel|cancelyes|move|stars|notdone:<booking>``  :class:`CareChange`
+``a:care:rate:<booking>:<stars>``               :class:`Rating`
+``a:care:fu:<booking>:<answer>``                :class:`FollowUpAnswer`
+``a:proxy:yes|no:<link>``                       :class:`ProxyDecision`
+``a:guess:<intent>``                            :class:`Guess`
+``a:lang:<code>``                               :class:`Language`
+==============================================  =============================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import ClassVar, Protocol, TypeVar
+
+PREFIX = "a:"
+SEP = ":"
+
+
+def value(action: str, *parts: str) -> str:
+    """``a:<action>:<part>…``; a part holding the separator (or nothing) is a bug of the caller."""
+    for part in parts:
+        if not part or SEP in part:
+            raise ValueError(f"a button part must be a non-empty token without {SEP!r}")
+    return PREFIX + SEP.join((action, *parts))
+
+
+def split(value: str) -> tuple[str, list[str]] | None:
+    """An action button's name and parts (``a:offer:accept:x`` → ``("offer", ["accept", "x"])``)."""
+    if not value.startswith(PREFIX):
+        return None
+    name, *parts = value[len(PREFIX) :].split(SEP)
+    return name, parts
+
+
+def _tokens(parts: Sequence[str], count: int) -> bool:
+    """Exactly ``count`` parts, none of them empty."""
+    return len(parts) == count and all(parts)
+
+
+def _yes_no(word: str) -> bool | None:
+    return {"yes": True, "no": False}.get(word)
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _member(kind: type[E], word: str) -> E | None:
+    """The member of ``kind`` whose value is ``word``, or ``None``."""
+    try:
+        return kind(word)
+    except ValueError:
+        return None
+
+
+# -- dispatch -------------------------------------------------------------------------------
+
+
+class OfferVerb(StrEnum):
+    """What a volunteer says to an offer."""
+
+    ACCEPT = "accept"
+    DECLINE = "decline"
+
+
+@dataclass(frozen=True)
+class OfferAnswer:
+    """``a:offer:accept|decline:<offer>``: a volunteer's answer to an offer."""
+
+    ACTION: ClassVar[str] = "offer"
+    verb: OfferVerb
+    offer_id: str
+
+    def encode(self) -> str:
+        return value(self.ACTION, self.verb, self.offer_id)
+
+    @classmethod
+    def parse(cls, parts: Sequence[str]) -> OfferAnswer | None:
+        verb = _member(OfferVerb, parts[0]) if _tokens(parts, 2) else None
+        return None if verb is None else cls(verb, parts[1])
+
+
+class StepVerb(StrEnum):
+    """The buttons on an assigned (or escalated) task.
+
+    ``fail``, ``drop`` and ``keep`` lead to a question ("why?", "are you
+    sure?", "kept"); ``failwhy`` carries the reason and ``dropyes`` confirms.
+    """
+
+    ON_WAY = "on_way"
+    ARRIVED = "arrived"
+    DONE = "done"
+    FAIL = "fail"
+    FAIL_WHY = "failwhy"
+    DROP = "drop"
+    DROP_YES = "dropyes"
+    KEEP = "keep"
+    HELP = "help"
+    TAKE = "take"
+
+
+@dataclass(frozen=True)
+class TaskStep:
+    """``a:task:<step>:<task>`` (``a:task:failwhy:<task>:<reason>``): a step of a task."""
+
+    ACTION: ClassVar[str] = "task"
+    verb: StepVerb
+    task_id: str
+    reason: str = ""
+    """Only with ``failwhy``: one of the dispatch context's fail reasons (checked there)."""
+
+    def encode(self) -> str:
+        extra = (self.reason,) if self.verb is StepVerb.FAIL_WHY else ()
+        return value(self.ACTION, self.verb, self.task_id, *extra)
+
+    @classmethod
+    def parse(cls, parts: Sequence[str]) -> TaskStep | None:
+        verb = _member(StepVerb, parts[0]) if parts else None
+        if verb is None:
+            return None
+        if verb is StepVerb.FAIL_WHY:
+            return cls(verb, parts[1], parts[2]) if _tokens(parts, 3) else None
+        return cls(verb, parts[1]) if _tokens(parts, 2) else None
+
+
+@dataclass(frozen=True)
+class Assign:
+    """``a:assign:<task>:<volunteer>``: a coordinator asks one volunteer after escalation."""
+
+    ACTION: ClassVar[str] = "assign"
+    task_id: str
+    volunteer_id: str
+
+    def encode(self) -> str:
+        return value(self.ACTION, self.task_id, self.volunteer_id)
+
+    @classmethod
+    def parse(cls, parts: Sequence[str]) -> Assign | None:
+        return cls(parts[0], parts[1]) if _tokens(parts, 2) else None
+
+
+# -- people ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VolunteerDecision:
+    """``a:vol:yes|no:<person>``: a coordinator approves or declines an application."""
+
+    ACTION: ClassVar[str] = "vol"
+    approve: bool
+    person_id: str
+
+    def encode(self) -> str:
+        return value(self.ACTION, "yes" if self.approve else "no", self.person_id)
+
+    @classmethod
+    def parse(cls, parts: Sequence[str]) -> VolunteerDecision | None:
+        approve = _yes_no(parts[0]) if _tokens(parts, 2) else None
+        return None if approve is None else cls(approve, parts[1])
+
+
+@dataclass(frozen=True)
+class ProxyDecision:
+    """``a:proxy:yes|no:<link>``: a coordinator approves or refuses a family helper."""
+
+    ACTION: ClassVar[str] = "proxy"
+    approve: bool
+    link_id: str
+
+    def encode(self) -> str:
+        return value(self.ACTION, "yes" if self.approve else "no", self.link_id)
+
+    @classmethod
+    def parse(cls, parts: Sequence[str]) -> ProxyDecision | None:
+        approve = _yes_no(parts[0]) if _tokens(parts, 2) else None
+        return None if approve is None else cls(approve, parts[1])
+
+
+# -- care -----------------------------------------------------------------------------------
+
+CARE = "care"
+"""The action of every care button; :func:`care_button` reads them all."""
+
+
+@dataclass(frozen=True)
+class CareDecision:
+    """``a:care:approve|decline:<booking>``: a coordinator decides on an escort booking."""
+
+    ACTION: ClassVar[str] = CARE
+    approve: bool
+    booking_id: str
+
+    @property
+    def verb(self) -> str:
+        return "approve" if self.approve else "decline"
+
+    def encode(self) -> str:
+        return value(self.ACTION, self.verb, self.booking_id)
+
+    @classmethod
+    def parse(cls, parts: Sequence[str]) -> CareDecision | None:
+        if not _tokens(parts, 2) or parts[0] not in ("approve", "decline"):
+            return None
+        return cls(parts[0] == "approve", parts[1])
+
+
+class ChangeVerb(StrEnum):
+    """What the /mine buttons and the rating invitation ask for."""
+
+    CANCEL = "cancel"
+    CANCEL_YES = "cancelyes"
+    MOVE = "move"
+    STARS = "stars"
+    NOT_DONE = "notdone"
+
+
+@dataclass(frozen=True)
+class CareChange:
+    """``a:care:cancel|cancelyes|move|stars|notdone:<booking>``: change or rate a booking."""
+
+    ACTION: ClassVar[str] = CARE
+    verb: ChangeVerb
+    booking_id: str
+
+    def encode(self) -> str:
+        return value(self.ACTION, self.verb, self.booking_id)
+
+    @classmethod
+    def parse(cls, parts: Sequence[str]) -> CareChange | None:
+        verb = _member(ChangeVerb, parts[0]) if _tokens(parts, 2) else None
+        return None if verb is None else cls(verb, parts[1])
+
+
+@dataclass(frozen=True)
+class Rating:
+    """``a:care:rate:<booking>:<stars>``: the stars a resident gives a visit."""
+
+    ACTION: ClassVar[str] = CARE
+    VERB: ClassVar[str] = "rate"
+    booking_id: str
+    stars: int
+
+    def encode(self) -> str:
+        return value(self.ACTION, self.VERB, self.booking_id, str(self.stars))
+
+    @classmethod
+    def parse(cls, parts: Sequence[str]) -> Rating | None:
+        if not _tokens(parts, 3) or parts[0] != cls.VERB or not parts[2].isdigit():
+            return None
+        return cls(parts[1], int(parts[2]))
+
+
+@dataclass(frozen=True)
+class FollowUpAnswer:
+    """``a:care:fu:<booking>:<answer>``: how the resident is, the day after the visit."""
+
+    ACTION: ClassVar[str] = CARE
+    VERB: ClassVar[str] = "fu"
+    booking_id: str
+    answer: str
+    """One of the follow-up answers of the care context (checked there)."""
+
+    def encode(self) -> str:
+        return value(self.ACTION, self.VERB, self.booking_id, self.answer)
+
+    @classmethod
+    def parse(cls, parts: Sequence[str]) -> FollowUpAnswer | None:
+        if not _tokens(parts, 3) or parts[0] != cls.VERB:
+            return None
+        return cls(parts[1], parts[2])
+
+
+class CareButton(Protocol):
+    """Any care button: :class:`CareDecision`, :class:`CareChange`, :class:`Rating`, :class:`FollowUpAnswer`."""
+
+    @property
+    def booking_id(self) -> str: ...
+
+    def encode(self) -> str: ...
+
+
+def care_button(parts: Sequence[str]) -> CareButton | None:
+    """Whichever care button these parts are, or ``None``."""
+    for codec in (CareDecision, CareChange, Rating, FollowUpAnswer):
+        found = codec.parse(parts)
+        if found is not None:
+            return found
+    return None
+
+
+# -- the conversation itself ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Guess:
+    """``a:guess:<intent>``: "do you mean …?" after words typed outside a flow."""
+
+    ACTION: ClassVar[str] = "guess"
+    name: str
+
+    def encode(self) -> str:
+        return value(self.ACTION, self.name)
+
+    @classmethod
+    def parse(cls, parts: Sequence[str]) -> Guess | None:
+        return cls(parts[0]) if _tokens(parts, 1) else None
+
+
+@dataclass(frozen=True)
+class Language:
+    """``a:lang:<code>``: switch the conversation's language (``zh_CN``, ``en``)."""
+
+    ACTION: ClassVar[str] = "lang"
+    code: str
+
+    def encode(self) -> str:
+        return value(self.ACTION, self.code)
+
+    @classmethod
+    def parse(cls, parts: Sequence[str]) -> Language | None:
+        return cls(parts[0]) if _tokens(parts, 1) else None
