@@ -193,14 +193,15 @@ def cmd_role(args: argparse.Namespace) -> int:
     messages and new waves are durable timers that the running scheduler sends.
     """
     from assistant.bootstrap import build
+    from assistant.queue import SchedulerQueue
     from assistant.services import dispatch, people
     from assistant.store.base import NotFound
 
-    app = build(_settings(args))
+    app = build(_settings(args), queue=SchedulerQueue())
     grids = [g.strip() for g in (args.grids or "").split(",") if g.strip()]
     stood_down = None
     try:
-        with app.store.transaction() as tx:
+        with app.unit() as tx:
             if args.action == "grant":
                 person = people.grant(tx, args.address, args.role, grids)
             else:
@@ -216,6 +217,41 @@ def cmd_role(args: argparse.Namespace) -> int:
             f"Withdrew {stood_down.offers} open offer(s); "
             f"handed {stood_down.tasks} accepted task(s) back to dispatch."
         )
+    return 0
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    """List dead jobs (``jobs dead``) or run one again (``jobs retry ID``).
+
+    A timer is dead when its job failed every attempt; it keeps its arguments
+    so that it can be retried, and the running scheduler hands a retried one
+    to the workers within a second.
+    """
+    from assistant.bootstrap import build
+    from assistant.jobs import firing, timers
+    from assistant.queue import SchedulerQueue
+
+    app = build(_settings(args), queue=SchedulerQueue())
+    if args.action == "dead":
+        with app.store.snapshot() as tx:
+            found = timers.dead(tx)
+        for timer in found:
+            print(
+                f"{timer['id']}  {timer['job']}  {timer.get('attempts', 0)} attempts  "
+                f"{timer.get('error', '')}  dead since {timer.get('dead_at', '')}"
+            )
+        print(f"{len(found)} dead job(s)" + (": assistant jobs retry ID" if found else ""))
+        return 0
+    if not args.id:
+        print("Which one? assistant jobs retry ID (see assistant jobs dead)", file=sys.stderr)
+        return 2
+    try:
+        with app.unit() as tx:
+            timer = firing.retry(tx, app, args.id)
+    except firing.NotDead:
+        print(f"Nothing retried: no dead job {args.id} (see assistant jobs dead)", file=sys.stderr)
+        return 2
+    print(f"{timer['id']} ({timer['job']}) will run again within a second")
     return 0
 
 
@@ -289,6 +325,9 @@ def parser() -> argparse.ArgumentParser:
     role.add_argument("address", help="chat address, e.g. telegram:123456")
     role.add_argument("role", choices=("coordinator", "volunteer"))
     role.add_argument("--grids", help="comma-separated micro-grid ids (coordinators)")
+    jobs = add("jobs", cmd_jobs)
+    jobs.add_argument("action", choices=("dead", "retry"))
+    jobs.add_argument("id", nargs="?", default="", help="the dead timer to retry")
     add("settings", cmd_settings)
     return top
 
