@@ -114,7 +114,12 @@ def test_forget_leaves_nothing_on_disk_and_every_file_is_private(tmp_path: Path)
         with app.store.snapshot() as tx:
             volunteer = tx.require(people.PEOPLE, offer["person_id"])
         user = volunteer["addresses"][0].partition(":")[2]
-        console.wait_for("新任务")
+        wait_until(  # this volunteer's own offer is on the screen, with its buttons
+            lambda: any(
+                m.get("to") == user and "新任务" in m.get("text", "") and m.get("buttons")
+                for m in list(console.lines)
+            )
+        )
         console.send(**{"as": user, "press": "1"})
         console.wait_for(NOTES)  # the accepting volunteer got the details
         assert files_holding(data, (NOTES,)), "the note was never stored: the test proves nothing"
