@@ -2,7 +2,11 @@
 
 Entry points (the CLI, worker processes, tests) call :func:`build` with
 settings and, in tests, in-memory twins; everything else receives the
-resulting :class:`App` and never builds ports itself.
+resulting :class:`App` and never builds ports itself. Services, steps, jobs and
+channels type it with the protocol :class:`assistant.app.App`, never with this
+class, and the conversation engine is built by :func:`handlers.build_engine`:
+so nothing below the composition root imports it, and the imports form no
+cycle.
 """
 
 from __future__ import annotations
@@ -20,12 +24,24 @@ from assistant.store.base import Store, Tx
 from assistant.store.memory import MemoryStore
 
 if TYPE_CHECKING:
-    from assistant.conversation.engine import Engine
+    from collections.abc import Mapping
+
+    from assistant.app import App as AppPort
+    from assistant.jobs.table import JobSpec, JobTable
+    from assistant.services.dispatch.kinds import TaskKinds
+    from assistant.services.dispatch.port import DispatchPort
+
+
+SHARDED = {"people": 256, "addresses": 256, "conversations": 256}
+"""Collections that never close, split into shard files so a write by id stays small.
+
+With 256 shards a shard holds about 40 records at 10,000 people (``docs/STORAGE.md``).
+"""
 
 
 @dataclass
 class App:
-    """The program's ports and settings, passed to every service and step."""
+    """The program's ports and settings: the implementation of :class:`assistant.app.App`."""
 
     settings: Settings
     store: Store
@@ -33,8 +49,12 @@ class App:
     queue: TaskQueue
     delivery: Delivery
     services: dict[str, Service] = field(default_factory=dict)
-    dispatch: object | None = None
-    """The dispatch port used by care (and later produce and reports); None: the real one."""
+    dispatch: DispatchPort[AppPort] = field(default_factory=lambda: real_dispatch())
+    """The dispatch port used by care (and later produce and reports)."""
+    jobs: JobTable = field(default_factory=lambda: job_table())
+    """Every background job by name (see :func:`job_table`)."""
+    task_kinds: TaskKinds[AppPort] = field(default_factory=lambda: task_kinds())
+    """The kinds of dispatch task the contexts registered (see :func:`task_kinds`)."""
 
     def unit(self) -> AbstractContextManager[Tx]:
         """A unit of work: one transaction; its due timers go to the queue after commit."""
@@ -42,11 +62,41 @@ class App:
 
         return unit_of_work(self)
 
-    def engine(self) -> Engine:
-        """The conversation engine with every flow of the product."""
-        from handlers import build_engine
 
-        return build_engine(self)
+def job_table(extra: Mapping[str, JobSpec] | None = None) -> JobTable:
+    """The job table: each context's jobs, registered here one by one (no scanning).
+
+    ``extra`` adds jobs of a test; a name registered twice is an error.
+    """
+    from assistant.jobs import outbox
+    from assistant.jobs.table import JobTable
+    from assistant.services import care, dispatch
+
+    table = JobTable()
+    table.register(outbox.JOBS)
+    table.register(dispatch.JOBS)
+    table.register(care.JOBS)
+    if extra:
+        table.register(extra)
+    return table
+
+
+def task_kinds() -> TaskKinds[AppPort]:
+    """The dispatch task kinds, each registered by its context (care: the care visit)."""
+    from assistant.services import care
+    from assistant.services.dispatch.kinds import TaskKinds
+
+    kinds: TaskKinds[AppPort] = TaskKinds()
+    kinds.register(care.TASK_KIND)
+    return kinds
+
+
+def real_dispatch() -> DispatchPort[AppPort]:
+    """The dispatch engine as the port that other contexts use (checked by mypy here)."""
+    from assistant.services import dispatch
+
+    port: DispatchPort[AppPort] = dispatch
+    return port
 
 
 def build(
@@ -56,14 +106,20 @@ def build(
     clock: Clock | None = None,
     queue: TaskQueue | None = None,
     delivery: Delivery | None = None,
+    dispatch: DispatchPort[AppPort] | None = None,
+    jobs: Mapping[str, JobSpec] | None = None,
 ) -> App:
-    """Build the app; ports left out become the real ones for these settings."""
+    """Build the app; ports left out become the real ones for these settings.
+
+    ``dispatch`` replaces the dispatch engine (a test's twin); ``jobs`` adds
+    jobs to the table (a test's own).
+    """
     if store is None:
         from assistant.store.files import private_dir
         from assistant.store.tinydb_store import TinyDbStore
 
         private_dir(settings.data_dir)
-        store = TinyDbStore(settings.data_dir / "store")
+        store = TinyDbStore(settings.data_dir / "store", shards=SHARDED)
     return App(
         settings=settings,
         store=store,
@@ -71,6 +127,9 @@ def build(
         queue=queue if queue is not None else MemoryQueue(),
         delivery=delivery if delivery is not None else MemoryDelivery(),
         services=catalogue(settings.services),
+        dispatch=dispatch if dispatch is not None else real_dispatch(),
+        jobs=job_table(jobs),
+        task_kinds=task_kinds(),
     )
 
 
@@ -79,12 +138,12 @@ def build_for_tests(settings: Settings | None = None, **ports: object) -> App:
     from assistant.clock import FakeClock
     from assistant.config import defaults
 
-    app = build(
+    return build(
         settings or defaults(),
         store=ports.get("store") or MemoryStore(),  # type: ignore[arg-type]
         clock=ports.get("clock") or FakeClock(),  # type: ignore[arg-type]
         queue=ports.get("queue") or MemoryQueue(),  # type: ignore[arg-type]
         delivery=ports.get("delivery") or MemoryDelivery(),  # type: ignore[arg-type]
+        dispatch=ports.get("dispatch"),  # type: ignore[arg-type]
+        jobs=ports.get("jobs"),  # type: ignore[arg-type]
     )
-    app.dispatch = ports.get("dispatch")
-    return app

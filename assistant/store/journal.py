@@ -5,8 +5,10 @@ writes this journal. If its writer dies during the renames or before the
 tombstones, the next lock holder reads the journal and finishes the commit,
 so no transaction ever reads half of one. A commit that purged archived
 records also names the archives to compact, so no earlier version of a purged
-record outlives a crash. The journal holds file names only, never paths, and is
-written atomically (temporary file, fsync, rename, directory fsync).
+record outlives a crash. Splitting a collection into shards also names the old
+file to remove once its shards are in place. The journal holds file names only,
+never paths, and is written atomically (temporary file, fsync, rename,
+directory fsync).
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ Renames = list[tuple[Path, Path]]
 Tombstones = dict[str, list[str]]
 """The ids of deleted archived records, by collection."""
 
-Plan = tuple[Renames, Tombstones, list[str]]
-"""What an unfinished commit still has to do: renames, tombstones, archives to compact."""
+Plan = tuple[Renames, Tombstones, list[str], list[Path]]
+"""What an unfinished commit still has to do: renames, tombstones, archives to compact,
+files to remove."""
 
 
 class CommitJournal:
@@ -41,12 +44,19 @@ class CommitJournal:
         self.directory = directory
         self.path = directory / JOURNAL_FILE
 
-    def write(self, renames: Renames, tombstones: Tombstones, compact: list[str]) -> None:
+    def write(
+        self,
+        renames: Renames,
+        tombstones: Tombstones,
+        compact: list[str],
+        remove: list[Path] | None = None,
+    ) -> None:
         """Record durably what is left to do; the caller holds the store lock."""
         plan = {
             "replace": [[temp.name, target.name] for temp, target in renames],
             "tombstones": tombstones,
             "compact": sorted(compact),
+            "remove": [path.name for path in remove or []],
         }
         os.replace(write_temp(self.path, dumps(plan)), self.path)
         fsync_dir(self.directory)
@@ -65,11 +75,12 @@ class CommitJournal:
             ]
             deleted = {str(c): [str(i) for i in ids] for c, ids in plan["tombstones"].items()}
             compact = [str(collection) for collection in plan.get("compact", [])]
+            remove = [self.directory / Path(name).name for name in plan.get("remove", [])]
         except FileNotFoundError:
             return None
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise StoreError(f"commit journal {self.path} is unreadable") from error
-        return renames, deleted, compact
+        return renames, deleted, compact, remove
 
     def remove(self) -> None:
         """Drop the journal once its commit is finished, durably."""

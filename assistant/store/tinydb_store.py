@@ -1,9 +1,11 @@
 """The real store: TinyDB files that several processes share safely.
 
 Each collection is one TinyDB JSON file, ``<collection>.json``, holding one
-table named after the collection and keyed by our own string ids. Closed
-records move to ``<collection>.archive.jsonl``, an append-only file, so the
-hot files that every write rewrites stay small whatever the history.
+table named after the collection and keyed by our own string ids; a
+collection that never closes can be split into shard files by a hash of the
+id (``shards.py``), so a write by id touches one small file. Closed records
+move to ``<collection>.archive.jsonl``, an append-only file, so the hot files
+that every write rewrites stay small whatever the history.
 
 A transaction holds one exclusive lock for the whole store (a thread lock and
 a file lock), reads each collection it touches fresh from disk, keeps its
@@ -23,6 +25,7 @@ writes in memory and, when its block ends without an exception:
 A snapshot takes no lock: renames are atomic, so it always reads whole files.
 
 The parts live beside this module: ``tables.py`` (the TinyDB adapters),
+``shards.py`` (which file holds a document),
 ``archive.py`` (the archive and its index), ``journal.py`` (the commit
 journal), ``locking.py`` (the lock between processes) and ``files.py``
 (durable writes). ``docs/STORAGE.md`` gives the reasons and the limits.
@@ -33,18 +36,18 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
 from assistant.store.archive import Archive
 from assistant.store.base import Doc, NotFound, ReadOnly, StoreError
-from assistant.store.files import fsync_dir, private_dir, write_temp
+from assistant.store.files import dumps, fsync_dir, private_dir, write_temp
 from assistant.store.journal import CommitJournal
 from assistant.store.locking import ProcessLock
+from assistant.store.shards import Layout, check_name
 from assistant.store.tables import (
     CollectionDatabase,
     CollectionStorage,
@@ -55,7 +58,6 @@ from assistant.store.tables import (
 
 _LOG = logging.getLogger(__name__)
 
-_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*\Z")
 _LOCK_FILE = ".store.lock"
 
 
@@ -81,7 +83,7 @@ class _TinyTx:
         self.due_timers: list[str] = []
 
     def get(self, collection: str, doc_id: str) -> Doc | None:
-        doc = self._table(collection).doc(doc_id)
+        doc = self._table(collection, doc_id).doc(doc_id)
         if doc is None:
             moves = self._moves.get(collection, {})
             if doc_id in moves:
@@ -98,7 +100,7 @@ class _TinyTx:
 
     def put(self, collection: str, doc_id: str, doc: Doc) -> None:
         self._check_writable()
-        self._table(collection).replace(doc_id, self._stored(collection, doc_id, doc))
+        self._table(collection, doc_id).replace(doc_id, self._stored(collection, doc_id, doc))
 
     @staticmethod
     def _stored(collection: str, doc_id: str, doc: Doc) -> Doc:
@@ -112,28 +114,31 @@ class _TinyTx:
 
     def delete(self, collection: str, doc_id: str) -> None:
         self._check_writable()
-        self._table(collection).pop(doc_id)
+        self._table(collection, doc_id).pop(doc_id)
         moves = self._moves.setdefault(collection, {})
         if moves.get(doc_id) is not None or doc_id in self._store.archive_of(collection):
             moves[doc_id] = None
 
     def all(self, collection: str) -> list[Doc]:
-        documents = sorted(self._table(collection).all(), key=lambda doc: str(doc.doc_id))
+        documents = [doc for table in self._every_table(collection) for doc in table.all()]
+        documents.sort(key=lambda doc: str(doc.doc_id))
         return [cast(Doc, _clone(doc)) for doc in documents]
 
     def find(self, collection: str, **equals: Any) -> list[Doc]:
-        documents = self._table(collection).search(Equals(equals))
-        return [cast(Doc, _clone(doc)) for doc in sorted(documents, key=lambda d: str(d.doc_id))]
+        query = Equals(equals)
+        documents = [doc for table in self._every_table(collection) for doc in table.search(query)]
+        documents.sort(key=lambda doc: str(doc.doc_id))
+        return [cast(Doc, _clone(doc)) for doc in documents]
 
     def archive(self, collection: str, doc_id: str) -> None:
         self._check_writable()
-        doc = self._table(collection).pop(doc_id)
+        doc = self._table(collection, doc_id).pop(doc_id)
         if doc is not None:
             self._moves.setdefault(collection, {})[doc_id] = doc
 
     def purge(self, collection: str, doc_id: str, replacement: Doc | None = None) -> None:
         self._check_writable()
-        table = self._table(collection)
+        table = self._table(collection, doc_id)
         moves = self._moves.setdefault(collection, {})
         archived = moves.get(doc_id) is not None or (
             doc_id not in moves and doc_id in self._store.archive_of(collection)
@@ -152,7 +157,7 @@ class _TinyTx:
             self._purged.add(collection)
 
     def archived(self, collection: str) -> Iterator[Doc]:
-        hot = set(self._table(collection).ids())
+        hot = {doc_id for table in self._every_table(collection) for doc_id in table.ids()}
         moves = dict(self._moves.get(collection, {}))
         for doc_id, doc in self._store.archive_of(collection).scan():
             if doc_id not in hot and doc_id not in moves:
@@ -169,13 +174,20 @@ class _TinyTx:
         moves = {collection: moves for collection, moves in self._moves.items() if moves}
         return files, moves, sorted(self._purged)
 
-    def _table(self, collection: str) -> CollectionTable:
-        table = self._tables.get(collection)
+    def _table(self, collection: str, doc_id: str) -> CollectionTable:
+        """The table of the hot file that holds this document, read at first touch."""
+        return self._open(collection, self._store.layout.file_of(collection, doc_id))
+
+    def _every_table(self, collection: str) -> list[CollectionTable]:
+        """The tables of every hot file of a collection (one, or every shard)."""
+        return [self._open(collection, path) for path in self._store.layout.files_of(collection)]
+
+    def _open(self, collection: str, path: Path) -> CollectionTable:
+        table = self._tables.get(path.name)
         if table is None:
-            path = self._store.hot_path(collection)
             database = CollectionDatabase(path, collection, storage=CollectionStorage)
-            self._storages[collection] = cast(CollectionStorage, database.storage)
-            table = self._tables[collection] = cast(CollectionTable, database.table(collection))
+            self._storages[path.name] = cast(CollectionStorage, database.storage)
+            table = self._tables[path.name] = cast(CollectionTable, database.table(collection))
         return table
 
     def _check_writable(self) -> None:
@@ -188,9 +200,13 @@ class TinyDbStore:
 
     Args:
         directory: The folder of the collection files; created if missing.
+        shards: Collections to split into this many shard files by a hash of
+            the id (those that never close). The folder records the layout, so
+            a store opened later without it still finds the shards; a
+            collection kept in one file is split when first opened this way.
     """
 
-    def __init__(self, directory: str | Path) -> None:
+    def __init__(self, directory: str | Path, *, shards: Mapping[str, int] | None = None) -> None:
         self.directory = private_dir(Path(directory))
         self._thread_lock = threading.Lock()
         self._process_lock = ProcessLock(self.directory / _LOCK_FILE)
@@ -199,11 +215,16 @@ class TinyDbStore:
         self._archives: dict[str, Archive] = {}
         self._archives_lock = threading.Lock()
         self._closed = False
+        self.layout = Layout(self.directory, {})
         with self._locked():
             self._remove_stale_temps()
+            self.layout = Layout.settle(self.directory, shards or {})
+            for sharded in sorted(self.layout.shards):
+                self._split(sharded)
             for path in sorted(self.directory.glob("*.json")):
-                if _NAME.match(path.stem):
-                    load_hot(path, path.stem)
+                collection = self.layout.collection_of(path)
+                if collection is not None:
+                    load_hot(path, collection)
 
     @contextmanager
     def transaction(self) -> Iterator[_TinyTx]:
@@ -230,18 +251,13 @@ class TinyDbStore:
             self._process_lock.close()
             self._closed = True
 
-    def hot_path(self, collection: str) -> Path:
-        """The hot file of a collection."""
-        if not _NAME.match(collection):
-            raise StoreError(f"bad collection name {collection!r}")
-        return self.directory / f"{collection}.json"
-
     def archive_of(self, collection: str) -> Archive:
         """The archive of a collection, shared by every transaction of this process."""
         with self._archives_lock:
             archive = self._archives.get(collection)
             if archive is None:
-                path = self.hot_path(collection).with_suffix(".archive.jsonl")
+                check_name(collection)
+                path = self.directory / f"{collection}.archive.jsonl"
                 archive = self._archives[collection] = Archive(path)
             return archive
 
@@ -297,11 +313,17 @@ class TinyDbStore:
         _LOG.debug("committed %d files and %d archive moves", len(files), len(moves))
 
     def _finish(
-        self, renames: list[tuple[Path, Path]], deleted: dict[str, list[str]], compact: list[str]
+        self,
+        renames: list[tuple[Path, Path]],
+        deleted: dict[str, list[str]],
+        compact: list[str],
+        remove: list[Path] | None = None,
     ) -> None:
         """Rename the new hot files into place, append the tombstones, compact purged archives."""
         for temp, target in renames:
             os.replace(temp, target)
+        for path in remove or []:
+            path.unlink(missing_ok=True)
         fsync_dir(self.directory)
         for collection, ids in deleted.items():
             self.archive_of(collection).append(dict.fromkeys(ids))
@@ -313,9 +335,9 @@ class TinyDbStore:
         plan = self._journal.read()
         if plan is None:
             return
-        renames, deleted, compact = plan
+        renames, deleted, compact, remove = plan
         pending = [(temp, target) for temp, target in renames if temp.exists()]
-        self._finish(pending, deleted, compact)
+        self._finish(pending, deleted, compact, remove)
         self._journal.remove()
         _LOG.warning(
             "completed an interrupted commit: %d of %d renames were left, %d tombstones",
@@ -323,6 +345,31 @@ class TinyDbStore:
             len(renames),
             sum(len(ids) for ids in deleted.values()),
         )
+
+    def _split(self, collection: str) -> None:
+        """Move a collection kept in one file into its shards, in one journaled commit."""
+        plain = self.layout.plain(collection)
+        docs = load_hot(plain, collection)
+        if not plain.exists():
+            return
+        shards: dict[Path, dict[str, Doc]] = {}
+        for doc_id, doc in docs.items():
+            path = self.layout.file_of(collection, doc_id)
+            if path not in shards:
+                shards[path] = load_hot(path, collection)
+            shards[path][doc_id] = doc
+        renames: list[tuple[Path, Path]] = []
+        try:
+            for path, table in shards.items():
+                renames.append((write_temp(path, dumps({collection: table})), path))
+            self._journal.write(renames, {}, [], [plain])
+        except BaseException:
+            for temp, _ in renames:
+                temp.unlink(missing_ok=True)
+            raise
+        self._finish(renames, {}, [], [plain])
+        self._journal.remove()
+        _LOG.info("split %s into %d shards (%d records)", collection, len(shards), len(docs))
 
     def _remove_stale_temps(self) -> None:
         """Delete temporary files of commits that never finished (the lock is held)."""

@@ -1,6 +1,9 @@
 """The storage contract, run against the in-memory twin and the real TinyDB store.
 
-The second half covers what only the real store has: files, crashes and corruption.
+The real store runs it twice: with one file per collection, and with the
+collections split into shard files by a hash of the id. The second half covers
+what only the real store has: files, crashes and corruption; sharded
+collections have their own tests in ``test_store_shards.py``.
 """
 
 from __future__ import annotations
@@ -17,11 +20,20 @@ from assistant.store.base import NotFound, ReadOnly, Store, StoreError, Tx, run_
 from assistant.store.memory import MemoryStore
 from assistant.store.tinydb_store import TinyDbStore
 
+SHARDED = {"people": 4, "bookings": 3, "counters": 2, "units": 5}
+"""Small shard counts, so that every test puts several documents in one shard and spreads others."""
 
-@pytest.fixture(params=["memory", "tinydb"])
+
+@pytest.fixture(params=["memory", "tinydb", "tinydb-sharded"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """Each contract test runs once per store."""
-    made: Store = MemoryStore() if request.param == "memory" else TinyDbStore(tmp_path / "store")
+    made: Store
+    if request.param == "memory":
+        made = MemoryStore()
+    elif request.param == "tinydb":
+        made = TinyDbStore(tmp_path / "store")
+    else:
+        made = TinyDbStore(tmp_path / "store", shards=SHARDED)
     yield made
     made.close()
 

@@ -62,14 +62,15 @@ def claim(directory: str, worker: int, start: Any, results: Any) -> None:
     store.close()
 
 
-def write_rounds(directory: str, committed: Synchronized[int]) -> None:
+def write_rounds(directory: str, committed: Synchronized[int], shards: dict[str, int]) -> None:
     """Commit rounds until killed.
 
     Round n puts ROUND big records, archives those of round n - 1, deletes the
     first (archived) record of round n - 2 and records itself in a second
-    collection: every commit rewrites two hot files, archives and deletes.
+    collection: every commit rewrites two hot files (or, with ``shards``, every
+    shard of the records), archives and deletes.
     """
-    store = TinyDbStore(directory)
+    store = TinyDbStore(directory, shards=shards)
     with store.snapshot() as tx:
         number = max((doc["number"] for doc in tx.all("rounds")), default=-1) + 1
     while True:
@@ -133,12 +134,15 @@ def test_eight_processes_racing_for_one_task_make_one_winner(tmp_path: Path) -> 
         assert tx.require("tasks", "t-1")["claimed_by"] == f"v{winners[0]}"
 
 
-def test_a_writer_killed_mid_commit_leaves_every_committed_round_intact(tmp_path: Path) -> None:
+@pytest.mark.parametrize("shards", [{}, {"records": 8}], ids=["one-file", "sharded"])
+def test_a_writer_killed_mid_commit_leaves_every_committed_round_intact(
+    tmp_path: Path, shards: dict[str, int]
+) -> None:
     committed = SPAWN.Value("i", -1, lock=False)
     chance = random.Random()
     for _ in range(5):
-        # Given a writer committing big rounds in a loop
-        writer = SPAWN.Process(target=write_rounds, args=(str(tmp_path), committed))
+        # Given a writer committing big rounds in a loop (records in one file, or in shards)
+        writer = SPAWN.Process(target=write_rounds, args=(str(tmp_path), committed, shards))
         writer.start()
         target = committed.value + chance.randint(1, 3)
         wait_until(lambda: committed.value >= target)  # noqa: B023
@@ -152,9 +156,10 @@ def test_a_writer_killed_mid_commit_leaves_every_committed_round_intact(tmp_path
 
 def assert_rounds_intact(directory: Path, reported: int) -> None:
     # The hot files are whole JSON even before any store repairs anything
-    for name in ("records.json", "rounds.json"):
-        json.loads((directory / name).read_bytes())
-    store = TinyDbStore(directory)
+    hot = [directory / "rounds.json", *directory.glob("records*.json")]
+    for path in hot:
+        json.loads(path.read_bytes())
+    store = TinyDbStore(directory)  # a store built without the layout finds it in the folder
     with store.transaction() as tx:
         numbers = sorted(doc["number"] for doc in tx.all("rounds"))
         # Every round reported as committed is there, with no gap and nothing half done
