@@ -1,7 +1,8 @@
 """/start → language → name → complex → building → unit → room → phone (optional) → privacy → menu.
 
 Nothing is stored about a newcomer until they accept the privacy notice; then
-one transaction creates their profile in their household's micro-grid.
+one transaction creates their profile in their household's micro-grid. The
+greeting and the language question are one message.
 """
 
 from __future__ import annotations
@@ -15,6 +16,13 @@ from assistant.store.base import Doc, Tx
 NOT_LISTED = "none"
 MAX_NAME = 30
 MAX_ROOM = 12
+GREETING = "greeting"  # ctx.data: the words to put above the first language question
+
+
+def _greet(ctx: Ctx, text: str) -> Turn:
+    """Ask for the language, with ``text`` above the question in the same message."""
+    ctx.data[GREETING] = text
+    return go("onboard.language")
 
 
 async def start(ctx: Ctx) -> Turn:
@@ -25,24 +33,25 @@ async def start(ctx: Ctx) -> Turn:
     if payload:
         invite = await ctx.atomic(invitations.redeem, payload, ctx.sender, people.now_iso(ctx.app))
         if invite is None:
-            return go("onboard.language", Reply(ctx.t("onboard.invite_unusable")))
+            return _greet(ctx, ctx.t("onboard.invite_unusable"))
         if invite.get("person_id"):
             ctx.person = await ctx.view(people.person_at, ctx.sender)
             name = (ctx.person or {}).get("name", "")
             return end(Reply(ctx.t("onboard.volunteer_linked", name=name)), ctx.menu())
         ctx.data["invite"] = invite.get("kind", "")
-        hello = ctx.t("onboard.hello_invited", name=invite.get("name", ""))
-        return go("onboard.language", Reply(hello))
-    return go("onboard.language", Reply(ctx.t("onboard.hello")))
+        return _greet(ctx, ctx.t("onboard.hello_invited", name=invite.get("name", "")))
+    return _greet(ctx, ctx.t("onboard.hello"))
 
 
 async def ask_language(ctx: Ctx) -> list[Reply]:
-    """Ask for the language; Chinese comes first."""
+    """Ask for the language, under the greeting the first time; Chinese comes first."""
     chinese = ctx.tr.is_chinese
     marks = ("✓ 中文", "English") if chinese else ("中文", "✓ English")
+    greeting = str(ctx.data.pop(GREETING, ""))
+    question = ctx.t("onboard.ask_language")
     return [
         Reply(
-            ctx.t("onboard.ask_language"),
+            f"{greeting}\n\n{question}" if greeting else question,
             choices=((Choice(marks[0], "zh_CN"), Choice(marks[1], "en")),),
         )
     ]
@@ -214,7 +223,7 @@ async def got_privacy(ctx: Ctx) -> Turn:
         return end(Reply(ctx.t("onboard.declined")))
     if ctx.press != "yes":
         raise Unexpected()
-    person = await ctx.run(_register, ctx)
+    person = await ctx.atomic(_register, ctx)
     ctx.person = person
     grid = await ctx.view(community.grid_name, person.get("grid_id"))
     welcome = ctx.t("onboard.welcome_grid", name=person["name"], grid=grid) if grid else ""
@@ -232,25 +241,25 @@ def _unit(tx: Tx, key: str) -> Doc | None:
     return tx.get(community.UNITS, key)
 
 
-def _register(ctx: Ctx) -> Doc:
+def _register(tx: Tx, ctx: Ctx) -> Doc:
+    """Create the profile (once: a repeated acceptance finds it made)."""
+    existing = people.person_at(tx, ctx.sender)
+    if existing is not None:
+        return existing
     now = people.now_iso(ctx.app)
-    with ctx.app.store.transaction() as tx:
-        existing = people.person_at(tx, ctx.sender)
-        if existing is not None:
-            return existing
-        person = people.create_person(
-            tx,
-            name=ctx.data["name"],
-            address=ctx.sender,
-            language=ctx.language,
-            now=now,
-            grid_id=ctx.data.get("grid_id"),
-            household=ctx.data.get("household"),
-            phone=ctx.data.get("phone", ""),
-        )
-        person["privacy_accepted_at"] = now
-        tx.put(people.PEOPLE, person["id"], person)
-        return person
+    person = people.create_person(
+        tx,
+        name=ctx.data["name"],
+        address=ctx.sender,
+        language=ctx.language,
+        now=now,
+        grid_id=ctx.data.get("grid_id"),
+        household=ctx.data.get("household"),
+        phone=ctx.data.get("phone", ""),
+    )
+    person["privacy_accepted_at"] = now
+    tx.put(people.PEOPLE, person["id"], person)
+    return person
 
 
 FLOW = Flow(

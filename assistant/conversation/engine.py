@@ -9,18 +9,28 @@ was not offered in the current state is answered as expired; any failure is
 logged once and answered kindly, leaving the state as it was. Words typed
 outside any flow start the flow their keywords name, or ask "do you mean …?"
 (:mod:`assistant.conversation.keywords`).
+
+A turn costs one lock-free read of the store (the conversation, the person and
+whether their address was marked unreachable) and at most one commit of one
+small file: the conversation record, skipped when it did not change. A step
+that changes records does it in ``ctx.atomic``, whose unit of work also ends
+the question being answered, so a crash before the turn's own save can never
+leave a pressed button offered again (``docs/STORAGE.md``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from assistant.clock import from_iso, to_iso
-from assistant.conversation.flow import Action, Ctx, Flow, State, Topic, Turn, Unexpected
+from assistant.conversation import buttons
+from assistant.conversation.flow import Action, Ctx, Flow, State, Topic, Turn, Unexpected, write
 from assistant.conversation.keywords import GUESS_ACTION, Intents
 from assistant.conversation.vocabulary import (
     Address,
@@ -35,9 +45,10 @@ from assistant.errors import Refusal
 from assistant.i18n import normalise, translator
 from assistant.services import people
 from assistant.services.people import community
+from assistant.store.base import Tx
 
 if TYPE_CHECKING:
-    from assistant.bootstrap import App
+    from assistant.app import App
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +58,16 @@ MENU_PREFIX = "m:"
 ACTION_PREFIX = "a:"
 LANGUAGE_PREFIX = "lang:"
 ALWAYS = ("cancel", "help", "start", "menu", "language")
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What a turn reads before it runs, in one snapshot."""
+
+    conversation: dict[str, Any]
+    person: dict[str, Any] | None
+    unreachable: bool
+    """The sender's address is known and marked unreachable (a private message proves otherwise)."""
 
 
 class Engine:
@@ -105,7 +126,10 @@ class Engine:
         return str(self.app.settings.get("community", "language"))
 
     async def _handle(self, incoming: Incoming) -> list[Outbound]:
-        conversation, person = await asyncio.to_thread(self._load, incoming.sender)
+        loaded = await asyncio.to_thread(self._load, incoming.sender)
+        conversation, person = loaded.conversation, loaded.person
+        if conversation.get("decided_in"):
+            log.info("the last turn in %s committed but ended early", conversation["decided_in"])
         language = self._language(conversation, person, incoming)
         ctx = Ctx(self.app, incoming, person, dict(conversation.get("data", {})), language)
         ctx.menu_builder = self.menu
@@ -119,6 +143,8 @@ class Engine:
             return self._outs(ctx, [Reply(ctx.t("core.too_long"))])
         if incoming.is_group:
             return self._outs(ctx, await self._group(ctx))
+        decided: list[str | None] = []
+        ctx.decided = functools.partial(self._decide, ctx, state, decided)
         turn, state = await self._route(ctx, state, conversation)
         replies = before + list(turn.replies)
         offered: list[str] = []
@@ -128,12 +154,14 @@ class Engine:
             offered = sorted({value for reply in asked for value in reply.values()})
         elif state is not None and not turn.replies:
             replies.append(Reply(ctx.t("core.done")))
+        ctx.decided = None
         if ctx.erase:
-            await ctx.atomic(lambda tx: tx.purge(CONVERSATIONS, incoming.sender))
-        else:
-            await asyncio.to_thread(
-                self._save, incoming.sender, turn.state, ctx.data, offered, ctx.language
-            )
+            await write(functools.partial(self._purge, incoming.sender))
+            return self._outs(ctx, replies)
+        record = self._record(turn.state, ctx.data, offered, ctx.language)
+        if decided or loaded.unreachable or not _same(conversation, record):
+            save = functools.partial(self._save, incoming.sender, record, loaded.unreachable)
+            await write(save)
         return self._outs(ctx, replies)
 
     # -- routing -------------------------------------------------------------
@@ -194,15 +222,16 @@ class Engine:
 
     async def _action(self, ctx: Ctx, value: str, state: str | None) -> Turn:
         name, *parts = value.split(":")
-        if name == "lang" and parts:
-            return await self._set_language(ctx, parts[0], state)
+        language = buttons.Language.parse(parts) if name == buttons.Language.ACTION else None
+        if language is not None:
+            return await self._set_language(ctx, language.code, state)
         action = self.actions.get(name)
         if action is None:
             return self._stay(state, Reply(ctx.t("core.button_expired")))
         try:
             turn = await action(ctx, parts)
         except Refusal as refusal:
-            return self._stay(state, Reply(ctx.t(refusal.key, **refusal.values)))
+            return self._refused(ctx, state, refusal)
         if turn.state is None and state is not None:
             # An action answered outside the current flow: keep the flow where it was.
             return Turn(state, turn.replies)
@@ -250,9 +279,10 @@ class Engine:
 
     async def _guessed(self, ctx: Ctx, parts: list[str]) -> Turn:
         """A "do you mean …?" button, checked again as if the words were typed now."""
-        if len(parts) != 1 or parts[0] not in self._usable(ctx):
+        guess = buttons.Guess.parse(parts)
+        if guess is None or guess.name not in self._usable(ctx):
             return Turn(None, (Reply(ctx.t("core.button_expired")),))
-        return await self._follow(ctx, parts[0])
+        return await self._follow(ctx, guess.name)
 
     async def _follow(self, ctx: Ctx, name: str) -> Turn:
         """Do what an intent means: a kind word for a topic, a built-in, or start a flow."""
@@ -292,7 +322,12 @@ class Engine:
             return self._stay(state, Reply(ctx.t(unexpected.key, **unexpected.values)))
         except Refusal as refusal:
             ctx.data = saved
-            return self._stay(state, Reply(ctx.t(refusal.key, **refusal.values)))
+            return self._refused(ctx, state, refusal)
+
+    def _refused(self, ctx: Ctx, state: str | None, refusal: Refusal) -> Turn:
+        """The one answer to a refusal: logged by its class (no personal data), said kindly."""
+        log.info("refused: %s", type(refusal).__name__)
+        return self._stay(state, Reply(ctx.t(refusal.key, **refusal.values)))
 
     async def _ask(self, ctx: Ctx, state: str) -> list[Reply]:
         step = self.states.get(state)
@@ -348,39 +383,62 @@ class Engine:
             ctx.t("core.choose_language"),
             choices=(
                 (
-                    Choice("中文", ACTION_PREFIX + "lang:zh_CN"),
-                    Choice("English", ACTION_PREFIX + "lang:en"),
+                    Choice("中文", buttons.Language("zh_CN").encode()),
+                    Choice("English", buttons.Language("en").encode()),
                 ),
             ),
         )
 
     # -- persistence ---------------------------------------------------------------
 
-    def _load(self, address: Address) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    def _load(self, address: Address) -> Loaded:
+        """The conversation, the person and the address's reachability, in one snapshot."""
         with self.app.store.snapshot() as tx:
             conversation = tx.get(CONVERSATIONS, address) or {}
-            person = people.person_at(tx, address)
-        return conversation, person
+            link = tx.get(people.ADDRESSES, address)
+            person = people.person_at(tx, address) if link is not None else None
+        unreachable = link is not None and not link.get("reachable", True)
+        return Loaded(conversation, person, unreachable)
 
-    def _save(
-        self,
-        address: Address,
-        state: str | None,
-        data: dict[str, Any],
-        offered: list[str],
-        lang: str,
-    ) -> None:
-        record: dict[str, Any] = {"state": None, "language": lang, "data": {}}
-        if state is not None:
-            record = {
-                "state": state,
-                "data": data,
-                "offered": offered,
-                "language": lang,
-                "updated_at": to_iso(self.app.clock.now()),
-            }
+    def _record(
+        self, state: str | None, data: dict[str, Any], offered: list[str], lang: str
+    ) -> dict[str, Any]:
+        """The conversation record to keep after a turn."""
+        if state is None:
+            return {"state": None, "language": lang, "data": {}}
+        return {
+            "state": state,
+            "data": data,
+            "offered": offered,
+            "language": lang,
+            "updated_at": to_iso(self.app.clock.now()),
+        }
+
+    def _save(self, address: Address, record: dict[str, Any], reachable: bool) -> None:
+        """Store the conversation (one small file) and, if it was unreachable, the address."""
         with self.app.store.transaction() as tx:
             tx.put(CONVERSATIONS, address, record)
+            if reachable:
+                people.set_reachable(tx, address, True)
+                log.debug("an unreachable address wrote again; marked reachable")
+
+    def _decide(self, ctx: Ctx, state: str | None, decided: list[str | None], tx: Tx) -> None:
+        """Inside a step's unit of work: end the question being answered.
+
+        If the process dies before :meth:`_save`, the next event finds the flow
+        ended (no button of it offered) rather than the question it had
+        answered, so the change that step made is never made twice.
+        """
+        record = self._record(None, {}, [], ctx.language)
+        record["decided_in"] = state or ""
+        record["updated_at"] = to_iso(self.app.clock.now())
+        tx.put(CONVERSATIONS, ctx.sender, record)
+        decided.append(state)
+
+    def _purge(self, address: Address) -> None:
+        """Keep no conversation record for someone who was just forgotten."""
+        with self.app.store.transaction() as tx:
+            tx.purge(CONVERSATIONS, address)
 
     def _idle(self, conversation: Mapping[str, Any]) -> bool:
         updated = conversation.get("updated_at")
@@ -406,3 +464,8 @@ class Engine:
     def _outs(self, ctx: Ctx, replies: list[Reply]) -> list[Outbound]:
         out = [self._out(ctx.incoming, reply, ctx.language) for reply in replies]
         return out + ctx.notes
+
+
+def _same(stored: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
+    """Whether the stored conversation already is ``record`` (then nothing is written)."""
+    return {key: value for key, value in stored.items() if key != "id"} == record

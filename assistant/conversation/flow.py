@@ -9,7 +9,11 @@ naming the next state. Steps never talk to a network: they return replies.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+import contextvars
+import functools
+import os
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
@@ -19,10 +23,33 @@ from assistant.i18n import Translator, translator
 from assistant.store.base import Tx
 
 if TYPE_CHECKING:
-    from assistant.bootstrap import App
+    from assistant.app import App
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+_WRITER: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _writer() -> ThreadPoolExecutor:
+    """The one thread of this process that runs the conversation's store transactions.
+
+    Transactions take the store lock one at a time anyway; running them on one
+    thread of their own keeps them from filling the default executor, where the
+    lock-free reads (loading a conversation, ``ctx.view``) would otherwise queue
+    behind writers waiting for the lock. Made at first use, again after a fork.
+    """
+    global _WRITER
+    if _WRITER is None or _WRITER[0] != os.getpid():
+        _WRITER = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="store-writer"))
+    return _WRITER[1]
+
+
+async def write(work: Callable[[], T]) -> T:
+    """Run a blocking store transaction on the writer thread, off the event loop."""
+    context = contextvars.copy_context()
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_writer(), functools.partial(context.run, work))
 
 
 class Unexpected(Exception):
@@ -54,6 +81,10 @@ class Ctx:
     menu_builder: Callable[[Ctx], Reply] | None = None
     erase: bool = False
     """Set by a step that forgot the person: the engine then keeps no conversation record."""
+    decided: Callable[[Tx], None] | None = None
+    """Set by the engine: writes, inside every :meth:`atomic` unit of work, the
+    conversation record that consumes the question being answered, so that the
+    step's change and the conversation never disagree after a crash."""
 
     @property
     def tr(self) -> Translator:
@@ -107,13 +138,22 @@ class Ctx:
     async def atomic(
         self, change: Callable[Concatenate[Tx, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """Run ``change(tx, ...)`` in one unit of work, off the event loop."""
+        """Run ``change(tx, ...)`` in one unit of work, off the event loop.
+
+        The same unit of work ends the conversation's current question
+        (:attr:`decided`): if the process dies before the engine stores the
+        next state, the button just pressed is no longer offered, so pressing
+        it again changes nothing twice.
+        """
 
         def work() -> T:
             with self.app.unit() as tx:
-                return change(tx, *args, **kwargs)
+                result = change(tx, *args, **kwargs)
+                if self.decided is not None:
+                    self.decided(tx)
+                return result
 
-        return await asyncio.to_thread(work)
+        return await write(work)
 
     async def run(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run blocking service code off the event loop."""
@@ -199,5 +239,26 @@ Action = Callable[[Ctx, list[str]], Awaitable[Turn]]
 """Handles a button that is not part of a flow (``a:offer:accept:<id>``).
 
 It receives the parts after the action name and must check, on the server,
-that the presser may do this now.
+that the presser may do this now. Most actions are made by :func:`pressed`.
 """
+
+B = TypeVar("B")
+
+
+def pressed(
+    parse: Callable[[Sequence[str]], B | None], step: Callable[[Ctx, B], Awaitable[Turn]]
+) -> Action:
+    """An action that reads its parts with a button codec (:mod:`assistant.conversation.buttons`).
+
+    ``step`` gets the typed button; a press the codec cannot read is answered
+    as an expired button.
+    """
+
+    async def action(ctx: Ctx, parts: list[str]) -> Turn:
+        button = parse(parts)
+        if button is None:
+            return end(Reply(ctx.t("core.button_expired")))
+        return await step(ctx, button)
+
+    action.__doc__ = step.__doc__
+    return action

@@ -9,6 +9,7 @@ from typing import Any
 from assistant import demo
 from assistant.bootstrap import App, build_for_tests
 from assistant.channels.console.channel import ConsoleChannel
+from handlers import build_engine
 
 
 class Transcript:
@@ -18,7 +19,7 @@ class Transcript:
         self.app = app or build_for_tests()
         if load_demo:
             demo.load(self.app.store, "2026-06-01T00:00:00+00:00")
-        self.engine = self.app.engine()
+        self.engine = build_engine(self.app)
         self.out = io.StringIO()
         self.channel = ConsoleChannel(self.engine.handle, out=self.out, jsonl=True)
         self.app.delivery = self.channel  # messages to other people show up here too

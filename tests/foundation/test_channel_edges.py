@@ -28,6 +28,7 @@ from assistant.conversation.cleaning import (
 from assistant.conversation.vocabulary import Choice, Incoming, Kind, Reply, make_address
 from assistant.i18n import catalog
 from assistant.services import people
+from handlers import build_engine
 
 ERRORS = {catalog("zh_CN")["core.error"], catalog("en")["core.error"]}
 EXPIRED = {catalog("zh_CN")["core.button_expired"], catalog("en")["core.button_expired"]}
@@ -120,7 +121,7 @@ class Terminal:
         self.app = build_for_tests()
         demo.load(self.app.store, "2026-06-01T00:00:00+00:00")
         self.out = io.StringIO()
-        self.channel = ConsoleChannel(self.app.engine().handle, out=self.out)
+        self.channel = ConsoleChannel(build_engine(self.app).handle, out=self.out)
         self.app.delivery = self.channel
 
     async def type(self, line: str | bytes) -> str:
