@@ -9,6 +9,12 @@ work is not charged to the bot. Scenarios:
    200 users each complete onboarding (9 updates), all at once, each waiting
    for the answer before the next step. The echo bot gets 200 users sending
    9 texts each. Reported: updates/s, reply latency p50/p95, and the ratio.
+   In the same run, with the same fake and limits: 200 new users send
+   ``/start`` at once (the echo bot: 200 users, one text each), and the
+   ratio of first replies per second.
+1b. population: a ``/start`` and a button press from people who have written
+   before, one at a time, with 200, 2,000 and 10,000 of them in the store.
+   Reported: p50/p95 per kind of update and the bot's CPU per update.
 2. latency under the default limits: users start in a stream and answer after
    a think time, so the bot receives about 20 updates/s. Reported: p50/p95.
 3. broadcast: 3,000 messages to distinct users from worker threads through
@@ -17,9 +23,14 @@ work is not charged to the bot. Scenarios:
    Telegram's limits).
 
 A reply's latency is the time from the update's arrival at the fake server to
-the arrival of the last message answering it.
+the arrival of the last message answering it. Our bot runs on the embedded
+defaults: the real TinyDB store in a temporary folder (collections sharded as
+``assistant.bootstrap.SHARDED``; ``--no-shards`` keeps one file per
+collection, as before) holding the demo community.
 
-Run: ``python bench/bench_telegram.py`` (``--quick`` shortens everything for CI).
+Run: ``python bench/bench_telegram.py`` (``--quick`` shortens everything for CI;
+``--only start,population`` picks scenarios; ``--profile`` prints a cProfile of
+the bot process during the 200 ``/start``).
 """
 
 from __future__ import annotations
@@ -27,10 +38,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import cProfile
+import io
 import logging
 import multiprocessing
 import os
 import platform
+import pstats
 import statistics
 import sys
 import tempfile
@@ -52,7 +66,7 @@ FAST = 1000.0
 ZH = translator("zh_CN")
 # (kind, what, new messages that answer it) for one resident's onboarding
 ONBOARDING = (
-    ("text", "/start", 2),
+    ("text", "/start", 1),
     ("press", "✓ 中文", 1),
     ("text", "林奶奶", 1),
     ("press", "锦绣家园", 1),
@@ -63,6 +77,19 @@ ONBOARDING = (
     ("press", ZH.t("onboard.accept"), 2),
 )
 ECHO = tuple(("text", f"你好 {n}", 1) for n in range(len(ONBOARDING)))
+START = (("text", "/start", 1),)
+ECHO_ONE = (("text", "你好", 1),)
+CYCLES = 40
+KNOWN = (("text", "/start", 1), ("press", ZH.t("menu.profile"), 1)) * CYCLES
+SCRIPTS = {
+    "onboarding": ONBOARDING,
+    "echo": ECHO,
+    "start": START,
+    "echo1": ECHO_ONE,
+    "known": KNOWN,
+}
+FIRST_UID = 10_000
+PEOPLE_UID = 100_000  # people "who have written before" have these Telegram ids
 
 
 # -- the child: fake Telegram and its users ---------------------------------------------------
@@ -91,13 +118,14 @@ async def _user(
 
 async def _drive(fake: FakeBotApi, job: dict[str, Any]) -> dict[str, Any]:
     """Run one scenario's users against the fake; return the figures."""
-    script = ONBOARDING if job["script"] == "onboarding" else ECHO
+    script = SCRIPTS[job["script"]]
     users, think, stagger = job["users"], job["think"], job["stagger"]
+    first = job.get("first_uid", FIRST_UID)
 
     async def one(n: int) -> list[float]:
         if stagger:
             await asyncio.sleep(n * stagger)  # arrivals spread out: pacing
-        return await _user(fake, 10_000 + n, script, think)
+        return await _user(fake, first + n, script, think)
 
     started, cpu = time.monotonic(), time.process_time()
     results = await asyncio.gather(*(one(n) for n in range(users)))
@@ -109,6 +137,7 @@ async def _drive(fake: FakeBotApi, job: dict[str, Any]) -> dict[str, Any]:
         for steps in zip(*results, strict=True)
     ]
     return {
+        "steps": [list(steps) for steps in zip(*results, strict=True)],
         "per_step_p95_ms": per_step,
         "updates": len(latencies),
         "elapsed": elapsed,
@@ -165,6 +194,8 @@ class Figures:
     p50_ms: float
     p95_ms: float
     throttled: int
+    cpu_ms: float = 0.0
+    """The bot process's CPU time per update."""
 
     @property
     def rate(self) -> float:
@@ -175,7 +206,8 @@ class Figures:
         """One printable line."""
         return (
             f"{self.name:<34} {self.updates:>6} updates  {self.rate:8.1f} updates/s  "
-            f"p50 {self.p50_ms:7.1f} ms  p95 {self.p95_ms:7.1f} ms  429s {self.throttled}"
+            f"p50 {self.p50_ms:7.1f} ms  p95 {self.p95_ms:7.1f} ms  429s {self.throttled}  "
+            f"CPU {self.cpu_ms:.2f} ms/update"
         )
 
 
@@ -206,19 +238,46 @@ def _settings(connection: tuple[str, str, str], rate: float | None) -> Any:
     return defaults().with_values(telegram=section)
 
 
-async def _our_bot(settings: Any, redis_url: str) -> Any:
-    """The product: TelegramChannel with the full engine and the demo community."""
+SHARDS = True  # --no-shards: every collection in one file, as before the shards
+
+
+async def _our_bot(settings: Any, redis_url: str, population: int = 0) -> Any:
+    """The product: TelegramChannel with the full engine, the real store, the demo community.
+
+    ``population`` people who have written before are added: each has a
+    profile, a Telegram address and a conversation record.
+    """
     from assistant import demo
-    from assistant.bootstrap import build
+    from assistant.bootstrap import SHARDED, build
     from assistant.channels.telegram import TelegramChannel
     from assistant.clock import SystemClock, to_iso
-    from assistant.store.memory import MemoryStore
+    from assistant.store.tinydb_store import TinyDbStore
+    from handlers import build_engine
 
-    app = build(settings, store=MemoryStore())
-    demo.load(app.store, to_iso(SystemClock().now()))
-    channel = TelegramChannel(app, app.engine(), redis_url)
+    folder = Path(tempfile.mkdtemp(prefix="bench-store-"))
+    store = TinyDbStore(folder / "store", shards=SHARDED if SHARDS else {})
+    app = build(settings, store=store)
+    now = to_iso(SystemClock().now())
+    demo.load(app.store, now)
+    _populate(app.store, population, now)
+    channel = TelegramChannel(app, build_engine(app), redis_url)
     await channel.start()
     return channel
+
+
+def _populate(store: Any, count: int, now: str) -> None:
+    """Add ``count`` registered people with a conversation each, in one commit."""
+    from assistant.conversation.engine import CONVERSATIONS
+    from assistant.services import people
+
+    if not count:
+        return
+    with store.transaction() as tx:
+        for n in range(count):
+            address = f"telegram:{PEOPLE_UID + n}"
+            people.create_person(tx, name=f"居民{n}", address=address, language="zh_CN", now=now)
+            record = {"state": None, "language": "zh_CN", "data": {}}
+            tx.put(CONVERSATIONS, address, record)
 
 
 class EchoBot:
@@ -280,7 +339,9 @@ async def _scenario(
     limits: dict[str, Any],
     rate: float | None,
     job: dict[str, Any],
-) -> Figures:
+    population: int = 0,
+    profile: bool = False,
+) -> tuple[Figures, dict[str, Any]]:
     """Start a fake, a bot on it, drive the users, stop both."""
     _flush(redis_url)
     connection = await _ask(conn, "serve", limits)
@@ -289,18 +350,39 @@ async def _scenario(
         bot: Any = EchoBot(settings, redis_url, tuned=bot_kind == "echo-tuned")
         await bot.start()
     else:
-        bot = await _our_bot(settings, redis_url)
+        bot = await _our_bot(settings, redis_url, population)
+    profiler = cProfile.Profile() if profile else None
     try:
         cpu = time.process_time()
+        if profiler is not None:
+            profiler.enable()
         result = await _ask(conn, "drive", job)
-        print(f"  (bot process busy {100 * (time.process_time() - cpu) / result['elapsed']:.0f}%)")
+        if profiler is not None:
+            profiler.disable()
+        used = time.process_time() - cpu
+        print(f"  (bot process busy {100 * used / result['elapsed']:.0f}%)")
     finally:
         await bot.stop()
         await _ask(conn, "close")
     figures = _figures(name, result)
+    figures.cpu_ms = 1000 * used / result["updates"]
     print(figures.line(), flush=True)
-    print("  p95 per step (ms):", result["per_step_p95_ms"], flush=True)
-    return figures
+    if len(result["per_step_p95_ms"]) <= 10:
+        print("  p95 per step (ms):", result["per_step_p95_ms"], flush=True)
+    print("  Bot API calls:", result["calls"], flush=True)
+    if profiler is not None:
+        _print_profile(profiler, result["updates"])
+    return figures, result
+
+
+def _print_profile(profiler: cProfile.Profile, updates: int) -> None:
+    """The top costs of the bot process, by own time and by cumulative time."""
+    for order in ("tottime", "cumulative"):
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out)
+        stats.sort_stats(order).print_stats(25)
+        print(f"  profile of {updates} updates, by {order}:")
+        print("\n".join("    " + line for line in out.getvalue().splitlines()[6:]), flush=True)
 
 
 async def _broadcast(conn: Connection, redis_url: str, count: int) -> dict[str, Any]:
@@ -337,6 +419,11 @@ async def _broadcast(conn: Connection, redis_url: str, count: int) -> dict[str, 
     return {"sent": len(times), "rate": rate, "throttled": result["throttled"]}
 
 
+def _ms(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return 1000 * ordered[max(0, int(len(ordered) * share + 0.5) - 1)]
+
+
 def _flush(redis_url: str) -> None:
     import redis
 
@@ -358,7 +445,7 @@ def machine() -> str:
     return f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}"
 
 
-async def main(quick: bool) -> None:
+async def main(quick: bool, only: set[str], profile: bool) -> None:
     """Run every scenario and print the figures."""
     from assistant.redis_server import EmbeddedRedis
 
@@ -370,24 +457,56 @@ async def main(quick: bool) -> None:
     parent, child_end = multiprocessing.Pipe()
     process = multiprocessing.get_context("spawn").Process(target=child, args=(child_end,))
     process.start()
+    print("store:", "sharded" if SHARDS else "one file per collection", flush=True)
     try:
-        await _throughput(parent, redis_url, users=50 if quick else 200)
-        await _paced(parent, redis_url, users=60 if quick else 200)
-        await _broadcast(parent, redis_url, 300 if quick else 3000)
+        if not only or "throughput" in only or "start" in only:
+            await _throughput(parent, redis_url, 50 if quick else 200, only, profile)
+        if not only or "population" in only:
+            sizes = (200, 2_000) if quick else (200, 2_000, 10_000)
+            await _population(parent, redis_url, sizes)
+        if not only or "paced" in only:
+            await _paced(parent, redis_url, users=60 if quick else 200)
+        if not only or "broadcast" in only:
+            await _broadcast(parent, redis_url, 300 if quick else 3000)
     finally:
         parent.send(("exit", None))
         process.join(timeout=10)
         server.stop()
 
 
-async def _throughput(conn: Connection, redis_url: str, users: int) -> None:
-    """Scenario 1: our onboarding against echo bots, every limit raised to 1,000."""
+async def _throughput(
+    conn: Connection, redis_url: str, users: int, only: set[str], profile: bool
+) -> None:
+    """Scenario 1: our onboarding and our /start against echo bots, every limit raised to 1,000."""
     job = {"users": users, "think": 0.0, "stagger": 0.0}
     off = {"enabled": False}
-    echo = await _scenario(
+    if not only or "start" in only:
+        one, _ = await _scenario(
+            conn,
+            redis_url,
+            "PTB echo bot, 1 text each",
+            "echo",
+            off,
+            FAST,
+            {**job, "script": "echo1"},
+        )
+        start, _ = await _scenario(
+            conn,
+            redis_url,
+            f"our /start, {users} new users",
+            "ours",
+            off,
+            FAST,
+            {**job, "script": "start"},
+            profile=profile,
+        )
+        print(f"first replies to /start per second, ours / PTB echo: {start.rate / one.rate:.2f}")
+    if only and "throughput" not in only:
+        return
+    echo, _ = await _scenario(
         conn, redis_url, "PTB echo bot, rates 1000", "echo", off, FAST, {**job, "script": "echo"}
     )
-    tuned = await _scenario(
+    tuned, _ = await _scenario(
         conn,
         redis_url,
         "echo, our HTTP pool, rates 1000",
@@ -396,7 +515,7 @@ async def _throughput(conn: Connection, redis_url: str, users: int) -> None:
         FAST,
         {**job, "script": "echo"},
     )
-    ours = await _scenario(
+    ours, _ = await _scenario(
         conn,
         redis_url,
         "our onboarding, rates 1000",
@@ -409,6 +528,37 @@ async def _throughput(conn: Connection, redis_url: str, users: int) -> None:
     print(f"throughput ratio ours / echo on our HTTP pool: {ours.rate / tuned.rate:.2f}")
 
 
+async def _population(conn: Connection, redis_url: str, sizes: tuple[int, ...]) -> None:
+    """Scenario 1b: /start and a button press by people who wrote before, one at a time."""
+    off = {"enabled": False}
+    rows = []
+    for size in sizes:
+        job = {
+            "users": 1,
+            "think": 0.0,
+            "stagger": 0.0,
+            "script": "known",
+            "first_uid": PEOPLE_UID + size // 2,
+        }
+        name = f"known people: {size}"
+        figures, result = await _scenario(
+            conn, redis_url, name, "ours", off, FAST, job, population=size
+        )
+        steps = [latency for step in result["steps"] for latency in step]
+        starts, presses = steps[2::2], steps[3::2]  # the first cycle warms up
+        rows.append((size, starts, presses, figures.cpu_ms))
+    print("people | /start p50 / p95 ms | press p50 / p95 ms | CPU ms/update")
+    for size, starts, presses, cpu in rows:
+        print(
+            f"{size:>6} | {_ms(starts, 0.5):6.2f} / {_ms(starts, 0.95):6.2f} | "
+            f"{_ms(presses, 0.5):6.2f} / {_ms(presses, 0.95):6.2f} | {cpu:.2f}"
+        )
+    first, last = rows[0], rows[-1]
+    for label, index in (("/start", 1), ("press", 2)):
+        growth = _ms(last[index], 0.5) / _ms(first[index], 0.5)  # type: ignore[arg-type]
+        print(f"{label} p50 at {last[0]} ÷ at {first[0]}: {growth:.2f} (goal <= 1.2)")
+
+
 async def _paced(conn: Connection, redis_url: str, users: int) -> None:
     """Scenario 2: default limits, a steady 20 updates/s.
 
@@ -419,7 +569,7 @@ async def _paced(conn: Connection, redis_url: str, users: int) -> None:
     think, rate = 5.0, 20.0
     stagger = len(ONBOARDING) / rate
     job = {"users": users, "think": think, "stagger": stagger, "script": "onboarding"}
-    paced = await _scenario(
+    paced, _ = await _scenario(
         conn, redis_url, "our onboarding, default limits", "ours", {}, None, job
     )
     life = (len(ONBOARDING) - 1) * think
@@ -433,4 +583,16 @@ async def _paced(conn: Connection, redis_url: str, users: int) -> None:
 if __name__ == "__main__":
     arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     arguments.add_argument("--quick", action="store_true", help="shorter runs, for CI")
-    asyncio.run(main(arguments.parse_args().quick))
+    arguments.add_argument(
+        "--only",
+        default="",
+        help="comma-separated: start, throughput, population, paced, broadcast",
+    )
+    arguments.add_argument("--profile", action="store_true", help="cProfile the 200 /start")
+    arguments.add_argument(
+        "--no-shards", action="store_true", help="one file per collection (before the shards)"
+    )
+    parsed = arguments.parse_args()
+    SHARDS = not parsed.no_shards
+    wanted = {name.strip() for name in parsed.only.split(",") if name.strip()}
+    asyncio.run(main(parsed.quick, wanted, parsed.profile))
