@@ -14,10 +14,7 @@ PRODUCT = ("assistant", "handlers", "workers")
 CONTEXTS = "assistant.services"
 ENTRY_POINTS = {"assistant.cli", "assistant.runtime", "assistant.demo", "assistant.__main__"}
 """Modules that may build the program (import the composition root); workers do too."""
-NOT_YET_ON_THE_FACE = {
-    "assistant/channels/telegram/channel.py",
-    "assistant/channels/telegram/delivery.py",
-}
+NOT_YET_ON_THE_FACE: set[str] = set()
 """Channel modules that still import ``people.community`` / ``people.reachability`` by name.
 
 The people face exports what they use (``people.mark_blocked``, ``people.grid_of_group`` …);

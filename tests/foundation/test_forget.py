@@ -251,3 +251,20 @@ async def test_forgetting_one_address_leaves_a_longer_one_that_starts_alike_alon
     # Then zqx's message still goes to zqx
     sent = await w.run_jobs()
     assert [m["to"] for m in sent] == ["zqx"]
+
+
+async def test_photos_and_voice_notes_the_person_sent_are_forgotten_too() -> None:
+    from assistant.channels.common.media import MEDIA, MediaLibrary
+
+    w = World()
+    await w.onboard("zq")
+    library = MediaLibrary(w.store)
+    theirs = library.keep("telegram", "file-of-zq", "voice", "console:zq", w.clock.now())
+    others = library.keep("telegram", "file-of-lin", "photo", "console:lin", w.clock.now())
+    # When the person is forgotten
+    privacy.forget(w.app, people_id(w, "zq"))
+    # Then their voice note is gone and another person's photo is kept
+    with w.store.snapshot() as tx:
+        assert tx.get(MEDIA, theirs.removeprefix("media:")) is None
+        assert tx.get(MEDIA, others.removeprefix("media:")) is not None
+    assert "file-of-zq" not in w.everything()

@@ -111,9 +111,13 @@ async def test_an_impossible_location_is_something_the_engine_cannot_use(
 
 @pytest.fixture
 async def just_booted(fake: FakeBotApi, redis_url: str) -> AsyncIterator[Running]:
-    """The channel on a machine whose monotonic clock is only 5 seconds old."""
+    """The channel on a machine just booted: nothing in it may depend on uptime.
+
+    Reachability is recorded by the engine in the same commit as the turn, so
+    there is no "last checked" cache whose zero could mean "just checked".
+    """
     app = demo_app(telegram_settings(fake))
-    channel = TelegramChannel(app, engine_for(app), redis_url, monotonic=lambda: 5.0)
+    channel = TelegramChannel(app, engine_for(app), redis_url)
     await channel.start()
     yield Running(fake, app, channel)
     await channel.stop()

@@ -27,8 +27,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Iterator
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -61,7 +60,6 @@ from assistant.conversation.vocabulary import Address, Incoming, Outbound, Reply
 from assistant.i18n import normalise, translator
 from assistant.jobs import outbox
 from assistant.services import people
-from assistant.services.people import community, reachability
 
 if TYPE_CHECKING:
     from assistant.app import App
@@ -77,7 +75,6 @@ ALLOWED_UPDATES = [
 ]
 POLL_TIMEOUT = 10
 CONCURRENT_UPDATES = 256
-REACHABLE_CACHE_SECONDS = 600.0
 STOP_BUDGET = 5.0  # seconds a stop may take, whatever the network does
 STOP_GRACE = 2.0  # of which updates in hand may take this long to finish
 Context = ContextTypes.DEFAULT_TYPE
@@ -134,7 +131,6 @@ class TelegramChannel:
         app: App,
         engine: Engine,
         redis_url: str,
-        monotonic: Callable[[], float] = time.monotonic,
         redis: aioredis.Redis | None = None,
     ) -> None:
         """``redis``: the client to use (default: a new one on ``redis_url``)."""
@@ -147,8 +143,6 @@ class TelegramChannel:
         self._bot: ExtBot[int] | None = None
         self._memory: wiring.Memory | None = None
         self.media = MediaLibrary(app.store)
-        self._reachable: dict[str, float] = {}  # address → when it was last checked
-        self._monotonic = monotonic
         self._redis = redis
         self._stopping = asyncio.Event()
         self._busy: set[asyncio.Task[Any]] = set()
@@ -323,7 +317,6 @@ class TelegramChannel:
             return
         language = pressed.language or normalise(query.from_user.language_code)
         incoming = translate.from_press(query, pressed.value)
-        await self._note_reachable(incoming)
         _, _, outs = await asyncio.gather(
             self._quietly(query.answer()),
             self._close_keyboard(query, language),
@@ -343,9 +336,8 @@ class TelegramChannel:
             return
         if not membership.group:
             await asyncio.to_thread(
-                reachability.set_reachable, self.app.store, membership.chat, membership.present
+                people.record_reachable, self.app.store, membership.chat, membership.present
             )
-            self._reachable.pop(membership.chat, None)
             return
         log.info("the bot was %s a group", "added to" if membership.present else "removed from")
         outs = await asyncio.to_thread(self._membership_notices, membership)
@@ -361,7 +353,6 @@ class TelegramChannel:
 
     async def _handle(self, incoming: Incoming) -> None:
         """Let the engine answer, then send what it returns."""
-        await self._note_reachable(incoming)
         outs = await self.engine.handle(incoming)
         await self.dispatch(outs)
 
@@ -377,16 +368,6 @@ class TelegramChannel:
             )
 
         return replace(incoming, file_ref=await asyncio.to_thread(keep))
-
-    async def _note_reachable(self, incoming: Incoming) -> None:
-        """A private message proves the bot can write back."""
-        if incoming.is_group:
-            return
-        checked = self._reachable.get(incoming.sender)
-        if checked is not None and self._monotonic() - checked < REACHABLE_CACHE_SECONDS:
-            return  # checked recently; "never checked" is not "checked at time 0"
-        await asyncio.to_thread(reachability.mark_reachable, self.app.store, incoming.sender)
-        self._reachable[incoming.sender] = self._monotonic()
 
     async def _close_keyboard(self, query: CallbackQuery, language: str) -> None:
         """Remove a used keyboard, leaving what was chosen under the message."""
@@ -426,7 +407,7 @@ class TelegramChannel:
     def _membership_notices(self, membership: translate.Membership) -> list[Outbound]:
         """What to tell the coordinators about the bot joining or leaving a group."""
         with self.app.store.snapshot() as tx:
-            grid = community.grid_of_group(tx, membership.chat)
+            grid = people.grid_of_group(tx, membership.chat)
             out = []
             for coordinator in people.coordinators_for(tx, grid["id"] if grid else None):
                 tr = translator(coordinator.get("language", "zh_CN"))
@@ -447,16 +428,16 @@ class TelegramChannel:
     def _unlink(self, chat: Address) -> None:
         """The bot left a grid's group: calls for help must not go to a chat it cannot reach."""
         with self.app.store.transaction() as tx:
-            grid_id = community.unlink_group(tx, chat)
+            grid_id = people.unlink_group(tx, chat)
         if grid_id is not None:
             log.info("grid %s has no neighbours' group until one is linked again", grid_id)
 
     def _migrate(self, old_chat: int, new_chat: int) -> None:
         """A group became a supergroup: its grid follows it."""
         with self.app.store.transaction() as tx:
-            grid = community.grid_of_group(tx, translate.address(old_chat))
+            grid = people.grid_of_group(tx, translate.address(old_chat))
             if grid is not None:
-                community.link_group(tx, grid["id"], translate.address(new_chat))
+                people.link_group(tx, grid["id"], translate.address(new_chat))
                 log.info("grid %s follows its group to a supergroup", grid["id"])
 
     # -- messages out ----------------------------------------------------------------------
@@ -520,10 +501,7 @@ class TelegramChannel:
 
     async def _blocked(self, message: Outbound) -> None:
         """The recipient blocked the bot: record it, tell coordinators if it mattered."""
-        await asyncio.to_thread(
-            reachability.mark_blocked, self.app.store, message, self.app.clock.now()
-        )
-        self._reachable.pop(message.to, None)
+        await asyncio.to_thread(people.mark_blocked, self.app.store, message, self.app.clock.now())
 
 
 async def _within(work: Awaitable[Any], seconds: float, what: str) -> None:

@@ -33,7 +33,7 @@ from assistant.channels.telegram.sender import Outcome, Sender, TryLater
 from assistant.clock import Clock, SystemClock
 from assistant.config import Settings
 from assistant.conversation.vocabulary import CannotRender, Outbound, network_of
-from assistant.services.people import reachability
+from assistant.services import people
 from assistant.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -134,7 +134,7 @@ class TelegramDelivery:
         return sender, memory
 
     async def _blocked(self, message: Outbound) -> None:
-        await asyncio.to_thread(reachability.mark_blocked, self.store, message, self.clock.now())
+        await asyncio.to_thread(people.mark_blocked, self.store, message, self.clock.now())
 
     async def _shutdown(self) -> None:
         if self._ready is None or not self._ready.done() or self._ready.exception():

@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 BOOKINGS = "bookings"
 TASKS = "tasks"
 INVITES = "invitations"
+MEDIA = "media"
+"""Photos and voice notes people sent (the channels' media port keeps them there)."""
 CONVERSATIONS = "conversations"
 OUTBOX_JOB = "outbox.deliver"
 REDACTED = "—"
@@ -164,13 +166,17 @@ def _scrub_tasks(tx: Tx, person_id: str) -> None:
 
 
 def _scrub_links(tx: Tx, person: Doc) -> None:
-    """Family-helper requests and invitations that name the person go."""
+    """Family-helper requests, invitations and the photos and voice notes they sent go."""
     for link in _everywhere(tx, people.PROXIES):
         if person["id"] in (link.get("helper_id"), link.get("relative_id")):
             tx.purge(people.PROXIES, link["id"])
     for invite in _everywhere(tx, INVITES):
         if invite.get("person_id") == person["id"]:
             tx.purge(INVITES, invite["id"])
+    addresses = set(person.get("addresses", []))
+    for media in _everywhere(tx, MEDIA):
+        if media.get("owner") in addresses:
+            tx.purge(MEDIA, media["id"])
 
 
 def _scrub_conversations(tx: Tx, person_id: str, addresses: set[str], secrets: set[str]) -> None:
