@@ -22,6 +22,26 @@ part only, and are never logged.
 from __future__ import annotations
 
 from assistant.services.care.booking import (
+    KIND,
+    book,
+    cancel,
+    change_deadline,
+    decide,
+    may_change,
+    reschedule,
+)
+from assistant.services.care.capacity import (
+    offer,
+    rules_of,
+    starts_on,
+    taken,
+)
+from assistant.services.care.events import (
+    heard,
+    on_task_event,
+)
+from assistant.services.care.jobs import JOBS, TASK_KIND  # last: its modules import this one
+from assistant.services.care.records import (
     ARRIVED,
     ASAP,
     ASSIGNED,
@@ -35,7 +55,6 @@ from assistant.services.care.booking import (
     DAYS,
     DONE,
     FAILED,
-    KIND,
     LIVE,
     ON_WAY,
     OPEN,
@@ -49,21 +68,8 @@ from assistant.services.care.booking import (
     SlotFull,
     TooLate,
     TooSoon,
-    book,
-    cancel,
-    change_deadline,
-    decide,
-    may_change,
-    offer,
-    on_task_event,
     relation,
-    reschedule,
-    rules_of,
-    starts_on,
-    taken,
 )
-from assistant.services.care.events import heard
-from assistant.services.care.jobs import JOBS, TASK_KIND  # last: its modules import this one
 
 __all__ = [
     "ARRIVED",

@@ -31,44 +31,25 @@ from assistant.domain.catalogue import Service
 from assistant.services import people
 from assistant.services.care.capacity import (
     claim,
-    offer,
     release,
     retake,
-    rules_of,
-    starts_on,
-    taken,
 )
-from assistant.services.care.events import on_task_event
 from assistant.services.care.notify import ask_approval, coarse_place, describe_address, tell
 from assistant.services.care.records import (
-    ARRIVED,
     ASAP,
-    ASSIGNED,
     AWAITING,
-    BOOKER,
-    BOOKINGS,
     CANCELLED,
     CHANGEABLE,
-    CHAT,
     COORDINATOR,
-    DAYS,
-    DONE,
-    FAILED,
-    LIVE,
-    ON_WAY,
     OPEN,
     PHONE,
-    PROXY,
-    SELF,
     Booking,
     BookingStatus,
     CareError,
     Draft,
     NotChangeable,
     NotYours,
-    SlotFull,
     TooLate,
-    TooSoon,
     relation,
     require,
     save,
@@ -80,50 +61,6 @@ from assistant.store.base import Doc, Tx, new_id
 if TYPE_CHECKING:
     from assistant.app import App
 
-__all__ = [
-    # the vocabulary, from care_records
-    "ARRIVED",
-    "ASAP",
-    "ASSIGNED",
-    "AWAITING",
-    "BOOKER",
-    "BOOKINGS",
-    "CANCELLED",
-    "CHANGEABLE",
-    "CHAT",
-    "COORDINATOR",
-    "DAYS",
-    "DONE",
-    "FAILED",
-    "LIVE",
-    "ON_WAY",
-    "OPEN",
-    "PHONE",
-    "PROXY",
-    "SELF",
-    "CareError",
-    "Draft",
-    "NotChangeable",
-    "NotYours",
-    "SlotFull",
-    "TooLate",
-    "TooSoon",
-    # free places, from care_capacity
-    "rules_of",
-    "taken",
-    "offer",
-    "starts_on",
-    # dispatch's listener, from care_events
-    "on_task_event",
-    # the use cases, here
-    "book",
-    "decide",
-    "relation",
-    "change_deadline",
-    "may_change",
-    "cancel",
-    "reschedule",
-]
 
 log = logging.getLogger(__name__)
 
