@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from assistant.queue import TaskQueue
     from assistant.services.dispatch.kinds import TaskKinds
     from assistant.services.dispatch.port import DispatchPort
+    from assistant.services.people.forgetters import Forgetter
     from assistant.store.base import Store, Tx
 
 
@@ -43,6 +44,8 @@ class App(Protocol):
     """Every background job by name."""
     task_kinds: TaskKinds[App]
     """The kinds of dispatch task the contexts registered."""
+    forgetters: tuple[Forgetter[App], ...]
+    """What each context forgets of a person (``/forget``), registered by the composition root."""
 
     def unit(self) -> AbstractContextManager[Tx]:
         """A unit of work: one transaction; its due timers go to the queue after commit."""

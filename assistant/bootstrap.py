@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from assistant.jobs.table import JobSpec, JobTable
     from assistant.services.dispatch.kinds import TaskKinds
     from assistant.services.dispatch.port import DispatchPort
+    from assistant.services.people.forgetters import Forgetter
 
 
 SHARDED = {"people": 256, "addresses": 256, "conversations": 256}
@@ -55,6 +56,8 @@ class App:
     """Every background job by name (see :func:`job_table`)."""
     task_kinds: TaskKinds[AppPort] = field(default_factory=lambda: task_kinds())
     """The kinds of dispatch task the contexts registered (see :func:`task_kinds`)."""
+    forgetters: tuple[Forgetter[AppPort], ...] = field(default_factory=lambda: forgetters())
+    """What each context forgets of a person at ``/forget`` (see :func:`forgetters`)."""
 
     def unit(self) -> AbstractContextManager[Tx]:
         """A unit of work: one transaction; its due timers go to the queue after commit."""
@@ -89,6 +92,11 @@ def task_kinds() -> TaskKinds[AppPort]:
     kinds: TaskKinds[AppPort] = TaskKinds()
     kinds.register(care.TASK_KIND)
     return kinds
+
+
+def forgetters() -> tuple[Forgetter[AppPort], ...]:
+    """Each context's part of ``/forget``, registered here one by one (care's is built in)."""
+    return ()
 
 
 def real_dispatch() -> DispatchPort[AppPort]:
@@ -130,6 +138,7 @@ def build(
         dispatch=dispatch if dispatch is not None else real_dispatch(),
         jobs=job_table(jobs),
         task_kinds=task_kinds(),
+        forgetters=forgetters(),
     )
 
 

@@ -223,6 +223,7 @@ def test_the_app_protocol_imports_only_ports() -> None:
         "assistant.queue",
         "assistant.services.dispatch.kinds",
         "assistant.services.dispatch.port",
+        "assistant.services.people.forgetters",
         "assistant.store.base",
     }
     assert imported <= ports, sorted(imported - ports)

@@ -81,6 +81,8 @@ def forget_in(tx: Tx, app: App, person_id: str, now: datetime) -> None:
     _scrub_tasks(tx, person_id)
     _scrub_links(tx, person)
     _scrub_conversations(tx, person_id, addresses, secrets)
+    for forget_in_context in app.forgetters:
+        forget_in_context(tx, app, person_id, frozenset(addresses), now)
     _scrub_outbox(tx, person_id, addresses, secrets)
     for address in addresses:
         tx.purge(people.ADDRESSES, address)
