@@ -31,10 +31,18 @@ def log_file_of(data_dir: Path) -> Path:
 
 
 def private_file(path: Path) -> Path:
-    """Create ``path`` (mode 0600) in a folder only its owner can enter (0700)."""
-    path.parent.parent.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
-    path.parent.mkdir(mode=FOLDER_MODE, exist_ok=True)
-    os.chmod(path.parent, FOLDER_MODE)
+    """Create ``path`` (mode 0600), in a folder only its owner can enter (0700) if it makes one.
+
+    Only what it creates is given those modes: an existing folder keeps its own
+    (it may be ``/tmp`` or ``/dev``), and a path that is not a regular file (a
+    device such as ``/dev/null``, a pipe) is used as it is and never chmod-ed.
+    """
+    folder = path.parent
+    if not folder.exists():
+        folder.mkdir(mode=FOLDER_MODE, parents=True)
+        os.chmod(folder, FOLDER_MODE)
+    if path.exists() and not path.is_file():
+        return path
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
     os.close(fd)
     os.chmod(path, FILE_MODE)

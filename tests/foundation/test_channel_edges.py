@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import os
+from pathlib import Path
 
 import pytest
 from console_transcript import Transcript, texts
@@ -303,3 +305,21 @@ async def test_a_name_with_a_lone_surrogate_is_stored_repaired() -> None:
         state = tx.get("conversations", "console:mei") or {}
     json.dumps(state, ensure_ascii=False).encode("utf-8")
     assert "梅\ufffd阿姨" in json.dumps(state, ensure_ascii=False)
+
+
+def test_a_log_file_that_is_a_device_or_in_a_shared_folder_changes_no_mode(tmp_path: Path) -> None:
+    from assistant.logs import private_file
+
+    # Given a shared folder that exists already, and a device as the log file
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)
+    devnull = Path(os.devnull)
+    before = devnull.stat().st_mode
+    # When both are used for logs
+    private_file(shared / "assistant.log")
+    private_file(devnull)
+    # Then only the new file is private; the folder and the device keep their modes
+    assert (shared / "assistant.log").stat().st_mode & 0o777 == 0o600
+    assert shared.stat().st_mode & 0o777 == 0o755
+    assert devnull.stat().st_mode == before
