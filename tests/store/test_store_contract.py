@@ -1,9 +1,12 @@
-"""The storage contract, run against the in-memory twin and the real TinyDB store.
+"""The storage contract, run against the in-memory twin, the TinyDB store and PostgreSQL.
 
-The real store runs it twice: with one file per collection, and with the
-collections split into shard files by a hash of the id. The second half covers
-what only the real store has: files, crashes and corruption; sharded
-collections have their own tests in ``test_store_shards.py``.
+The TinyDB store runs it twice: with one file per collection, and with the
+collections split into shard files by a hash of the id. PostgreSQL runs it on a
+real server that the tests start (``conftest.py``; it skips here without the
+server binaries, and fails in CI). The second half covers what only the TinyDB
+store has: files, crashes and corruption; sharded collections have their own
+tests in ``test_store_shards.py``, PostgreSQL's own behaviour is in
+``test_postgres.py``.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ SHARDED = {"people": 4, "bookings": 3, "counters": 2, "units": 5}
 """Small shard counts, so that every test puts several documents in one shard and spreads others."""
 
 
-@pytest.fixture(params=["memory", "tinydb", "tinydb-sharded"])
+@pytest.fixture(params=["memory", "tinydb", "tinydb-sharded", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """Each contract test runs once per store."""
     made: Store
@@ -32,6 +35,10 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         made = MemoryStore()
     elif request.param == "tinydb":
         made = TinyDbStore(tmp_path / "store")
+    elif request.param == "postgres":
+        from assistant.store.postgres import PostgresStore
+
+        made = PostgresStore(request.getfixturevalue("postgres_url"))
     else:
         made = TinyDbStore(tmp_path / "store", shards=SHARDED)
     yield made
