@@ -1,0 +1,242 @@
+"""Flash sale: 1,000 residents order one listing of 100 units through the engine, real Redis and workers.
+
+What it measures, in one run:
+
+- **through the engine**: ``--clients`` processes, each with the product's engine on the shared
+  TinyDB folder and the real Redis broker, play ``--residents`` residents who press "1 box" on the
+  announcement card at the same moment (``a:shop:hold:<listing>:1``), then choose the pickup point
+  and confirm, as in chat; two real worker processes run the jobs the units hand out (the group
+  list edit, outbox messages). Reported: orders handled per second (every resident's whole story,
+  sold-out ones included), p50 / p95 from "order" pressed to the "held" reply, and the final
+  stock accounting (``available + held + ordered == stock``; zero oversell, zero lost units);
+- **the bare hold primitive**: ``stock.hold`` in its own unit of work, in a loop, in one process
+  and in ``--clients`` processes at once, on the same store folder (another listing).
+
+Run: ``.venv/bin/python bench/bench_flash_sale.py`` (``--quick`` for 200 residents). The machine
+is printed first; the figures go to ``docs/BENCHMARKS.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "dispatch"), str(ROOT / "tests" / "orders")]
+
+from dispatch_processes import SPAWN, make_app, start_worker, stop  # noqa: E402
+from flash_world import make_sale  # noqa: E402
+
+from assistant.bootstrap import SHARDED, build_for_tests  # noqa: E402
+from assistant.clock import SystemClock  # noqa: E402
+from assistant.conversation.buttons import ShopButton, ShopVerb  # noqa: E402
+from assistant.conversation.vocabulary import Incoming, Kind, make_address  # noqa: E402
+from assistant.redis_server import EmbeddedRedis  # noqa: E402
+from assistant.services.orders import stock  # noqa: E402
+from assistant.store.tinydb_store import TinyDbStore  # noqa: E402
+
+HELD = "已经给您留了"
+
+
+def machine() -> str:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {platform.system()} {platform.release()}"
+
+
+# -- through the engine ------------------------------------------------------------------------
+
+
+def client_main(
+    data: str,
+    url: str,
+    out: str,
+    listing: str,
+    users: list[int],
+    go: Any,
+    results: Any,
+    concurrency: int,
+) -> None:
+    """One client process: an engine that plays its residents, ``concurrency`` at a time."""
+    import logging
+
+    from handlers import build_engine
+
+    logging.basicConfig(level=logging.ERROR)
+    app = make_app(Path(data), url, Path(out))
+    engine = build_engine(app)
+    hold = ShopButton(ShopVerb.HOLD, listing, 1).encode()
+
+    async def resident(number: int) -> tuple[str, float]:
+        sender = make_address("console", f"r{number}")
+
+        async def press(value: str) -> str:
+            replies = await engine.handle(Incoming(sender=sender, kind=Kind.PRESS, press=value))
+            return "\n".join(m.reply.text for m in replies)
+
+        started = time.perf_counter()
+        said = await press(hold)
+        latency = time.perf_counter() - started
+        if HELD not in said:
+            await press("no")  # sold out: "no thanks" to the waiting list
+            return "sold_out", latency
+        await press("pickup:desk")
+        said = await press("yes")
+        return ("ordered" if "下单成功" in said else "lost"), latency
+
+    async def run() -> list[tuple[str, float]]:
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(number: int) -> tuple[str, float]:
+            async with gate:
+                return await resident(number)
+
+        return list(await asyncio.gather(*(one(n) for n in users)))
+
+    go.wait()
+    started = time.perf_counter()
+    found = asyncio.run(run())
+    results.put((time.perf_counter() - started, found))
+
+
+def through_the_engine(
+    data: Path, url: str, listing: str, residents: int, clients: int
+) -> dict[str, Any]:
+    out = data / "delivered.jsonl"
+    workers = [start_worker(data, url, out) for _ in range(2)]
+    go, results = SPAWN.Event(), SPAWN.Queue()
+    shares = [list(range(n, residents, clients)) for n in range(clients)]
+    processes = [
+        SPAWN.Process(
+            target=client_main, args=(str(data), url, str(out), listing, share, go, results, 25)
+        )
+        for share in shares
+    ]
+    try:
+        for process in processes:
+            process.start()
+        time.sleep(3)  # every client has built its engine and waits
+        started = time.perf_counter()
+        go.set()
+        answers = [results.get(timeout=900) for _ in processes]
+        elapsed = time.perf_counter() - started
+        for process in processes:
+            process.join(30)
+    finally:
+        for worker in workers:
+            stop(worker)
+    outcomes = [outcome for _, found in answers for outcome, _ in found]
+    latencies = sorted(latency for _, found in answers for _, latency in found)
+    held = sorted(lat for _, found in answers for outcome, lat in found if outcome == "ordered")
+    return {
+        "elapsed": elapsed,
+        "per_second": residents / elapsed,
+        "ordered": outcomes.count("ordered"),
+        "sold_out": outcomes.count("sold_out"),
+        "lost": outcomes.count("lost"),
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p95_ms": latencies[int(len(latencies) * 0.95) - 1] * 1000,
+        "p95_held_ms": held[int(len(held) * 0.95) - 1] * 1000 if held else 0.0,
+    }
+
+
+# -- the bare primitive ----------------------------------------------------------------------------
+
+
+def primitive_main(store_dir: str, listing: str, ids: list[str], go: Any, results: Any) -> None:
+    app = build_for_tests(store=TinyDbStore(store_dir, shards=SHARDED), clock=SystemClock())
+    go.wait()
+    started = time.perf_counter()
+    for person in ids:
+        with app.unit() as tx:
+            stock.hold(tx, app, listing, person, person, 1, app.clock.now())
+    results.put(time.perf_counter() - started)
+
+
+def primitive(store_dir: Path, listing: str, ids: list[str], processes: int) -> float:
+    go, results = SPAWN.Event(), SPAWN.Queue()
+    shares = [ids[n::processes] for n in range(processes)]
+    started_all = [
+        SPAWN.Process(target=primitive_main, args=(str(store_dir), listing, s, go, results))
+        for s in shares
+    ]
+    for process in started_all:
+        process.start()
+    time.sleep(2)
+    started = time.perf_counter()
+    go.set()
+    for _ in started_all:
+        results.get(timeout=600)
+    elapsed = time.perf_counter() - started
+    for process in started_all:
+        process.join(30)
+    return len(ids) / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--residents", type=int, default=1000)
+    parser.add_argument("--units", type=int, default=100)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--holds", type=int, default=600, help="holds for the primitive")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    if args.quick:
+        args.residents, args.holds = 200, 200
+    print("machine:", machine())
+    root = Path(tempfile.mkdtemp(prefix="bench-flash-"))
+    redis = EmbeddedRedis(root / "redis")
+    try:
+        url = redis.start()
+        data = root / "data"
+        listing, _ = make_sale(data / "store", residents=args.residents, units=args.units)
+        engine = through_the_engine(data, url, listing, args.residents, args.clients)
+        store = TinyDbStore(data / "store", shards=SHARDED)
+        with store.transaction() as tx:
+            counts = stock.accounting(tx, listing)
+        print(
+            f"through the engine: {args.residents} residents, {args.units} units, {args.clients} client "
+            f"processes, 2 workers: {engine['elapsed']:.1f} s, {engine['per_second']:.0f} residents/s; "
+            f"ordered {engine['ordered']}, sold out {engine['sold_out']}, lost {engine['lost']}"
+        )
+        print(
+            f"  order -> held: p50 {engine['p50_ms']:.0f} ms, p95 {engine['p95_ms']:.0f} ms "
+            f"(p95 of the 100 that got one: {engine['p95_held_ms']:.0f} ms)"
+        )
+        oversold = max(0, counts["held"] + counts["ordered"] - counts["stock"])
+        lost = counts["stock"] - counts["available"] - counts["held"] - counts["ordered"]
+        print(f"  accounting: {counts}; oversold {oversold}, lost {lost}")
+        prim_dir = root / "primitive" / "store"
+        prim_listing, ids = make_sale(prim_dir, residents=args.holds, units=args.holds)
+        one = primitive(prim_dir, prim_listing, ids[: args.holds // 2], 1)
+        many = primitive(prim_dir, prim_listing, ids[args.holds // 2 :], args.clients)
+        with TinyDbStore(prim_dir, shards=SHARDED).transaction() as tx:
+            final = stock.accounting(tx, prim_listing)
+        print(
+            f"bare hold primitive: {one:.0f} holds/s in 1 process, {many:.0f} holds/s in {args.clients} processes"
+        )
+        print(f"  accounting: {final}")
+        assert final["held"] == args.holds and final["available"] == 0, final
+        assert oversold == 0 and lost == 0 and engine["ordered"] == min(args.units, args.residents)
+    finally:
+        redis.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

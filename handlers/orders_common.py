@@ -1,0 +1,104 @@
+"""Helpers shared by the orders flows (/shop, /orders, /vendor, /newlisting, /complain).
+
+Every change goes through :func:`commit`, in one unit of work; a refused change
+raises an :class:`orders.OrdersError`, which the engine answers kindly. Every
+question offers "stop" (:func:`stop_row`), and "stop" gives back a hold the
+form still has (:func:`stoppable`).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from assistant.conversation.flow import Ctx, Refused, Turn, Unexpected, end, go
+from assistant.conversation.vocabulary import Choice, Reply
+from assistant.services import orders
+from assistant.services.orders import stock
+from assistant.services.orders.notify import listing_of
+from assistant.store.base import Doc
+
+T = TypeVar("T")
+FLOW = "shop"
+STOP = "orders.stop"
+SKIP = "orders.skip"
+MAX_TYPED_NUMBER = 9
+
+
+async def commit(ctx: Ctx, change: Callable[..., T], *args: Any) -> T:
+    """Run an orders change in one unit of work, with the app first and the time last."""
+    return await ctx.atomic(change, ctx.app, *args, ctx.app.clock.now())
+
+
+def me(ctx: Ctx) -> Doc:
+    """The person talking; refused when they are not known."""
+    if ctx.person is None:
+        raise Refused()
+    return ctx.person
+
+
+def stop_row(ctx: Ctx, label_key: str = "orders.stop") -> tuple[Choice, ...]:
+    """The "stop" button, as a row of its own ("不买了" in the shop, "先到这里" elsewhere)."""
+    return (Choice(ctx.t(label_key), STOP),)
+
+
+def stoppable(answer: Callable[[Ctx], Awaitable[Turn]]) -> Callable[[Ctx], Awaitable[Turn]]:
+    """Let "stop" end the form from any question, giving back a hold it still has."""
+
+    async def read(ctx: Ctx) -> Turn:
+        if ctx.incoming.press == STOP:
+            hold_id = ctx.data.get("hold")
+            if hold_id and ctx.person is not None:
+                await commit(ctx, stock.release, hold_id, ctx.person["id"])
+            ctx.data = {}
+            return end(Reply(ctx.t("core.cancelled")), ctx.menu())
+        return await answer(ctx)
+
+    read.__doc__ = answer.__doc__
+    return read
+
+
+def typed_number(ctx: Ctx, hint: str) -> int:
+    """A whole number typed by the person (full-width digits too), or the hint again.
+
+    ``0``, ``-1``, ``1.5``, ``1e9``, words and 10⁹ all get the same kind hint;
+    the range is checked by the service.
+    """
+    text = unicodedata.normalize("NFKC", ctx.text).strip()
+    for tail in ("箱", "斤", "袋", "个", "份", "盒", "瓶", "只", "件"):
+        text = text.removesuffix(tail).strip()
+    if not text.isascii() or not text.isdigit() or len(text) > MAX_TYPED_NUMBER:
+        raise Unexpected(hint)
+    number = int(text)
+    if number <= 0:
+        raise Unexpected(hint)
+    return number
+
+
+def fresh(ctx: Ctx, listing_id: str = "") -> None:
+    """Start the shop's data afresh for the person talking (ordering for themselves)."""
+    person = me(ctx)
+    ctx.data = {"flow": FLOW, "by": person["id"], "for": person["id"]}
+    ctx.data["for_name"] = person.get("name", "")
+    if listing_id:
+        ctx.data["listing"] = listing_id
+
+
+async def hold_for(ctx: Ctx, listing_id: str, quantity: int) -> Turn:
+    """Hold the units atomically; sold out leads to the waiting list, an ended sale ends the form."""
+    try:
+        held = await commit(ctx, stock.hold, listing_id, ctx.data["for"], ctx.data["by"], quantity)
+    except orders.SoldOut:
+        ctx.data.update({"listing": listing_id, "quantity": quantity})
+        return go("shop.waitlist")
+    except (orders.SaleEnded, orders.NotOnSale) as refusal:
+        ctx.data = {}
+        return end(Reply(ctx.t(refusal.key)), ctx.menu())
+    ctx.data.update({"listing": listing_id, "hold": held["id"], "quantity": held["quantity"]})
+    ctx.data.pop("way", None)
+    listing = await ctx.view(listing_of, listing_id)
+    unit = listing.unit_in(ctx.tr.is_chinese) if listing else ""
+    minutes = int(stock.hold_minutes(ctx.app))
+    held_text = ctx.t("orders.held", quantity=held["quantity"], unit=unit, minutes=minutes)
+    return go("shop.fulfil", Reply(held_text))

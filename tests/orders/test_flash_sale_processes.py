@@ -1,0 +1,226 @@
+"""The flash sale with several real processes on the real TinyDB store (and, once, real Redis).
+
+Given / When / Then:
+- 1,000 residents in four processes order one unit each of a listing with 100 units: at every
+  moment the held and ordered units never pass 100 and the accounting adds up, and at the end
+  exactly 100 are confirmed;
+- two members of each household, in two processes, each ask for the household's whole limit:
+  every household ends with exactly its limit;
+- a process SIGKILLed between holding and confirming loses no unit: its hold lapses and gives the
+  unit back exactly once, however often the lapse job runs;
+- Redis stopped in the middle of the sale and started again: no confirmed order is lost and
+  nothing is oversold.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+from flash_world import make_sale
+
+from assistant.bootstrap import SHARDED, build_for_tests
+from assistant.clock import FakeClock, SystemClock
+from assistant.jobs import timers
+from assistant.jobs.firing import bound
+from assistant.jobs.scheduler import tick
+from assistant.redis_server import EmbeddedRedis
+from assistant.services import orders
+from assistant.services.orders import stock
+from assistant.store.tinydb_store import TinyDbStore
+
+pytestmark = pytest.mark.slow
+
+RACER = Path(__file__).resolve().parent / "flash_racer.py"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_racers(
+    store_dir: Path,
+    listing_id: str,
+    ids: list[str],
+    shares: list[tuple[int, int]],
+    url: str = "-",
+    mode: str = "race",
+) -> list[subprocess.Popen[str]]:
+    """Racer processes, each ready and waiting for "go"."""
+    ids_file = store_dir.parent / "ids.txt"
+    ids_file.write_text("\n".join(ids), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}:{RACER.parent}"}
+    racers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(RACER),
+                str(store_dir),
+                listing_id,
+                str(ids_file),
+                str(first),
+                str(count),
+                url,
+                mode,
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for first, count in shares
+    ]
+    for racer in racers:
+        assert racer.stdout is not None
+        assert racer.stdout.readline().strip() == "ready"
+    return racers
+
+
+def go(racers: list[subprocess.Popen[str]]) -> None:
+    for racer in racers:
+        assert racer.stdin is not None
+        racer.stdin.write("go\n")
+        racer.stdin.flush()
+
+
+def results(racers: list[subprocess.Popen[str]]) -> list[dict[str, Any]]:
+    return [json.loads(racer.communicate(timeout=300)[0].strip()) for racer in racers]
+
+
+def checked(store: TinyDbStore, listing_id: str) -> dict[str, int]:
+    """The accounting in one locked transaction, checked: every unit is in exactly one place."""
+    with store.transaction() as tx:
+        counts = stock.accounting(tx, listing_id)
+    assert counts["available"] + counts["held"] + counts["ordered"] == counts["stock"], counts
+    assert 0 <= counts["available"] <= counts["stock"], counts
+    return counts
+
+
+def watch_while(store: TinyDbStore, listing_id: str, busy: Callable[[], bool]) -> int:
+    """Check the accounting again and again while ``busy()``; how many checks were made."""
+    checks = 0
+    while busy():
+        counts = checked(store, listing_id)
+        assert counts["held"] + counts["ordered"] <= 100, counts
+        checks += 1
+        time.sleep(0.05)
+    return checks
+
+
+def test_a_thousand_orders_for_a_hundred_units_confirm_exactly_a_hundred(tmp_path: Path) -> None:
+    # Given 1,000 residents (each their own household) and a listing of 100 units, limit 1
+    store_dir = tmp_path / "store"
+    listing_id, ids = make_sale(store_dir, residents=1000, units=100)
+    store = TinyDbStore(store_dir, shards=SHARDED)
+    # When four processes order for 250 residents each, at the same moment
+    racers = start_racers(store_dir, listing_id, ids, [(n * 250, 250) for n in range(4)])
+    go(racers)
+    checks = watch_while(store, listing_id, lambda: any(r.poll() is None for r in racers))
+    seen = results(racers)
+    # Then exactly 100 orders were confirmed, 900 were told "sold out", nothing else happened
+    assert sum(len(s["confirmed"]) for s in seen) == 100, seen
+    assert sum(s["sold_out"] for s in seen) == 900
+    assert all(not s["other"] for s in seen), seen
+    assert checks > 0
+    # And the store agrees: 100 ordered, none held, none left, each order a distinct household
+    assert checked(store, listing_id) == {"stock": 100, "available": 0, "held": 0, "ordered": 100}
+    with store.snapshot() as tx:
+        found = [o for o in tx.all(orders.ORDERS) if o["listing_id"] == listing_id]
+    assert sorted(o["id"] for o in found) == sorted(i for s in seen for i in s["confirmed"])
+    assert len({o["household_key"] for o in found}) == 100
+
+
+def test_a_household_never_passes_its_limit_across_processes(tmp_path: Path) -> None:
+    # Given 30 households of two members each, a limit of 2 per household, plenty of stock
+    store_dir = tmp_path / "store"
+    listing_id, ids = make_sale(store_dir, residents=60, units=500, limit=2, members=2)
+    first = [pid for n, pid in enumerate(ids) if n % 2 == 0]
+    second = [pid for n, pid in enumerate(ids) if n % 2 == 1]
+    # When the first members order in one process and the second members in another,
+    # each asking for the household's whole limit (the racer asks 1 at a time, twice)
+    racers = start_racers(
+        store_dir, listing_id, first + first + second + second, [(0, 60), (60, 60)]
+    )
+    go(racers)
+    results(racers)
+    # Then every household holds or ordered exactly 2 units, never more
+    store = TinyDbStore(store_dir, shards=SHARDED)
+    with store.snapshot() as tx:
+        found = [o for o in tx.all(orders.ORDERS) if o["listing_id"] == listing_id]
+    per_household = Counter()
+    for order in found:
+        per_household[order["household_key"]] += order["quantity"]
+    assert len(per_household) == 30
+    assert set(per_household.values()) == {2}, per_household
+    checked(store, listing_id)
+
+
+def test_a_killed_process_loses_no_unit_its_hold_lapses_and_returns_once(tmp_path: Path) -> None:
+    # Given a listing of 100 units and a process that holds one unit and then hangs
+    store_dir = tmp_path / "store"
+    listing_id, ids = make_sale(store_dir, residents=10, units=100)
+    [victim] = start_racers(store_dir, listing_id, ids, [(0, 1)], mode="victim")
+    go([victim])
+    assert victim.stdout is not None
+    hold_id = victim.stdout.readline().split()[1]
+    store = TinyDbStore(store_dir, shards=SHARDED)
+    assert checked(store, listing_id)["held"] == 1
+    # When it is SIGKILLed between holding and confirming
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(30)
+    assert checked(store, listing_id)["available"] == 99  # the hold is durable, not lost
+    # And the scheduler runs past the hold's time (twice, and the lapse job is run once more)
+    later = FakeClock(SystemClock().now() + timedelta(minutes=11))
+    app = build_for_tests(store=store, clock=later)
+    for _ in range(2):
+        tick(app)
+        app.queue.run_all(bound(app))  # type: ignore[attr-defined]
+    with app.unit() as tx:
+        stock.lapse_job(tx, app, listing_id)
+        stock.lapse_hold(tx, app, hold_id, later.now())
+    # Then the unit came back exactly once, and the hold is lapsed
+    assert checked(store, listing_id) == {"stock": 100, "available": 100, "held": 0, "ordered": 0}
+    with store.snapshot() as tx:
+        assert tx.require(orders.HOLDS, hold_id)["status"] == orders.HoldStatus.LAPSED
+        lapses = [t for t in tx.archived(timers.TIMERS) if t["job"] == stock.LAPSE_JOB]
+    assert [t["status"] for t in lapses] == [timers.DONE]
+
+
+def test_redis_restarted_in_the_middle_loses_no_confirmed_order(tmp_path: Path) -> None:
+    # Given a Redis of its own, and 300 residents ordering 100 units in two processes whose
+    # units hand their due timers to that Redis
+    redis = EmbeddedRedis(tmp_path / "redis")
+    url = redis.start()
+    parsed = urlparse(url)
+    port, password = int(parsed.port or 0), parsed.password or ""
+    store_dir = tmp_path / "store"
+    listing_id, ids = make_sale(store_dir, residents=300, units=100)
+    store = TinyDbStore(store_dir, shards=SHARDED)
+    racers = start_racers(store_dir, listing_id, ids, [(0, 150), (150, 150)], url=url)
+    try:
+        go(racers)
+        # When Redis stops once a few orders are in, and starts again a moment later
+        while checked(store, listing_id)["ordered"] < 10 and any(r.poll() is None for r in racers):
+            time.sleep(0.02)
+        redis.stop()
+        time.sleep(0.3)
+        redis.start(port=port, password=password)
+        seen = results(racers)
+    finally:
+        redis.stop()
+    # Then every order a racer was told of is in the store, and nothing was oversold
+    counts = checked(store, listing_id)
+    with store.snapshot() as tx:
+        found = {o["id"] for o in tx.all(orders.ORDERS) if o["status"] == "confirmed"}
+    told = {i for s in seen for i in s["confirmed"]}
+    assert told <= found
+    assert counts["ordered"] == len(found) <= 100
+    assert counts["held"] + counts["ordered"] + counts["available"] == 100
