@@ -1,0 +1,1 @@
+"""The notice tests import their world from this folder."""
