@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: up demo test venv deps test-deps lint types clean
+.PHONY: up demo test venv deps test-deps lint types clean postgres-server
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
@@ -24,8 +24,17 @@ $(VENV)/.test-installed: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@
 
+# A real Synapse for the Matrix tests, in a virtual environment of its own: it pins
+# Twisted and many libraries of its own, which must not steer the product's versions.
+SYNAPSE_VENV := $(VENV)/synapse
+$(SYNAPSE_VENV)/.installed: tests/matrix/synapse-requirements.txt | $(BIN)/python
+	@$(PYTHON) -m venv $(SYNAPSE_VENV) 2>/dev/null || $(BIN)/python -m virtualenv $(SYNAPSE_VENV)
+	$(SYNAPSE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SYNAPSE_VENV)/bin/python -m pip install --quiet -r tests/matrix/synapse-requirements.txt
+	@touch $@
+
 deps: $(VENV)/.installed
-test-deps: $(VENV)/.test-installed
+test-deps: $(VENV)/.test-installed $(SYNAPSE_VENV)/.installed
 
 up: deps
 	$(BIN)/assistant up
@@ -40,7 +49,28 @@ lint: test-deps
 types: test-deps
 	$(BIN)/mypy
 
-test: test-deps lint types
+# The PostgreSQL store's tests start their own server from the distribution's binaries
+# (tests/store/pg_server.py). As root (CI) they are installed when missing; elsewhere
+# those tests skip, except under CI=true, where they fail.
+postgres-server:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing the PostgreSQL server for its tests (apt-get install postgresql)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else echo "No PostgreSQL server here: its tests skip (sudo apt-get install postgresql)"; fi
+
+# The weekly chart of reports draws Chinese labels with a CJK font. As root (CI) the
+# small WenQuanYi Micro Hei is installed when no CJK font is there; elsewhere the chart
+# falls back to English labels and says so in the log.
+.PHONY: fonts
+fonts:
+	@fc-list :lang=zh 2>/dev/null | grep -q . || \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing a CJK font for the reports chart (apt-get install fonts-wqy-microhei)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null; \
+	  else echo "No CJK font here: the reports chart uses English labels (sudo apt-get install fonts-wqy-microhei)"; fi
+
+test: test-deps lint types postgres-server fonts
 	$(BIN)/python -m pytest -q
 
 clean:

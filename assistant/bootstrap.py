@@ -25,18 +25,27 @@ from assistant.store.memory import MemoryStore
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from types import ModuleType
 
     from assistant.app import App as AppPort
     from assistant.jobs.table import JobSpec, JobTable
-    from assistant.services.dispatch.kinds import TaskKinds
+    from assistant.services.dispatch.kinds import TaskKind, TaskKinds
     from assistant.services.dispatch.port import DispatchPort
     from assistant.services.people.forgetters import Forgetter
 
 
-SHARDED = {"people": 256, "addresses": 256, "conversations": 256}
+SHARDED = {
+    "people": 256,
+    "addresses": 256,
+    "conversations": 256,
+    "notice_households": 64,
+    "cases": 64,  # reports: every report lands in its case, so open cases stay small files
+}
 """Collections that never close, split into shard files so a write by id stays small.
 
 With 256 shards a shard holds about 40 records at 10,000 people (``docs/STORAGE.md``).
+A notice's households (one document per micro-grid) are split too, so one tap on "收到"
+rewrites one grid's document, not every household of every notice (``docs/NOTICES.md``).
 """
 
 
@@ -73,12 +82,16 @@ def job_table(extra: Mapping[str, JobSpec] | None = None) -> JobTable:
     """
     from assistant.jobs import outbox
     from assistant.jobs.table import JobTable
-    from assistant.services import care, dispatch
+    from assistant.services import activities, care, dispatch, notices
 
     table = JobTable()
     table.register(outbox.JOBS)
     table.register(dispatch.JOBS)
     table.register(care.JOBS)
+    table.register(_reports().JOBS)
+    table.register(orders_jobs())
+    table.register(notices.JOBS)
+    table.register(activities.JOBS)
     if extra:
         table.register(extra)
     return table
@@ -86,17 +99,50 @@ def job_table(extra: Mapping[str, JobSpec] | None = None) -> JobTable:
 
 def task_kinds() -> TaskKinds[AppPort]:
     """The dispatch task kinds, each registered by its context (care: the care visit)."""
-    from assistant.services import care
+    from assistant.services import care, notices
     from assistant.services.dispatch.kinds import TaskKinds
 
     kinds: TaskKinds[AppPort] = TaskKinds()
     kinds.register(care.TASK_KIND)
+    kinds.register(_reports().TASK_KIND)
+    kinds.register(orders_kind())
+    kinds.register(notices.TASK_KIND)
     return kinds
 
 
 def forgetters() -> tuple[Forgetter[AppPort], ...]:
     """Each context's part of ``/forget``, registered here one by one (care's is built in)."""
-    return ()
+    from assistant.services import activities, notices
+
+    return (notices.forget, activities.forget, orders_forget(), _reports().forget)
+
+
+def orders_jobs() -> Mapping[str, JobSpec]:
+    """The orders context's jobs (local produce)."""
+    from assistant.services import orders
+
+    return orders.JOBS
+
+
+def orders_kind() -> TaskKind[AppPort]:
+    """The orders context's task kind: the community "delivery run"."""
+    from assistant.services import orders
+
+    return orders.TASK_KIND
+
+
+def orders_forget() -> Forgetter[AppPort]:
+    """The orders context's part of ``/forget``."""
+    from assistant.services import orders
+
+    return orders.forget
+
+
+def _reports() -> ModuleType:
+    """The reports context's face (its jobs, the "patrol case" kind, its part of ``/forget``)."""
+    from assistant.services import reports
+
+    return reports
 
 
 def real_dispatch() -> DispatchPort[AppPort]:
@@ -122,6 +168,10 @@ def build(
     ``dispatch`` replaces the dispatch engine (a test's twin); ``jobs`` adds
     jobs to the table (a test's own).
     """
+    if store is None and settings.get("storage", "url"):
+        from assistant.store.postgres import PostgresStore
+
+        store = PostgresStore(str(settings.get("storage", "url")))
     if store is None:
         from assistant.store.files import private_dir
         from assistant.store.tinydb_store import TinyDbStore

@@ -13,11 +13,13 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from assistant import config
+from assistant.store import transfer
+from assistant.store.base import Store, StoreError
 
 if TYPE_CHECKING:
     from assistant.bootstrap import App
@@ -110,6 +112,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     app = build(settings)
     try:
         text = imports.read_file(args.file)
+        if args.what == "places":
+            return _import_places(app, text)
+        if args.what == "listings":
+            return _import_listings(args, text)
         if args.what == "households":
             summary = str(imports.import_households(app.store, text))
         else:
@@ -118,6 +124,151 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"Nothing was imported: {error}", file=sys.stderr)
         return 2
     print(f"Imported {args.what}: {summary}.")
+    return 0
+
+
+def _import_listings(args: argparse.Namespace, text: str) -> int:
+    """``assistant import listings FILE.csv``: whole file checked, then stored in one unit of work."""
+    from assistant.bootstrap import build
+    from assistant.queue import SchedulerQueue
+    from assistant.services.orders import files
+
+    app = build(_settings(args), queue=SchedulerQueue())
+    added, known = files.import_listings(app, text)
+    print(f"Imported listings: added {added}; {known} already there.")
+    return 0
+
+
+def cmd_vendor(args: argparse.Namespace) -> int:
+    """Set up a vendor: ``assistant vendor add ID --name 名字 --staff ADDR --pickup id=名字|Name``."""
+    from assistant.bootstrap import build
+    from assistant.services.orders import vendors
+    from assistant.services.orders.records import Vendor
+
+    app = build(_settings(args))
+    try:
+        vendor = Vendor(
+            id=args.id,
+            name_zh=args.name or "",
+            name_en=args.name_en or args.name or "",
+            kind=vendors.vendor_kind(args.kind),
+            staff=tuple(s.strip() for s in (args.staff or "").split(",") if s.strip()),
+            pickup_points=tuple(vendors.parse_point(p) for p in args.pickup or ()),
+            delivers=bool(args.delivers),
+        )
+        with app.store.transaction() as tx:
+            vendors.add_vendor(tx, vendor)
+    except vendors.BadVendor as error:
+        print(f"No vendor set up: {error}", file=sys.stderr)
+        return 2
+    points = ", ".join(p.id for p in vendor.pickup_points) or "none"
+    print(f"Vendor {vendor.id} ({vendor.kind}): {len(vendor.staff)} staff, pickup points {points}")
+    return 0
+
+
+def cmd_export_orders(args: argparse.Namespace) -> int:
+    """``assistant export orders --vendor X --date D``: CSV, UTF-8 with BOM (spreadsheets)."""
+    from datetime import date
+
+    from assistant.bootstrap import build
+    from assistant.services.orders import files
+    from assistant.services.orders.notify import vendor_of
+
+    app = build(_settings(args))
+    try:
+        today = app.clock.now().astimezone(app.settings.timezone).date()
+        day = date.fromisoformat(args.date) if args.date else today
+    except ValueError:
+        print(f"Nothing exported: --date {args.date!r} is not like 2026-06-02", file=sys.stderr)
+        return 2
+    if not args.vendor:
+        print("export orders needs --vendor ID", file=sys.stderr)
+        return 2
+    with app.store.snapshot() as tx:
+        vendor = vendor_of(tx, args.vendor)
+        if vendor is None:
+            print(f"Nothing exported: no vendor {args.vendor!r}", file=sys.stderr)
+            return 2
+        text = files.export_orders(tx, app, vendor, day)
+    out = Path(args.out or f"orders-{vendor.id}-{day.isoformat()}.csv")
+    out.write_text(text, encoding="utf-8-sig")
+    print(f"Wrote {max(0, text.count(chr(10)) - 1)} orders to {out}")
+    return 0
+
+
+def _import_places(app: App, text: str) -> int:
+    """``assistant import places FILE.csv``: the known places reports are made at."""
+    from assistant.clock import SystemClock
+    from assistant.services import reports
+
+    try:
+        summary = reports.import_places(app.store, text, SystemClock().now())
+    except reports.PlacesFileError as error:
+        print(f"Nothing was imported: {error}", file=sys.stderr)
+        return 2
+    print(f"Imported places: {summary}.")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Export cases (reports) between two dates, or a vendor's orders of a day, as CSV."""
+    from datetime import date, datetime, time, timedelta
+
+    from assistant.bootstrap import build
+    from assistant.services import reports
+
+    if args.what == "orders":
+        return cmd_export_orders(args)
+    if not args.date_from or not args.date_to:
+        print("export cases needs --from and --to (dates like 2026-06-01)", file=sys.stderr)
+        return 2
+    settings = _settings(args)
+    try:
+        start = datetime.combine(date.fromisoformat(args.date_from), time(0), settings.timezone)
+        end = datetime.combine(date.fromisoformat(args.date_to), time(0), settings.timezone)
+    except ValueError:
+        print("--from and --to must be dates like 2026-06-01", file=sys.stderr)
+        return 2
+    app = build(settings)
+    with app.store.snapshot() as tx:
+        text = reports.export(tx, app, start, end + timedelta(days=1))
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"Exported {text.count(chr(10)) - 1} cases to {args.out}.")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_activities(args: argparse.Namespace) -> int:
+    """An activity's attendance list as CSV, or the canteen's meals booked per day."""
+    from datetime import date
+
+    from assistant.bootstrap import build
+    from assistant.services import activities
+
+    settings = _settings(args)
+    app = build(settings)
+    try:
+        day = date.fromisoformat(args.day) if args.day else None
+    except ValueError:
+        print("--day must be a date like 2026-06-01", file=sys.stderr)
+        return 2
+    with app.store.snapshot() as tx:
+        try:
+            if args.action == "meals":
+                counts = activities.meal_counts(tx, args.id)
+                text = "date,meals\n" + "".join(f"{d},{n}\n" for d, n in counts.items())
+            else:
+                text = activities.export_csv(tx, app, args.id, day)
+        except activities.UnknownSession:
+            print(f"no activity {args.id}", file=sys.stderr)
+            return 2
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"Wrote {text.count(chr(10)) - 1} rows to {args.out}.")
+    else:
+        sys.stdout.write(text)
     return 0
 
 
@@ -255,6 +406,111 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open_store(where: str, settings: config.Settings, *, create: bool = False) -> Store:
+    """The store at ``where``: a ``postgresql://`` URL, or a data folder (its store is DIR/store).
+
+    A folder that is itself a store folder (it holds ``.store.lock``) is taken as it is.
+    ``create`` upgrades a database's schema first (a copy's target).
+    """
+    from assistant.bootstrap import SHARDED
+    from assistant.store.postgres import PostgresStore, upgrade
+    from assistant.store.tinydb_store import TinyDbStore
+
+    if where.startswith(("postgresql://", "postgres://")):
+        if create:
+            upgrade(where)
+        return PostgresStore(where)
+    folder = Path(where).expanduser().resolve()
+    if not (folder / ".store.lock").exists():
+        folder = folder / "store"
+    if not create and not folder.is_dir():
+        raise StoreError(f"no store in {where} (looked for {folder})")
+    return TinyDbStore(folder, shards=SHARDED)
+
+
+def _configured(settings: config.Settings) -> str:
+    """Where the settings keep the records: ``[storage] url``, else the data folder."""
+    return str(settings.get("storage", "url")) or str(settings.data_dir)
+
+
+def _print_tally(parts: transfer.Tally, out: TextIO) -> None:
+    for (collection, part), value in sorted(parts.items()):
+        print(f"  {collection:<24} {part:<9} {value.count:>8}  {value.checksum}", file=out)
+    total = sum(value.count for value in parts.values())
+    print(f"  {total} records in {len({c for c, _ in parts})} collections", file=out)
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    """The database: ``db upgrade`` the schema, ``db copy`` a community, ``db backup`` one."""
+    from assistant.store.postgres import redact, upgrade
+
+    settings = _settings(args)
+    try:
+        if args.action == "upgrade":
+            url = args.url or str(settings.get("storage", "url"))
+            if not url:
+                print("Nothing to upgrade: [storage] url is empty (TinyDB needs no schema).")
+                return 0
+            applied = upgrade(url)
+            names = ", ".join(f"{m.version} {m.name}" for m in applied) or "none, already current"
+            print(f"{redact(url)}: migrations applied: {names}")
+            return 0
+        if args.action == "copy":
+            if not args.source or not args.target:
+                print("Usage: assistant db copy --from DIR|URL|FILE --to DIR|URL", file=sys.stderr)
+                return 2
+            return _db_copy(args.source, args.target, settings)
+        return _db_backup(args.source or _configured(settings), Path(args.file), settings)
+    except StoreError as error:
+        print(f"Nothing done: {error}", file=sys.stderr)
+        return 2
+
+
+def _db_copy(source: str, target: str, settings: config.Settings) -> int:
+    """Copy every record, then read the target back and compare counts and checksums."""
+    from assistant.store.postgres import redact
+
+    backup = Path(source)
+    if backup.is_file():
+        expected = transfer.tally(transfer.read_backup(backup))
+        records: Iterable[transfer.Record] = transfer.read_backup(backup)
+    else:
+        origin = _open_store(source, settings)
+        records = list(transfer.records(origin))
+        expected = transfer.tally(records)
+        origin.close()
+    into = _open_store(target, settings, create=True)
+    try:
+        written = transfer.copy(records, into)
+        found = transfer.tally(transfer.records(into))
+    finally:
+        into.close()
+    problems = transfer.differences(expected, written) + transfer.differences(expected, found)
+    print(f"Copied {redact(source)} to {redact(target)}:")
+    _print_tally(found, sys.stdout)
+    if problems:
+        print("The copy does not match its source:\n  " + "\n  ".join(problems), file=sys.stderr)
+        return 1
+    print("Verified: every collection has the same records and checksums in both stores.")
+    return 0
+
+
+def _db_backup(source: str, file: Path, settings: config.Settings) -> int:
+    """Write a consistent JSON-lines dump of a store."""
+    from assistant.store.postgres import redact
+
+    store = _open_store(source, settings)
+    try:
+        written = transfer.write_backup(
+            transfer.records(store), file, redact(source), _now(settings)
+        )
+    finally:
+        store.close()
+    print(f"Backed up {redact(source)} to {file}:")
+    _print_tally(written, sys.stdout)
+    return 0
+
+
 def cmd_settings(args: argparse.Namespace) -> int:
     """Check the settings and print them with secrets hidden."""
     settings = _settings(args)
@@ -313,9 +569,16 @@ def parser() -> argparse.ArgumentParser:
     worker.add_argument("--threads", type=int, default=None, help="worker threads")
     add("scheduler", cmd_scheduler)
     importing = add("import", cmd_import)
-    importing.add_argument("what", choices=("households", "volunteers"))
+    importing.add_argument("what", choices=("households", "volunteers", "places", "listings"))
     importing.add_argument("file", help="CSV file")
     add("demo-data", cmd_demo_data)
+    exporting = add("export", cmd_export)
+    exporting.add_argument("what", choices=("cases", "orders"))
+    exporting.add_argument("--from", dest="date_from", default="", help="cases: first day")
+    exporting.add_argument("--to", dest="date_to", default="", help="cases: last day (included)")
+    exporting.add_argument("--vendor", default="", help="orders: the vendor's id")
+    exporting.add_argument("--date", default="", help="orders: the day (default today)")
+    exporting.add_argument("--out", default="", help="write to this file (default: stdout)")
     invite = add("invite", cmd_invite)
     invite.add_argument("kind", choices=("volunteer", "household"))
     invite.add_argument("name", help="who the invitation is for")
@@ -328,7 +591,36 @@ def parser() -> argparse.ArgumentParser:
     jobs = add("jobs", cmd_jobs)
     jobs.add_argument("action", choices=("dead", "retry"))
     jobs.add_argument("id", nargs="?", default="", help="the dead timer to retry")
+    db = add("db", cmd_db)
+    db.add_argument("action", choices=("upgrade", "copy", "backup"))
+    db.add_argument("file", nargs="?", default="", help="backup: the JSON-lines file to write")
+    db.add_argument("--url", default="", help="upgrade: this database (default: [storage] url)")
+    db.add_argument(
+        "--from",
+        dest="source",
+        default="",
+        help="copy, backup: a data folder, a postgresql:// URL or (copy) a backup file "
+        "(backup default: the configured store)",
+    )
+    db.add_argument("--to", dest="target", default="", help="copy: a data folder or a URL")
     add("settings", cmd_settings)
+    acts = add("activities", cmd_activities)
+    acts.add_argument("action", choices=("attendance", "meals"))
+    acts.add_argument("id", help="the activity's id, e.g. ac-canteen")
+    acts.add_argument("--day", default="", help="attendance: only this day, 2026-06-01")
+    acts.add_argument("--out", default="", help="write to this file (default: standard output)")
+    vendor = add("vendor", cmd_vendor)
+    vendor.add_argument("action", choices=("add",))
+    vendor.add_argument("id", help="a short id such as cd-fresh")
+    vendor.add_argument("--name", required=True, help="the Chinese name")
+    vendor.add_argument("--name-en", default="", help="the English name")
+    vendor.add_argument("--kind", default="supermarket", help="livestream, supermarket or farm")
+    vendor.add_argument("--staff", default="", help="comma-separated chat addresses of its staff")
+    vendor.add_argument(
+        "--pickup", action="append", help="a pickup point id=中文名|English name (repeatable)"
+    )
+    vendor.add_argument("--delivers", action="store_true", help="the vendor delivers itself")
+
     return top
 
 

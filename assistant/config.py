@@ -20,7 +20,12 @@ from typing import Any
 
 from assistant.errors import AssistantError
 
-SECRET_KEYS = {("telegram", "token"), ("telegram", "webhook_secret"), ("matrix", "password")}
+SECRET_KEYS = {
+    ("telegram", "token"),
+    ("telegram", "webhook_secret"),
+    ("matrix", "password"),
+    ("storage", "url"),  # may carry the database password
+}
 LANGUAGES = ("zh_CN", "en")
 
 
@@ -38,8 +43,15 @@ class Key:
     minimum: float | None = None
 
 
+def _report_categories() -> list[dict[str, object]]:
+    """The report categories when settings name none (checked by :func:`_check_report_categories`)."""
+    from assistant.domain.urgency import DEFAULT_CATEGORIES
+
+    return [dict(category) for category in DEFAULT_CATEGORIES]
+
+
 SCHEMA: dict[str, dict[str, Key]] = {
-    "storage": {"dir": Key(str, "data")},
+    "storage": {"dir": Key(str, "data"), "url": Key(str, "")},
     "redis": {"url": Key(str, "")},
     "telegram": {
         "token": Key(str, ""),
@@ -58,8 +70,12 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "homeserver": Key(str, ""),
         "user_id": Key(str, ""),
         "password": Key(str, ""),
+        "access_token": Key(str, ""),
         "device_name": Key(str, "neighbourhood-assistant"),
         "store_dir": Key(str, ""),
+        "max_messages_per_second": Key(float, 10.0, minimum=0.1),
+        "max_chat_messages_per_second": Key(float, 2.0, minimum=0.01),
+        "max_group_messages_per_minute": Key(float, 30.0, minimum=0.1),
     },
     "community": {
         "name": Key(str, "城东社区"),
@@ -87,6 +103,41 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "follow_up_hour": Key(int, 10, minimum=0),
         "digest_hour": Key(int, 8, minimum=0),
         "on_way_hours": Key(float, 2.0, minimum=0),
+    },
+    "reports": {
+        "radius_m": Key(int, 100, minimum=10),
+        "merge_window_minutes": Key(int, 30, minimum=1),
+        "red_hours": Key(float, 2.0, minimum=0.1),
+        "yellow_hours": Key(float, 24.0, minimum=0.1),
+        "blue_hours": Key(float, 72.0, minimum=0.1),
+        "check_after_minutes": Key(int, 60, minimum=1),
+        "max_per_hour": Key(int, 5, minimum=1),
+        "photo_retention_days": Key(int, 7, minimum=1),
+        "task_minutes": Key(int, 30, minimum=5),
+        "weekly_hour": Key(int, 9, minimum=0),
+        "categories": Key(list, _report_categories()),
+    },
+    "notices": {
+        "in_flight": Key(int, 90, minimum=1),
+        "progress_seconds": Key(float, 5.0, minimum=0.5),
+        "remind_hours": Key(float, 3.0, minimum=0),
+        "knock_skill": Key(str, "care"),
+        "knock_retries": Key(int, 2, minimum=0),
+        "knock_hour": Key(int, 10, minimum=0),
+        "help_service": Key(str, "home_care"),
+    },
+    "activities": {
+        "cancel_hours": Key(float, 2.0, minimum=0),
+        "reminder_hour": Key(int, 18, minimum=0),
+        "canteen_cutoff_hour": Key(int, 20, minimum=0),
+        "days_ahead": Key(int, 7, minimum=1),
+    },
+    "orders": {
+        "hold_minutes": Key(float, 10.0, minimum=0.5),
+        "list_edit_seconds": Key(float, 5.0, minimum=1.0),
+        "list_max_chars": Key(int, 3500, minimum=200),
+        "run_gather_minutes": Key(float, 30.0, minimum=0),
+        "follow_up_hour": Key(int, 10, minimum=0),
     },
 }
 
@@ -203,6 +254,7 @@ def _validate(raw: Mapping[str, Any], source: str) -> Settings:
         raise SettingsError(
             f"[community] timezone: unknown time zone {values['community']['timezone']!r}"
         ) from None
+    _check_report_categories(values["reports"]["categories"])
     for admin in values["roles"]["admins"]:
         if not isinstance(admin, str) or ":" not in admin:
             raise SettingsError(f"[roles] admins: {admin!r} is not an address like telegram:123")
@@ -211,6 +263,17 @@ def _validate(raw: Mapping[str, Any], source: str) -> Settings:
 
         services = _validate_services(DEFAULT_SERVICES)
     return Settings(values=values, source=source, services=services)
+
+
+def _check_report_categories(specs: Any) -> None:
+    """``[[reports.categories]]``: each a known skill, tier and unique code."""
+    from assistant.domain.catalogue import SKILLS
+    from assistant.domain.urgency import categories
+
+    try:
+        categories(specs, SKILLS)
+    except ValueError as error:
+        raise SettingsError(f"[reports] categories: {error}") from None
 
 
 def _validate_services(body: Any) -> dict[str, dict[str, Any]]:

@@ -11,7 +11,10 @@ console:grid.
 from __future__ import annotations
 
 from assistant.services import people
+from assistant.services.activities import demo as activities_demo
+from assistant.services.orders import demo as orders_demo
 from assistant.services.people import imports
+from assistant.services.reports import demo as reports_demo
 from assistant.store.base import Store
 
 HOUSEHOLDS = """grid_id,grid_name,complex,building,unit,households
@@ -119,6 +122,9 @@ def load(store: Store, now: str) -> str:
         )
         coordinator["coordinator_grids"] = ["jx-1", "jx-2", "ssw-1", "ssw-2", "sjc-1"]
         tx.put(people.PEOPLE, coordinator["id"], coordinator)
+    orders_demo.load(store, now)  # local produce: the livestream sale and a supermarket
+    activities_demo.load(store, now)  # 午托, the elders' canteen, a culture evening
+    reports_demo.load(store, now)  # known places of every grid and a few open cases
     return (
         f"grids and units: {grids}; volunteers: {volunteers}; "
         f"{len(RESIDENTS)} residents, 1 coordinator, {len(ORGANISATIONS)} organisations"

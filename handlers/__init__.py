@@ -7,7 +7,18 @@ from typing import TYPE_CHECKING
 
 from assistant.conversation.engine import Engine
 from assistant.conversation.flow import Action, Flow, Topic
-from handlers import care, groups, onboarding, profile, voice, volunteer
+from handlers import (
+    activities,
+    care,
+    groups,
+    notices,
+    onboarding,
+    orders,
+    profile,
+    voice,
+    volunteer,
+)
+from handlers import reports as report_flows
 
 if TYPE_CHECKING:
     from assistant.app import App
@@ -33,27 +44,18 @@ FLOWS: tuple[Flow, ...] = tuple(
     for flow in (
         onboarding.FLOW,
         *care.FLOWS,
+        *report_flows.FLOWS,
         *volunteer.FLOWS,
         profile.PROFILE,
         profile.FORGET,
         profile.FAMILY,
+        *notices.FLOWS,
+        *activities.FLOWS,
+        *orders.FLOWS,
     )
 )
 
-TOPICS: tuple[Topic, ...] = (
-    Topic(
-        name="produce",
-        keywords_key="keywords.produce",
-        answer_key="topic.produce",
-        label_key="topic.produce_label",
-    ),
-    Topic(
-        name="report",
-        keywords_key="keywords.report",
-        answer_key="topic.report",
-        label_key="topic.report_label",
-    ),
-)
+TOPICS: tuple[Topic, ...] = ()
 """Things people ask for in words that have no flow yet: a kind answer and the menu.
 
 When the produce or report flow comes, it declares the same ``keywords_key``
@@ -63,9 +65,13 @@ and its topic leaves this table.
 ACTIONS: dict[str, Action] = {
     **profile.ACTIONS,
     **care.ACTIONS,
+    **report_flows.ACTIONS,
     **volunteer.ACTIONS,
     **voice.ACTIONS,
     **groups.ACTIONS,
+    **notices.ACTIONS,
+    **activities.ACTIONS,
+    **orders.ACTIONS,
 }
 
 

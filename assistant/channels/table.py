@@ -90,12 +90,24 @@ def _telegram_delivery(settings: Settings, redis_url: str, store: Store) -> Deli
     return TelegramDelivery(settings, redis_url, store)
 
 
+def _serve_matrix(serving: Serving) -> Channel:
+    from assistant.channels.matrix import MatrixChannel
+
+    return MatrixChannel(serving.app, serving.engine, serving.redis_url)
+
+
+def _matrix_delivery(settings: Settings, redis_url: str, store: Store) -> Delivery:
+    from assistant.channels.matrix import MatrixDelivery
+
+    return MatrixDelivery(settings, redis_url, store)
+
+
 CHANNELS: tuple[ChannelSpec, ...] = (
     ChannelSpec(CONSOLE, None, serve=_serve_console, delivery=_console_delivery),
     ChannelSpec(
         "telegram", ("telegram", "token"), serve=_serve_telegram, delivery=_telegram_delivery
     ),
-    ChannelSpec("matrix", ("matrix", "homeserver"), serve=None, delivery=None),
+    ChannelSpec("matrix", ("matrix", "homeserver"), serve=_serve_matrix, delivery=_matrix_delivery),
 )
 
 

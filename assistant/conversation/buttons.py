@@ -29,7 +29,11 @@ value                                           codec
 ``a:care:fu:<booking>:<answer>``                :class:`FollowUpAnswer`
 ``a:proxy:yes|no:<link>``                       :class:`ProxyDecision`
 ``a:guess:<intent>``                            :class:`Guess`
+``a:rpt:<verb>:<case>[:<arg>…]``                :class:`ReportButton`
 ``a:lang:<code>``                               :class:`Language`
+``a:notice:ack|cancel|cancelyes:<notice>``     :class:`NoticeButton`
+``a:knock:<verb>:<round>:<n>``                  :class:`KnockCheck`
+``a:act:cancel|cancelyes|present|absent:<id>``  :class:`ActivityButton`
 ==============================================  =============================
 """
 
@@ -346,3 +350,280 @@ class Language:
     @classmethod
     def parse(cls, parts: Sequence[str]) -> Language | None:
         return cls(parts[0]) if _tokens(parts, 1) else None
+
+
+# -- orders (local produce) -----------------------------------------------------------------
+#
+# ``a:shop:item:<listing>``, ``a:shop:hold:<listing>:<quantity>``, ``a:shop:claim|drop:<hold>``
+# (:class:`ShopButton`); ``a:ord:<verb>:<order>[:<arg>]`` (:class:`OrderStep`);
+# ``a:lst:<verb>:<listing>`` (:class:`ListingStep`); ``a:sup:<verb>:<id>`` (:class:`SupervisionStep`).
+
+SHOP = "shop"
+ORDER = "ord"
+LISTING = "lst"
+SUPERVISION = "sup"
+
+
+class ShopVerb(StrEnum):
+    """What a shop button does: show an item, hold a quantity, claim or drop an offered hold."""
+
+    ITEM = "item"
+    HOLD = "hold"
+    CLAIM = "claim"
+    DROP = "drop"
+
+
+@dataclass(frozen=True)
+class ShopButton:
+    """``a:shop:item:<listing>`` · ``a:shop:hold:<listing>:<quantity>`` · ``a:shop:claim|drop:<hold>``."""
+
+    ACTION: ClassVar[str] = SHOP
+    verb: ShopVerb
+    ref: str
+    """The listing (item, hold) or the hold (claim, drop)."""
+    quantity: int = 0
+    """Only with ``hold``: a whole number from 1 (checked again on the server)."""
+
+    def encode(self) -> str:
+        extra = (str(self.quantity),) if self.verb is ShopVerb.HOLD else ()
+        return value(self.ACTION, self.verb, self.ref, *extra)
+
+    @classmethod
+    def parse(cls, parts: Sequence[str]) -> ShopButton | None:
+        verb = _member(ShopVerb, parts[0]) if parts else None
+        if verb is None:
+            return None
+        if verb is ShopVerb.HOLD:
+            if not _tokens(parts, 3) or not parts[2].isdigit() or len(parts[2]) > 4:
+                return None
+            return cls(verb, parts[1], int(parts[2]))
+        return cls(verb, parts[1]) if _tokens(parts, 2) else None
+
+
+class OrderVerb(StrEnum):
+    """The buttons on an order: the resident's, the vendor's and the delivery volunteer's."""
+
+    CANCEL = "cancel"
+    CANCEL_YES = "cancelyes"
+    PACK = "pack"
+    HAND = "hand"
+    DONE = "done"
+    PAY = "pay"
+    GIVE_UP = "giveup"
+    DELIVERED = "dlv"
+    NOT_HOME = "nothome"
+    RECEIVED = "recv"
+    FOLLOW_UP = "fu"
+
+
+@dataclass(frozen=True)
+class OrderStep:
+    """``a:ord:<verb>:<order>`` (``a:ord:fu:<order>:<answer>``): a step of an order."""
+
+    ACTION: ClassVar[str] = ORDER
+    verb: OrderVerb
+    order_id: str
+    arg: str = ""
+    """Only with ``fu``: the follow-up answer (checked by the orders context)."""
+
+    def encode(self) -> str:
+        extra = (self.arg,) if self.verb is OrderVerb.FOLLOW_UP else ()
+        return value(self.ACTION, self.verb, self.order_id, *extra)
+
+    @classmethod
+    def parse(cls, parts: Sequence[str]) -> OrderStep | None:
+        verb = _member(OrderVerb, parts[0]) if parts else None
+        if verb is None:
+            return None
+        if verb is OrderVerb.FOLLOW_UP:
+            return cls(verb, parts[1], parts[2]) if _tokens(parts, 3) else None
+        return cls(verb, parts[1]) if _tokens(parts, 2) else None
+
+
+class ListingVerb(StrEnum):
+    """What staff do to a listing from /vendor or /onstream."""
+
+    OPEN = "open"
+    PAUSE = "pause"
+    RESUME = "resume"
+    STOCK = "stock"
+    END = "end"
+    END_YES = "endyes"
+    ON_STREAM = "onstream"
+
+
+@dataclass(frozen=True)
+class ListingStep:
+    """``a:lst:<verb>:<listing>``: staff change a listing (checked again on the server)."""
+
+    ACTION: ClassVar[str] = LISTING
+    verb: ListingVerb
+    listing_id: str
+
+    def encode(self) -> str:
+        return value(self.ACTION, self.verb, self.listing_id)
+
+    @classmethod
+    def parse(cls, parts: Sequence[str]) -> ListingStep | None:
+        verb = _member(ListingVerb, parts[0]) if _tokens(parts, 2) else None
+        return None if verb is None else cls(verb, parts[1])
+
+
+class SupervisionVerb(StrEnum):
+    """The supervision line's buttons: complain about an order, a coordinator answers."""
+
+    ORDER = "order"
+    ANSWER = "answer"
+
+
+@dataclass(frozen=True)
+class SupervisionStep:
+    """``a:sup:order:<order>`` (complain about it) · ``a:sup:answer:<complaint>``."""
+
+    ACTION: ClassVar[str] = SUPERVISION
+    verb: SupervisionVerb
+    ref: str
+
+    def encode(self) -> str:
+        return value(self.ACTION, self.verb, self.ref)
+
+    @classmethod
+    def parse(cls, parts: Sequence[str]) -> SupervisionStep | None:
+        verb = _member(SupervisionVerb, parts[0]) if _tokens(parts, 2) else None
+        return None if verb is None else cls(verb, parts[1])
+
+
+# -- reports --------------------------------------------------------------------------------
+
+REPORT = "rpt"
+"""The action of every reports button; :meth:`ReportButton.parse` reads them all."""
+
+
+class ReportVerb(StrEnum):
+    """What a reports button asks for, and how many parts follow the case id.
+
+    ``out`` (the patrol volunteer's outcome), ``chk`` (a follower's "is it
+    resolved?": round and answer), ``bad`` (a coordinator marks the reporter of
+    report ``n`` unreliable), ``go`` / ``drop`` (a coordinator dispatches or
+    dismisses a held case), ``again`` (dispatch once more), ``close``.
+    """
+
+    OUTCOME = "out"
+    CHECK = "chk"
+    UNRELIABLE = "bad"
+    RELEASE = "go"
+    DISMISS = "drop"
+    AGAIN = "again"
+    CLOSE = "close"
+
+
+REPORT_ARITY = {ReportVerb.OUTCOME: 1, ReportVerb.CHECK: 2, ReportVerb.UNRELIABLE: 1}
+
+
+@dataclass(frozen=True)
+class ReportButton:
+    """``a:rpt:<verb>:<case>[:<arg>…]``: a button on a case (arguments checked by the reports context)."""
+
+    ACTION: ClassVar[str] = REPORT
+    verb: ReportVerb
+    case_id: str
+    args: tuple[str, ...] = ()
+
+    def encode(self) -> str:
+        return value(self.ACTION, self.verb, self.case_id, *self.args)
+
+    @classmethod
+    def parse(cls, parts: Sequence[str]) -> ReportButton | None:
+        verb = _member(ReportVerb, parts[0]) if parts else None
+        if verb is None or not _tokens(parts, 2 + REPORT_ARITY.get(verb, 0)):
+            return None
+        return cls(verb, parts[1], tuple(parts[2:]))
+
+
+# -- notices and door-knock rounds (issue 12) -----------------------------------------------
+
+
+class NoticeVerb(StrEnum):
+    """What a notice's buttons ask: "收到", or the author's cancel (and its "sure?")."""
+
+    ACK = "ack"
+    CANCEL = "cancel"
+    CANCEL_YES = "cancelyes"
+
+
+@dataclass(frozen=True)
+class NoticeButton:
+    """``a:notice:ack|cancel|cancelyes:<notice>``: acknowledge a notice, or stop it going out."""
+
+    ACTION: ClassVar[str] = "notice"
+    verb: NoticeVerb
+    notice_id: str
+
+    def encode(self) -> str:
+        return value(self.ACTION, self.verb, self.notice_id)
+
+    @classmethod
+    def parse(cls, parts: Sequence[str]) -> NoticeButton | None:
+        verb = _member(NoticeVerb, parts[0]) if _tokens(parts, 2) else None
+        return None if verb is None else cls(verb, parts[1])
+
+
+class KnockVerb(StrEnum):
+    """What a volunteer records at a door; ``help`` asks which help (``hcare`` …)."""
+
+    WELL = "well"
+    AWAY = "away"
+    HELP = "help"
+    TOLD = "told"
+    HELP_CARE = "hcare"
+    HELP_PHARMACY = "hpharm"
+    HELP_SUPPLIES = "hsupply"
+
+
+@dataclass(frozen=True)
+class KnockCheck:
+    """``a:knock:<verb>:<round>:<household number>``: one check of a door-knock round."""
+
+    ACTION: ClassVar[str] = "knock"
+    verb: KnockVerb
+    round_id: str
+    index: int
+
+    def encode(self) -> str:
+        return value(self.ACTION, self.verb, self.round_id, str(self.index))
+
+    @classmethod
+    def parse(cls, parts: Sequence[str]) -> KnockCheck | None:
+        if not _tokens(parts, 3) or not parts[2].isdigit() or len(parts[2]) > 4:
+            return None
+        verb = _member(KnockVerb, parts[0])
+        return None if verb is None else cls(verb, parts[1], int(parts[2]))
+
+
+# -- activities and sign-ups (issue 12) -------------------------------------------------------
+
+
+class ActivityVerb(StrEnum):
+    """What the activity buttons ask: cancel a sign-up (and its "sure?"), mark attendance."""
+
+    CANCEL = "cancel"
+    CANCEL_YES = "cancelyes"
+    PRESENT = "present"
+    ABSENT = "absent"
+
+
+@dataclass(frozen=True)
+class ActivityButton:
+    """``a:act:cancel|cancelyes|present|absent:<sign-up>``: change or mark a sign-up."""
+
+    ACTION: ClassVar[str] = "act"
+    verb: ActivityVerb
+    ref: str
+
+    def encode(self) -> str:
+        return value(self.ACTION, self.verb, self.ref)
+
+    @classmethod
+    def parse(cls, parts: Sequence[str]) -> ActivityButton | None:
+        verb = _member(ActivityVerb, parts[0]) if _tokens(parts, 2) else None
+        return None if verb is None else cls(verb, parts[1])

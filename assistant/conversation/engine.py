@@ -338,6 +338,10 @@ class Engine:
     async def _group(self, ctx: Ctx) -> list[Reply]:
         """In a group chat: only addressed commands, and never personal data."""
         incoming = ctx.incoming
+        if incoming.kind is Kind.PRESS and "group_press" in self.actions:
+            # A button under a group message ("I want some"): answered in private, if at all.
+            turn = await self.actions["group_press"](ctx, [incoming.press])
+            return list(turn.replies)
         if incoming.kind is not Kind.COMMAND:
             return []
         action = self.actions.get(f"group_{incoming.command}")

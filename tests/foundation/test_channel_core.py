@@ -31,26 +31,27 @@ TELEGRAM = {"token": "4242:TEST", "base_url": "http://127.0.0.1:9/bot"}
 
 
 def test_a_configured_network_without_a_channel_is_a_start_up_error_naming_it() -> None:
-    # Given a Matrix homeserver set, in a version with no Matrix channel
+    # Given a network whose setting is set, in a table that has no channel for it
     settings = defaults().with_values(matrix={"homeserver": "https://matrix.example.org"})
+    unbuilt = (table.ChannelSpec("matrix", ("matrix", "homeserver"), serve=None, delivery=None),)
     # When the channels are chosen
     with pytest.raises(table.NoChannel) as refused:
-        table.configured(settings)
+        table.configured(settings, unbuilt)
     # Then start-up stops, naming the setting to change
     assert "[matrix] homeserver" in str(refused.value)
     assert "ASSISTANT_MATRIX__HOMESERVER" in str(refused.value)
 
 
-def test_assistant_up_refuses_to_start_with_a_matrix_homeserver(
+def test_assistant_up_refuses_to_start_with_a_matrix_homeserver_and_no_bot_account(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given `assistant up` with a Matrix homeserver set (and no terminal to ask questions)
+    # Given `assistant up` with a Matrix homeserver set but no bot account (and no terminal)
     monkeypatch.setenv("ASSISTANT_MATRIX__HOMESERVER", "https://matrix.example.org")
     # When it starts
     code = cli.main(["up", "--data", str(tmp_path / "data")])
     # Then it stops at once with an error naming the setting, instead of serving the console
     assert code != 0
-    assert "[matrix] homeserver" in capsys.readouterr().err
+    assert "[matrix] user_id" in capsys.readouterr().err
 
 
 def test_the_table_serves_the_console_only_when_no_network_is_configured(redis_url: str) -> None:
