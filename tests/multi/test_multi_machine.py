@@ -257,7 +257,15 @@ async def test_two_workers_a_scheduler_and_the_bot_share_only_postgresql_and_red
         )
         address_of = {p["id"]: p["addresses"][0] for p in tx_people(store) if p["addresses"]}
         per_chat = Counter(int(address_of[o["person_id"]].split(":")[1]) for o in offers)
-        assert Counter(offers_sent(fake)) == per_chat, "an offer was sent twice or not at all"
+        sent = Counter(offers_sent(fake))
+        # Every offer reached its volunteer. The worker SIGKILLed mid-burst may have died
+        # between Telegram accepting a message and the send-once mark being written
+        # (docs/TELEGRAM.md, "remaining duplicate windows"): that one message, and only
+        # that one, may have gone twice.
+        missing = per_chat - sent
+        assert not missing, f"offers never sent: {dict(missing)}"
+        extra = sent - per_chat
+        assert sum(extra.values()) <= 1, f"offers sent twice beyond the killed worker's: {extra}"
     finally:
         for process in processes:
             if process.poll() is None:
