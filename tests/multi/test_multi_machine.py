@@ -260,7 +260,7 @@ async def test_two_workers_a_scheduler_and_the_bot_share_only_postgresql_and_red
         sent = Counter(offers_sent(fake))
         # Every offer reached its volunteer. The worker SIGKILLed mid-burst may have died
         # between Telegram accepting a message and the send-once mark being written
-        # (docs/TELEGRAM.md, "remaining duplicate windows"): that one message, and only
+        # (docs/TELEGRAM.md, "Sent once", "What remains"): that one message, and only
         # that one, may have gone twice.
         missing = per_chat - sent
         assert not missing, f"offers never sent: {dict(missing)}"
