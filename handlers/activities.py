@@ -9,14 +9,24 @@ This module's :data:`FLOWS` and :data:`ACTIONS` are the whole activities side's 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from assistant.clock import from_iso
 from assistant.conversation.buttons import ActivityButton, ActivityVerb
-from assistant.conversation.flow import Action, Ctx, Flow, State, Turn, Unexpected, end, go, pressed
+from assistant.conversation.flow import (
+    Action,
+    Ctx,
+    Flow,
+    State,
+    Turn,
+    Unexpected,
+    end,
+    go,
+    pressed,
+    stop_on,
+)
 from assistant.conversation.vocabulary import Choice, Reply, rows
 from assistant.domain import slots
 from assistant.i18n import Translator
@@ -37,17 +47,8 @@ def stop_row(ctx: Ctx) -> tuple[Choice, ...]:
     return (Choice(ctx.t("activity.stop"), STOP),)
 
 
-def stoppable(answer: Callable[[Ctx], Awaitable[Turn]]) -> Callable[[Ctx], Awaitable[Turn]]:
-    """Let "stop" end the form from any question."""
-
-    async def read(ctx: Ctx) -> Turn:
-        if ctx.incoming.press == STOP:
-            ctx.data = {}
-            return end(Reply(ctx.t("core.cancelled")), ctx.menu())
-        return await answer(ctx)
-
-    read.__doc__ = answer.__doc__
-    return read
+stoppable = stop_on(STOP)
+"""Let the "stop" button end the form from any question."""
 
 
 def price_words(tr: Translator, price: Decimal) -> str:

@@ -6,13 +6,12 @@ right is checked again on the server inside each change.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from assistant.conversation.buttons import ActivityButton, ActivityVerb
-from assistant.conversation.flow import Ctx, Flow, State, Turn, Unexpected, end, go
+from assistant.conversation.flow import Ctx, Flow, State, Turn, Unexpected, end, go, stop_on
 from assistant.conversation.vocabulary import Choice, Reply, rows
 from assistant.domain import slots
 from assistant.services import activities, people
@@ -38,17 +37,8 @@ def stop_row(ctx: Ctx) -> tuple[Choice, ...]:
     return (Choice(ctx.t("activity.stop"), STOP),)
 
 
-def stoppable(answer: Callable[[Ctx], Awaitable[Turn]]) -> Callable[[Ctx], Awaitable[Turn]]:
-    """Let "stop" end the form from any question."""
-
-    async def read(ctx: Ctx) -> Turn:
-        if ctx.incoming.press == STOP:
-            ctx.data = {}
-            return end(Reply(ctx.t("core.cancelled")), ctx.menu())
-        return await answer(ctx)
-
-    read.__doc__ = answer.__doc__
-    return read
+stoppable = stop_on(STOP)
+"""Let the "stop" button end the form from any question."""
 
 
 def _short(ctx: Ctx, limit: int) -> str:

@@ -7,12 +7,12 @@ every answer honours it (:func:`stoppable`).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, TypeVar
 
 from assistant.clock import from_iso, to_iso
-from assistant.conversation.flow import Ctx, Refused, Turn, Unexpected, end
+from assistant.conversation.flow import Ctx, Refused, Unexpected, stop_on
 from assistant.conversation.vocabulary import Choice, Reply, rows
 from assistant.domain import slots
 from assistant.services import care, people
@@ -63,17 +63,8 @@ def stop_row(ctx: Ctx) -> tuple[Choice, ...]:
     return (Choice(ctx.t("care.stop"), STOP),)
 
 
-def stoppable(answer: Callable[[Ctx], Awaitable[Turn]]) -> Callable[[Ctx], Awaitable[Turn]]:
-    """Let the "stop" button end the form from any question."""
-
-    async def read(ctx: Ctx) -> Turn:
-        if ctx.incoming.press == STOP:
-            ctx.data = {}
-            return end(Reply(ctx.t("core.cancelled")), ctx.menu())
-        return await answer(ctx)
-
-    read.__doc__ = answer.__doc__
-    return read
+stoppable = stop_on(STOP)
+"""Let the "stop" button end the form from any question."""
 
 
 async def slot_reply(ctx: Ctx, code: str, text_key: str, allow_asap: bool) -> Reply:

@@ -8,13 +8,12 @@ form (``a:notice:…`` "收到" and cancel, ``a:knock:…`` the door checks). Th
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from assistant.clock import from_iso, to_iso
 from assistant.conversation.buttons import KnockCheck, NoticeButton
-from assistant.conversation.flow import Action, Ctx, Flow, State, Turn, Unexpected, end, go
+from assistant.conversation.flow import Action, Ctx, Flow, State, Turn, Unexpected, end, go, stop_on
 from assistant.conversation.vocabulary import Choice, Reply, rows
 from assistant.domain import slots
 from assistant.services import notices, people
@@ -39,17 +38,8 @@ def stop_row(ctx: Ctx) -> tuple[Choice, ...]:
     return (Choice(ctx.t("notice.stop"), STOP),)
 
 
-def stoppable(answer: Callable[[Ctx], Awaitable[Turn]]) -> Callable[[Ctx], Awaitable[Turn]]:
-    """Let "stop" end the form from any question."""
-
-    async def read(ctx: Ctx) -> Turn:
-        if ctx.incoming.press == STOP:
-            ctx.data = {}
-            return end(Reply(ctx.t("core.cancelled")), ctx.menu())
-        return await answer(ctx)
-
-    read.__doc__ = answer.__doc__
-    return read
+stoppable = stop_on(STOP)
+"""Let the "stop" button end the form from any question."""
 
 
 def me(ctx: Ctx) -> Doc:

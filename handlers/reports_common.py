@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from assistant.conversation.flow import Ctx, Refused, Turn, end
-from assistant.conversation.vocabulary import Choice, Reply
+from assistant.conversation.flow import Ctx, Refused, stop_on
+from assistant.conversation.vocabulary import Choice
 from assistant.store.base import Doc
 
 STOP = "reports.stop"
@@ -24,14 +22,5 @@ def stop_row(ctx: Ctx) -> tuple[Choice, ...]:
     return (Choice(ctx.t("reports.stop"), STOP),)
 
 
-def stoppable(answer: Callable[[Ctx], Awaitable[Turn]]) -> Callable[[Ctx], Awaitable[Turn]]:
-    """Let the "stop" button end the form from any question."""
-
-    async def read(ctx: Ctx) -> Turn:
-        if ctx.incoming.press == STOP:
-            ctx.data = {}
-            return end(Reply(ctx.t("core.cancelled")), ctx.menu())
-        return await answer(ctx)
-
-    read.__doc__ = answer.__doc__
-    return read
+stoppable = stop_on(STOP)
+"""Let the "stop" button end the form from any question."""

@@ -262,3 +262,25 @@ def pressed(
 
     action.__doc__ = step.__doc__
     return action
+
+
+def stop_on(value: str) -> Callable[[Answer], Answer]:
+    """A decorator that lets the button ``value`` end the form from any question.
+
+    The press clears the form's data and answers "cancelled" with the menu;
+    anything else goes to the wrapped answer. Each flow names its own value
+    (``care.stop``, ``notice.stop`` …), so a stale stop button of another
+    form is read as that form's answer would read it.
+    """
+
+    def wrap(answer: Answer) -> Answer:
+        async def read(ctx: Ctx) -> Turn:
+            if ctx.incoming.press == value:
+                ctx.data = {}
+                return end(Reply(ctx.t("core.cancelled")), ctx.menu())
+            return await answer(ctx)
+
+        read.__doc__ = answer.__doc__
+        return read
+
+    return wrap
