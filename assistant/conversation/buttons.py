@@ -34,6 +34,7 @@ value                                           codec
 ``a:notice:ack|cancel|cancelyes:<notice>``     :class:`NoticeButton`
 ``a:knock:<verb>:<round>:<n>``                  :class:`KnockCheck`
 ``a:act:cancel|cancelyes|present|absent:<id>``  :class:`ActivityButton`
+``a:unlink:<token>``                            :class:`Unlink`
 ==============================================  =============================
 """
 
@@ -43,6 +44,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar, Protocol, TypeVar
+
+from assistant.domain.numbers import is_digits
 
 PREFIX = "a:"
 SEP = ":"
@@ -276,7 +279,7 @@ class Rating:
 
     @classmethod
     def parse(cls, parts: Sequence[str]) -> Rating | None:
-        if not _tokens(parts, 3) or parts[0] != cls.VERB or not parts[2].isdigit():
+        if not _tokens(parts, 3) or parts[0] != cls.VERB or not is_digits(parts[2]):
             return None
         return cls(parts[1], int(parts[2]))
 
@@ -308,6 +311,23 @@ class CareButton(Protocol):
     def booking_id(self) -> str: ...
 
     def encode(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class MinePage:
+    """``a:mine:<page>``: another page of /mine (0 is the first)."""
+
+    ACTION: ClassVar[str] = "mine"
+    number: int
+
+    def encode(self) -> str:
+        return value(self.ACTION, str(self.number))
+
+    @classmethod
+    def parse(cls, parts: Sequence[str]) -> MinePage | None:
+        if not _tokens(parts, 1) or not is_digits(parts[0]) or len(parts[0]) > 4:
+            return None
+        return cls(int(parts[0]))
 
 
 def care_button(parts: Sequence[str]) -> CareButton | None:
@@ -394,7 +414,7 @@ class ShopButton:
         if verb is None:
             return None
         if verb is ShopVerb.HOLD:
-            if not _tokens(parts, 3) or not parts[2].isdigit() or len(parts[2]) > 4:
+            if not _tokens(parts, 3) or not is_digits(parts[2]) or len(parts[2]) > 4:
                 return None
             return cls(verb, parts[1], int(parts[2]))
         return cls(verb, parts[1]) if _tokens(parts, 2) else None
@@ -594,7 +614,7 @@ class KnockCheck:
 
     @classmethod
     def parse(cls, parts: Sequence[str]) -> KnockCheck | None:
-        if not _tokens(parts, 3) or not parts[2].isdigit() or len(parts[2]) > 4:
+        if not _tokens(parts, 3) or not is_digits(parts[2]) or len(parts[2]) > 4:
             return None
         verb = _member(KnockVerb, parts[0])
         return None if verb is None else cls(verb, parts[1], int(parts[2]))
@@ -604,17 +624,18 @@ class KnockCheck:
 
 
 class ActivityVerb(StrEnum):
-    """What the activity buttons ask: cancel a sign-up (and its "sure?"), mark attendance."""
+    """What the activity buttons ask: cancel a sign-up (and its "sure?"), mark attendance, paid."""
 
     CANCEL = "cancel"
     CANCEL_YES = "cancelyes"
     PRESENT = "present"
     ABSENT = "absent"
+    PAID = "paid"
 
 
 @dataclass(frozen=True)
 class ActivityButton:
-    """``a:act:cancel|cancelyes|present|absent:<sign-up>``: change or mark a sign-up."""
+    """``a:act:cancel|cancelyes|present|absent|paid:<sign-up>``: change or mark a sign-up."""
 
     ACTION: ClassVar[str] = "act"
     verb: ActivityVerb
@@ -627,3 +648,21 @@ class ActivityButton:
     def parse(cls, parts: Sequence[str]) -> ActivityButton | None:
         verb = _member(ActivityVerb, parts[0]) if _tokens(parts, 2) else None
         return None if verb is None else cls(verb, parts[1])
+
+
+# -- one person on two networks (issue 11) ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Unlink:
+    """``a:unlink:<token>``: take one of the presser's chat addresses away (a token, not the address)."""
+
+    ACTION: ClassVar[str] = "unlink"
+    token: str
+
+    def encode(self) -> str:
+        return value(self.ACTION, self.token)
+
+    @classmethod
+    def parse(cls, parts: Sequence[str]) -> Unlink | None:
+        return cls(parts[0]) if _tokens(parts, 1) else None

@@ -21,53 +21,38 @@ leave a pressed button offered again (``docs/STORAGE.md``).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from assistant.clock import from_iso, to_iso
-from assistant.conversation import buttons
+from assistant.conversation import buttons, menus
 from assistant.conversation.flow import Action, Ctx, Flow, State, Topic, Turn, Unexpected, write
-from assistant.conversation.keywords import GUESS_ACTION, Intents
+from assistant.conversation.keywords import GUESS_ACTION, Intents, guess_value
+from assistant.conversation.menus import MENU_PREFIX
+from assistant.conversation.records import Records, implied, same
 from assistant.conversation.vocabulary import (
-    Address,
     Choice,
     Incoming,
     Kind,
     Outbound,
     Reply,
-    rows,
 )
 from assistant.errors import Refusal
 from assistant.i18n import normalise, translator
 from assistant.services import people
 from assistant.services.people import community
-from assistant.store.base import Tx
 
 if TYPE_CHECKING:
     from assistant.app import App
 
 log = logging.getLogger(__name__)
 
-CONVERSATIONS = "conversations"
 MAX_TEXT = 4000
-MENU_PREFIX = "m:"
 ACTION_PREFIX = "a:"
 LANGUAGE_PREFIX = "lang:"
 ALWAYS = ("cancel", "help", "start", "menu", "language")
-
-
-@dataclass(frozen=True)
-class Loaded:
-    """What a turn reads before it runs, in one snapshot."""
-
-    conversation: dict[str, Any]
-    person: dict[str, Any] | None
-    unreachable: bool
-    """The sender's address is known and marked unreachable (a private message proves otherwise)."""
 
 
 class Engine:
@@ -88,12 +73,15 @@ class Engine:
                 raise ValueError(f"two flows are named {flow.name}")
         self.flows = unique
         self.states: dict[str, State] = {}
+        self.owners: dict[str, str] = {}
+        """Each state's flow."""
         self.commands: dict[str, Flow] = {}
         for flow in unique.values():
             for name, state in flow.states.items():
                 if name in self.states:
                     raise ValueError(f"state {name} defined twice")
                 self.states[name] = state
+                self.owners[name] = flow.name
             for command in flow.commands:
                 if command in self.commands or command in ALWAYS:
                     raise ValueError(f"command /{command} defined twice")
@@ -102,6 +90,7 @@ class Engine:
         self.onboarding = onboarding
         self._locks: dict[str, asyncio.Lock] = {}
         self.intents = Intents(unique, topics)
+        self.records = Records(app)
         self.actions.setdefault(GUESS_ACTION, self._guessed)
 
     # -- entry point -------------------------------------------------------
@@ -126,8 +115,10 @@ class Engine:
         return str(self.app.settings.get("community", "language"))
 
     async def _handle(self, incoming: Incoming) -> list[Outbound]:
-        loaded = await asyncio.to_thread(self._load, incoming.sender)
+        loaded = await asyncio.to_thread(self.records.load, incoming.sender)
         conversation, person = loaded.conversation, loaded.person
+        if loaded.switched and not incoming.is_group:
+            await write(functools.partial(self.records.note_use, incoming.sender))
         if conversation.get("decided_in"):
             log.info("the last turn in %s committed but ended early", conversation["decided_in"])
         language = self._language(conversation, person, incoming)
@@ -135,7 +126,7 @@ class Engine:
         ctx.menu_builder = self.menu
         before: list[Reply] = []
         state = conversation.get("state")
-        if state and self._idle(conversation):
+        if state and self.records.idle(conversation):
             before.append(Reply(ctx.t("core.idle_dropped")))
             state = None
             ctx.data = {}
@@ -144,23 +135,29 @@ class Engine:
         if incoming.is_group:
             return self._outs(ctx, await self._group(ctx))
         decided: list[str | None] = []
-        ctx.decided = functools.partial(self._decide, ctx, state, decided)
+        ctx.decided = functools.partial(self.records.decide, ctx, state, decided)
         turn, state = await self._route(ctx, state, conversation)
         replies = before + list(turn.replies)
         offered: list[str] = []
         if turn.state is not None:
             asked = await self._ask(ctx, turn.state)
+            if ctx.aside is not None and asked:
+                last = asked[-1]
+                asked[-1] = dataclasses.replace(last, choices=last.choices + ((ctx.aside,),))
             replies += asked
             offered = sorted({value for reply in asked for value in reply.values()})
         elif state is not None and not turn.replies:
             replies.append(Reply(ctx.t("core.done")))
         ctx.decided = None
         if ctx.erase:
-            await write(functools.partial(self._purge, incoming.sender))
+            await write(functools.partial(self.records.purge, incoming.sender))
             return self._outs(ctx, replies)
-        record = self._record(turn.state, ctx.data, offered, ctx.language)
-        if decided or loaded.unreachable or not _same(conversation, record):
-            save = functools.partial(self._save, incoming.sender, record, loaded.unreachable)
+        record = self.records.record(turn.state, ctx.data, offered, ctx.language)
+        unchanged = same(conversation, record) or (
+            incoming.kind is Kind.PRESS and implied(conversation, record, person)
+        )
+        if decided or loaded.unreachable or not unchanged:
+            save = functools.partial(self.records.save, incoming.sender, record, loaded.unreachable)
             await write(save)
         return self._outs(ctx, replies)
 
@@ -277,6 +274,23 @@ class Engine:
             return await self._follow(ctx, guess.names[0])
         return Turn(None, (self.intents.do_you_mean(ctx, guess.names),))
 
+    def _other_wish(self, ctx: Ctx, state: str | None) -> Reply | None:
+        """Words in the middle of a form that clearly ask for something else ("有人没戴口罩"
+        while choosing a time): offer to go there, and ask the form's question again below."""
+        if state is None or ctx.incoming.kind is not Kind.TEXT or ctx.person is None:
+            return None
+        guess = self.intents.guess(ctx.incoming.text, self._usable(ctx))
+        if not guess.sure:
+            return None
+        name = guess.names[0]
+        if name == self.owners.get(state) or (
+            name not in self.flows and name not in self.intents.topics
+        ):
+            return None
+        what = self.intents.label(ctx, name)
+        ctx.aside = Choice(ctx.t("core.switch_yes", what=what), guess_value(name))
+        return Reply(ctx.t("core.switch_offer", what=what))
+
     async def _guessed(self, ctx: Ctx, parts: list[str]) -> Turn:
         """A "do you mean …?" button, checked again as if the words were typed now."""
         guess = buttons.Guess.parse(parts)
@@ -315,6 +329,9 @@ class Engine:
             return turn
         except Unexpected as unexpected:
             ctx.data = saved
+            switch = self._other_wish(ctx, state)
+            if switch is not None:
+                return self._stay(state, switch)
             if unexpected.key == "core.use_buttons" and ctx.incoming.numbered_choices:
                 # A number typed where only a choice fits, but none of those shown.
                 hint = ctx.t("core.choose_number", last=ctx.incoming.numbered_choices)
@@ -356,100 +373,17 @@ class Engine:
 
     def menu(self, ctx: Ctx) -> Reply:
         """The main menu for this person's roles."""
-        if ctx.person is None:
-            return Reply(ctx.t("core.welcome_new"))
-        roles = set(people.roles_of(self.app, ctx.person))
-        buttons = [
-            Choice(ctx.t(flow.menu_key), MENU_PREFIX + flow.name)
-            for flow in self.flows.values()
-            if flow.menu_key and (not flow.roles or roles & set(flow.roles))
-        ]
-        return Reply(
-            ctx.t("core.menu", name=ctx.person.get("name", "")), choices=rows(*buttons, width=2)
-        )
+        return menus.main_menu(self.app, self.flows, ctx)
 
     def help(self, ctx: Ctx) -> Reply:
         """What this person can do, by role."""
-        roles = set(people.roles_of(self.app, ctx.person)) if ctx.person else set()
-        lines = [ctx.t("core.help_intro")]
-        for flow in self.flows.values():
-            if not flow.help_key or (flow.roles and not roles & set(flow.roles)):
-                continue
-            if flow.needs_profile and ctx.person is None:
-                continue
-            lines.append(ctx.t(flow.help_key))
-        lines.append(ctx.t("core.help_always"))
-        return Reply("\n".join(lines))
+        return menus.help_for(self.app, self.flows, ctx)
 
     def language_choice(self, ctx: Ctx) -> Reply:
         """Buttons to switch language at any time."""
-        return Reply(
-            ctx.t("core.choose_language"),
-            choices=(
-                (
-                    Choice("中文", buttons.Language("zh_CN").encode()),
-                    Choice("English", buttons.Language("en").encode()),
-                ),
-            ),
-        )
+        return menus.language_choice(ctx)
 
-    # -- persistence ---------------------------------------------------------------
-
-    def _load(self, address: Address) -> Loaded:
-        """The conversation, the person and the address's reachability, in one snapshot."""
-        with self.app.store.snapshot() as tx:
-            conversation = tx.get(CONVERSATIONS, address) or {}
-            link = tx.get(people.ADDRESSES, address)
-            person = people.person_at(tx, address) if link is not None else None
-        unreachable = link is not None and not link.get("reachable", True)
-        return Loaded(conversation, person, unreachable)
-
-    def _record(
-        self, state: str | None, data: dict[str, Any], offered: list[str], lang: str
-    ) -> dict[str, Any]:
-        """The conversation record to keep after a turn."""
-        if state is None:
-            return {"state": None, "language": lang, "data": {}}
-        return {
-            "state": state,
-            "data": data,
-            "offered": offered,
-            "language": lang,
-            "updated_at": to_iso(self.app.clock.now()),
-        }
-
-    def _save(self, address: Address, record: dict[str, Any], reachable: bool) -> None:
-        """Store the conversation (one small file) and, if it was unreachable, the address."""
-        with self.app.store.transaction() as tx:
-            tx.put(CONVERSATIONS, address, record)
-            if reachable:
-                people.set_reachable(tx, address, True)
-                log.debug("an unreachable address wrote again; marked reachable")
-
-    def _decide(self, ctx: Ctx, state: str | None, decided: list[str | None], tx: Tx) -> None:
-        """Inside a step's unit of work: end the question being answered.
-
-        If the process dies before :meth:`_save`, the next event finds the flow
-        ended (no button of it offered) rather than the question it had
-        answered, so the change that step made is never made twice.
-        """
-        record = self._record(None, {}, [], ctx.language)
-        record["decided_in"] = state or ""
-        record["updated_at"] = to_iso(self.app.clock.now())
-        tx.put(CONVERSATIONS, ctx.sender, record)
-        decided.append(state)
-
-    def _purge(self, address: Address) -> None:
-        """Keep no conversation record for someone who was just forgotten."""
-        with self.app.store.transaction() as tx:
-            tx.purge(CONVERSATIONS, address)
-
-    def _idle(self, conversation: Mapping[str, Any]) -> bool:
-        updated = conversation.get("updated_at")
-        if not updated:
-            return False
-        limit = timedelta(minutes=int(self.app.settings.get("conversation", "idle_minutes")))
-        return bool(self.app.clock.now() - from_iso(updated) > limit)
+    # -- helpers -------------------------------------------------------------------
 
     def _language(
         self, conversation: Mapping[str, Any], person: Mapping[str, Any] | None, incoming: Incoming
@@ -468,8 +402,3 @@ class Engine:
     def _outs(self, ctx: Ctx, replies: list[Reply]) -> list[Outbound]:
         out = [self._out(ctx.incoming, reply, ctx.language) for reply in replies]
         return out + ctx.notes
-
-
-def _same(stored: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
-    """Whether the stored conversation already is ``record`` (then nothing is written)."""
-    return {key: value for key, value in stored.items() if key != "id"} == record

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
-from assistant.conversation.vocabulary import Address, Incoming, Kind, Outbound, Reply
+from assistant.conversation.vocabulary import Address, Choice, Incoming, Kind, Outbound, Reply
 from assistant.errors import Refusal
 from assistant.i18n import Translator, translator
 from assistant.store.base import Tx
@@ -85,6 +85,10 @@ class Ctx:
     """Set by the engine: writes, inside every :meth:`atomic` unit of work, the
     conversation record that consumes the question being answered, so that the
     step's change and the conversation never disagree after a crash."""
+    aside: Choice | None = None
+    """Set by the engine: one more button under the question asked again (for example
+    "go to: report" when the words named another wish), on the question's own message so
+    that channels showing only the latest buttons can offer it too."""
 
     @property
     def tr(self) -> Translator:

@@ -122,7 +122,13 @@ class Reply:
     ``text`` is plain text (channels escape it for their markup). ``choices`` are
     rows of buttons. ``to`` is the recipient when it is not the chat the
     incoming event came from. ``key`` names a message that may later be edited
-    (for example an offer that becomes "already taken").
+    (for example an offer that becomes "already taken"). ``image`` is a picture
+    to show, a media reference (``media:<id>``, see
+    :mod:`assistant.channels.common.media`); ``text`` is then its caption, and
+    each channel shows a caption too long for its network as a message of its
+    own after the picture. ``version`` orders the messages of one key that
+    several workers deliver (a progress count): a channel skips one older than
+    the last it applied for that key; 0 means unordered.
     """
 
     text: str
@@ -132,6 +138,8 @@ class Reply:
     request_contact: bool = False
     key: str = ""
     edit: bool = False
+    image: str = ""
+    version: int = 0
 
     def values(self) -> set[str]:
         """Every button value this reply offers."""
@@ -167,6 +175,8 @@ def outbound_to_dict(message: Outbound) -> dict[str, object]:
         "request_contact": reply.request_contact,
         "key": reply.key,
         "edit": reply.edit,
+        **({"image": reply.image} if reply.image else {}),
+        **({"version": reply.version} if reply.version else {}),
     }
 
 
@@ -183,6 +193,8 @@ def outbound_from_dict(data: dict[str, object]) -> Outbound:
         request_contact=bool(data.get("request_contact")),
         key=str(data.get("key", "")),
         edit=bool(data.get("edit")),
+        image=str(data.get("image") or ""),
+        version=int(str(data.get("version") or 0)),
     )
     return Outbound(
         to=parse_address(str(data["to"])),

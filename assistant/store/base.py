@@ -20,6 +20,7 @@ Exceptions::
 from __future__ import annotations
 
 import asyncio
+import random
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -46,8 +47,35 @@ class ReadOnly(StoreError):
 
 def new_id(prefix: str) -> str:
     """A fresh id that sorts by creation time: ``prefix-<ms base36><random>``."""
+    if _SEQUENCE is not None:
+        return _SEQUENCE.next(prefix)
     stamp = _base36(int(time.time() * 1000))
     return f"{prefix}-{stamp}{secrets.token_hex(3)}"
+
+
+class _Sequence:
+    """Ids from a seeded sequence: the same ids in the same order on every run."""
+
+    def __init__(self, seed: int) -> None:
+        self.random = random.Random(seed)
+        self.count = 0
+
+    def next(self, prefix: str) -> str:
+        self.count += 1
+        return f"{prefix}-{self.count:09d}{self.random.getrandbits(24):06x}"
+
+
+_SEQUENCE: _Sequence | None = None
+
+
+def seed_ids(seed: int | None) -> None:
+    """Make :func:`new_id` reproducible from ``seed`` (``None``: back to clock and chance).
+
+    For tests that replay a seeded walk and must meet the same ids each run;
+    the product never calls it.
+    """
+    global _SEQUENCE
+    _SEQUENCE = None if seed is None else _Sequence(seed)
 
 
 def _base36(number: int) -> str:

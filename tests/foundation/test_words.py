@@ -166,3 +166,32 @@ def test_keyword_lists_are_usable_in_both_languages() -> None:
                 # One word leads to one place
                 assert owner.setdefault(word, key) == key, f"{word!r} in {owner[word]} and {key}"
     assert len(intents.table.words) == len(owner)
+
+
+async def test_words_for_another_wish_in_the_middle_of_a_form_offer_to_go_there() -> None:
+    # Given 林奶奶 choosing a care service (a question answered with buttons)
+    t = Transcript()
+    await t.say("lin", "/care")
+    # When she types that someone is without a mask instead
+    reply = await t.say("lin", "有人没戴口罩")
+    # Then she is offered to report it, and the care question is asked again below
+    offer = ZH.t("core.switch_yes", what=ZH.t("reports.menu"))
+    assert offer in buttons(reply)
+    assert texts(reply).index("刚才没办完的先放下") < texts(reply).index(ZH.t("care.ask_service"))
+    with t.app.store.snapshot() as tx:
+        assert tx.get("conversations", "console:lin")["state"] == "care.service"
+    # And one tap takes her to the report, the unfinished booking set aside
+    report = await t.press("lin", offer)
+    with t.app.store.snapshot() as tx:
+        assert tx.get("conversations", "console:lin")["state"] == "reports.category"
+    assert ZH.t("care.ask_service") not in texts(report)
+
+
+async def test_words_for_the_same_form_or_nothing_clear_get_the_usual_hint() -> None:
+    t = Transcript()
+    await t.say("lin", "/care")
+    # Words that name the form she is in, or nothing at all, change nothing
+    for words in ("我想预约上门照料", "嗯嗯"):
+        reply = await t.say("lin", words)
+        assert not any(b.startswith("去办") for b in buttons(reply))
+        assert ZH.t("care.ask_service") in texts(reply)
