@@ -60,13 +60,17 @@ class ChannelSpec:
 
 
 def _serve_console(serving: Serving) -> Channel:
+    from assistant.channels.common.media import MediaLibrary, media_dir
     from assistant.channels.console.channel import ConsoleChannel
     from assistant.channels.console.inbox import ConsoleInbox
     from assistant.channels.console.served import ServedConsole
 
     app = serving.app
     channel = ConsoleChannel(
-        serving.engine.handle, jsonl=serving.jsonl, forward=app.delivery.deliver
+        serving.engine.handle,
+        jsonl=serving.jsonl,
+        forward=app.delivery.deliver,
+        media=MediaLibrary(app.store, media_dir(app.settings.data_dir)),
     )
     linger = float(os.environ.get(LINGER_ENV, "1.5"))
     return ServedConsole(channel, ConsoleInbox(app.store, serving.redis_url), linger)

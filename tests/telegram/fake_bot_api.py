@@ -2,10 +2,18 @@
 
 It implements what the channel uses (getMe, getUpdates with offset and long
 polling, setWebhook/deleteWebhook, sendMessage, sendPhoto, sendVoice,
-editMessageText, editMessageReplyMarkup, answerCallbackQuery, getFile,
-setMyCommands) and Telegram's flood limits: about 30 messages/s per bot,
-1/s per chat and 20/min per group, each with a short burst allowance, answered
-with 429 and ``retry_after`` when exceeded.
+editMessageText, editMessageCaption, editMessageReplyMarkup,
+answerCallbackQuery, getFile, setMyCommands) and Telegram's flood limits:
+about 30 messages/s per bot, 1/s per chat and 20/min per group, each with a
+short burst allowance, answered with 429 and ``retry_after`` when exceeded.
+
+Files are uploaded as Telegram takes them: a multipart POST whose file part is
+named after the parameter (``photo``), as PTB sends an ``InputFile``. Each
+upload is kept in :attr:`FakeBotApi.uploads` with its bytes and gets a new
+``file_id``, which a later ``sendPhoto`` may name instead; ``getFile`` and the
+file URL give the bytes back. Captions longer than 1,024 characters and texts
+longer than 4,096 are refused (400) as Telegram refuses them, and so is
+editing the text of a photo or the caption of a text.
 
 Tests play the users: :meth:`FakeBotApi.send_text`, :meth:`press`,
 :meth:`send_location` … queue updates (or POST them to the bot's webhook), and
@@ -22,20 +30,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import html
 import itertools
 import json
 import math
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import ClientSession, web
+from aiohttp.web_request import FileField
 
 Json = dict[str, Any]
 BOT_ID = 4242
 SEND_METHODS = ("sendMessage", "sendPhoto", "sendVoice")
-EDIT_METHODS = ("editMessageText", "editMessageReplyMarkup")
+EDIT_METHODS = ("editMessageText", "editMessageCaption", "editMessageReplyMarkup")
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
 
 
 class ApiError(Exception):
@@ -89,6 +102,18 @@ class Bucket:
 
 
 @dataclass
+class Uploaded:
+    """One file that came in a multipart request."""
+
+    method: str
+    field: str
+    filename: str
+    content_type: str
+    data: bytes
+    file_id: str
+
+
+@dataclass
 class Sent:
     """One call that created or changed a message, as recorded."""
 
@@ -131,6 +156,8 @@ class FakeBotApi:
         self._chat_index: dict[int, list[int]] = {}
         self._count_waiters: dict[int, list[tuple[int, asyncio.Future[None]]]] = {}
         self.sent: list[Sent] = []
+        self.uploads: list[Uploaded] = []
+        self.files: dict[str, bytes] = {}  # file_id → bytes, of uploaded files
         self.calls: list[tuple[str, Json]] = []
         self.answers: list[Json] = []
         self.commands: dict[str, list[Json]] = {}
@@ -444,6 +471,9 @@ class FakeBotApi:
         method = request.match_info["method"]
         params: Json = dict(await request.post()) if request.can_read_body else {}
         params.update(request.query)
+        for name, value in list(params.items()):
+            if isinstance(value, FileField):
+                params[name] = self._upload(method, name, value)
         self.calls.append((method, params))
         if method in self.stalled and self._healed is not None:
             self.stalls.append((method, params))
@@ -464,8 +494,20 @@ class FakeBotApi:
         self._notify()
         return web.json_response(body, status=status)
 
+    def _upload(self, method: str, name: str, part: FileField) -> str:
+        """Keep an uploaded file; its new file id stands in the parameter."""
+        data = part.file.read()
+        file_id = f"upload-{next(self._file_ids)}"
+        self.files[file_id] = data
+        self.uploads.append(Uploaded(method, name, part.filename, part.content_type, data, file_id))
+        return file_id
+
     async def _file(self, request: web.Request) -> web.Response:
-        return web.Response(body=b"\x89PNG fake " + request.match_info["path"].encode())
+        path = request.match_info["path"]
+        file_id = path.removeprefix("files/").removesuffix(".bin")
+        if file_id in self.files:
+            return web.Response(body=self.files[file_id])
+        return web.Response(body=b"\x89PNG fake " + path.encode())
 
     # -- methods ------------------------------------------------------------------------------
 
@@ -526,18 +568,28 @@ class FakeBotApi:
         return {
             "file_id": file_id,
             "file_unique_id": f"u-{file_id}",
-            "file_size": 12,
+            "file_size": len(self.files.get(file_id, b"x" * 12)),
             "file_path": f"files/{file_id}.bin",
         }
 
     async def _m_sendMessage(self, params: Json) -> Json:
+        if len(_plain(params["text"], params)) > MAX_TEXT:
+            raise ApiError(400, "Bad Request: message is too long")
         return self._create("sendMessage", params, {"text": params["text"]})
 
     async def _m_sendPhoto(self, params: Json) -> Json:
-        photo = [{"file_id": params["photo"], "file_unique_id": "p", "width": 1, "height": 1}]
-        return self._create(
-            "sendPhoto", params, {"photo": photo, "caption": params.get("caption", "")}
-        )
+        caption = str(params.get("caption", "") or "")
+        if len(_plain(caption, params)) > MAX_CAPTION:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        file_id = str(params["photo"])
+        photo = [
+            {"file_id": file_id, "file_unique_id": f"p-{file_id}", "width": w, "height": w}
+            for w in (90, 320, 1280)
+        ]
+        content: Json = {"photo": photo}
+        if caption:
+            content["caption"] = caption
+        return self._create("sendPhoto", params, content)
 
     async def _m_sendVoice(self, params: Json) -> Json:
         voice = {"file_id": params["voice"], "file_unique_id": "v", "duration": 1}
@@ -547,6 +599,12 @@ class FakeBotApi:
 
     async def _m_editMessageText(self, params: Json) -> Json:
         return self._edit("editMessageText", params, params["text"])
+
+    async def _m_editMessageCaption(self, params: Json) -> Json:
+        caption = str(params.get("caption", "") or "")
+        if len(_plain(caption, params)) > MAX_CAPTION:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        return self._edit("editMessageCaption", params, caption)
 
     async def _m_editMessageReplyMarkup(self, params: Json) -> Json:
         return self._edit("editMessageReplyMarkup", params, None)
@@ -579,17 +637,22 @@ class FakeBotApi:
         message = self.messages.get((chat_id, message_id))
         if message is None:
             raise ApiError(400, "Bad Request: message to edit not found")
+        field_name = "caption" if "photo" in message else "text"
+        if method == "editMessageText" and field_name == "caption":
+            raise ApiError(400, "Bad Request: there is no text in the message to edit")
+        if method == "editMessageCaption" and field_name == "text":
+            raise ApiError(400, "Bad Request: there is no caption in the message to edit")
         self._check_flood(method, chat_id)
         markup = json.loads(params["reply_markup"]) if params.get("reply_markup") else None
-        new_text = message.get("text") if text is None else text
-        if new_text == message.get("text") and markup == message.get("reply_markup"):
+        new_text = message.get(field_name) if text is None else text
+        if new_text == message.get(field_name) and markup == message.get("reply_markup"):
             raise ApiError(
                 400,
                 "Bad Request: message is not modified: specified new message content and "
                 "reply markup are exactly the same as a current content and reply markup "
                 "of the message",
             )
-        message["text"] = new_text
+        message[field_name] = new_text
         if markup:
             message["reply_markup"] = markup
         else:
@@ -639,3 +702,10 @@ class FakeBotApi:
     def _next_message_id(self, chat_id: int) -> int:
         counter = self._message_ids.setdefault(chat_id, itertools.count(1))
         return next(counter)
+
+
+def _plain(text: str, params: Json) -> str:
+    """What Telegram counts of a text: with ``parse_mode=HTML``, tags out and entities as one."""
+    if params.get("parse_mode") != "HTML":
+        return text
+    return html.unescape(re.sub(r"<[^>]+>", "", text))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import Running
 from people_sim import Person
+from tg_demo import Running
 
 from assistant.i18n import translator
 

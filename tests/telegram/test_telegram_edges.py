@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from conftest import Running, demo_app, engine_for, telegram_settings
 from fake_bot_api import FakeBotApi
 from people_sim import Person
+from tg_demo import Running, demo_app, engine_for, telegram_settings
 
 from assistant.channels.telegram import TelegramChannel
 from assistant.clock import to_iso

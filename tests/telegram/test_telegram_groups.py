@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import COORDINATOR_ID, Running
 from people_sim import Person
+from tg_demo import COORDINATOR_ID, Running
 
 from assistant.clock import to_iso
 from assistant.i18n import translator

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Running
 from people_sim import Person
+from tg_demo import Running
 
 from assistant.i18n import translator
 from assistant.services import people

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
-from conftest import Running, demo_app, engine_for, telegram_settings
 from fake_bot_api import FakeBotApi
 from people_sim import Person
+from tg_demo import Running, demo_app, engine_for, telegram_settings
 
 from assistant.channels.telegram import TelegramChannel
 

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 import redis
-from conftest import COORDINATOR_ID, Running, demo_app, engine_for, telegram_settings
 from fake_bot_api import FakeBotApi, FloodLimits
 from people_sim import Person
+from tg_demo import COORDINATOR_ID, Running, demo_app, engine_for, telegram_settings
 
 from assistant.channels.telegram import TelegramChannel, TelegramDelivery, TryLater
 from assistant.channels.telegram.delivery import message_key

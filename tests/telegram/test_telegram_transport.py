@@ -7,9 +7,9 @@ from pathlib import Path
 
 import redis.asyncio as aioredis
 from aiohttp import ClientSession
-from conftest import demo_app, engine_for, telegram_settings
 from fake_bot_api import FakeBotApi
 from people_sim import Person
+from tg_demo import demo_app, engine_for, telegram_settings
 
 from assistant.channels.common.limits import Rates, SharedLimits, TooLongWait
 from assistant.channels.telegram import TelegramChannel, invite_link, write_qr_png

@@ -33,11 +33,13 @@ TOKEN_TTL = 30 * 24 * 3600
 MAX_TOKEN = 200
 
 # KEYS[1]: the token. ARGV: presser, token prefix, set prefix.
-# Returns {0} unknown, {1} someone else's, {2, value, language} consumed (with its set).
+# Returns {0} unknown, {1} someone else's, {2, value, language} consumed (with its set),
+# {3, value, language} a group message's button, which stays for the next neighbour.
 _CONSUME = """
 local raw = redis.call('GET', KEYS[1])
 if not raw then return {0} end
 local record = cjson.decode(raw)
+if record['shared'] then return {3, record['value'], record['lang'] or ''} end
 if record['to'] ~= ARGV[1] then return {1} end
 local set_key = ARGV[3] .. record['set']
 for _, token in ipairs(redis.call('SMEMBERS', set_key)) do
@@ -63,6 +65,8 @@ class Pressed:
     kind: Press
     value: str = ""
     language: str = ""
+    shared: bool = False
+    """A button of a message to a group: anyone there may press it, and it stays."""
 
 
 def numbered(message: str, number: int) -> str:
@@ -81,11 +85,16 @@ class ChoiceMemory:
         self._consume = client.register_script(_CONSUME)
 
     async def issue(
-        self, recipient: str, values: list[str], language: str = "", message: str = ""
+        self,
+        recipient: str,
+        values: list[str],
+        language: str = "",
+        message: str = "",
+        shared: bool = False,
     ) -> tuple[str, list[str]]:
         """One token per value, all in one set; return (set id, tokens)."""
         async with self.client.pipeline(transaction=False) as pipe:
-            issued = self.queue_issue(pipe, recipient, values, language, message)
+            issued = self.queue_issue(pipe, recipient, values, language, message, shared)
             await pipe.execute()
         return issued
 
@@ -96,11 +105,14 @@ class ChoiceMemory:
         values: list[str],
         language: str = "",
         message: str = "",
+        shared: bool = False,
     ) -> tuple[str, list[str]]:
         """Add the commands that issue tokens to ``pipe`` (one round trip with the rest).
 
         With ``message``, the tokens are the choice numbers on that message
-        (:func:`numbered`); without, random ones.
+        (:func:`numbered`); without, random ones. ``shared`` tokens (a group
+        message's "I want some") may be pressed by anyone, any number of times;
+        what they lead to is checked for the presser by the engine.
         """
         set_id = secrets.token_urlsafe(9)
         if message:
@@ -108,7 +120,8 @@ class ChoiceMemory:
         else:
             tokens = [secrets.token_urlsafe(12) for _ in values]
         for token, value in zip(tokens, values, strict=True):
-            record = json.dumps({"to": recipient, "value": value, "set": set_id, "lang": language})
+            fields = {"to": recipient, "value": value, "set": set_id, "lang": language}
+            record = json.dumps({**fields, "shared": True} if shared else fields)
             pipe.set(self.token_prefix + token, record, ex=self.ttl)
         if tokens:
             pipe.sadd(self.set_prefix + set_id, *tokens)
@@ -123,9 +136,9 @@ class ChoiceMemory:
             keys=[self.token_prefix + token], args=[presser, self.token_prefix, self.set_prefix]
         )
         code = int(result[0])
-        if code == 2:
+        if code in (2, 3):
             value, language = (text(part) for part in result[1:3])
-            return Pressed(Press.VALID, value, language)
+            return Pressed(Press.VALID, value, language, shared=code == 3)
         return Pressed(Press.FOREIGN if code == 1 else Press.UNKNOWN)
 
     async def forget(self, set_id: str) -> None:

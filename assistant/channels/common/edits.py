@@ -6,6 +6,11 @@ in Redis for :data:`KEY_TTL`. A volunteer's offer is sent with the key
 ``edit=True`` turns that very message into "already taken", and the offer's
 choices are forgotten. Chat and message ids are kept as text, whatever the
 network's own types.
+
+Versioned keys (``Reply.version``, e.g. a notice's progress count) are ordered:
+:meth:`SentMessages.admit` compares and sets the key's last version in one
+Redis script, so an edit that a slow worker delivers after a newer one is
+skipped. The same version again (a retried delivery) is admitted.
 """
 
 from __future__ import annotations
@@ -16,6 +21,13 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 
 KEY_TTL = 30 * 24 * 3600
+
+_ADMIT = """
+local last = tonumber(redis.call('GET', KEYS[1]) or '-1')
+if tonumber(ARGV[1]) < last then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+"""
 
 
 @dataclass(frozen=True)
@@ -47,3 +59,9 @@ class SentMessages:
             return None
         data = json.loads(raw)
         return Remembered(str(data["chat"]), str(data["msg"]), str(data.get("set", "")))
+
+    async def admit(self, address: str, key: str, version: int) -> bool:
+        """Whether a message of this key and version is not older than the last one admitted."""
+        name = f"{self.prefix}v:{address}|{key}"
+        admitted = await self.client.eval(_ADMIT, 1, name, version, self.ttl)  # type: ignore[misc]
+        return bool(admitted)

@@ -7,6 +7,12 @@ a press by number or label. JSON-lines mode reads
 or ``{"as": "lin", "location": [lat, lon]}`` and writes one line per message:
 ``{"to": "lin", "text": "...", "buttons": [["label", ...], ...]}``.
 
+A picture (``Reply.image``) is shown as a line of its own in the reader's
+language, ``[图片 reports-2026-W23.png]`` / ``[picture reports-2026-W23.png]``,
+with the text as its caption under it; in JSON lines as ``"image": {"ref",
+"name", "path"}``, the path being the file the media port keeps (when it keeps
+the bytes here; a photo known only to a chat network has no path).
+
 Input is read as bytes and cleaned here, at the edge: a line that is not UTF-8,
 not JSON, or names an impossible place is reported and skipped, and text that
 is not valid Unicode is repaired (:mod:`assistant.conversation.cleaning`), so a
@@ -26,6 +32,7 @@ import threading
 from collections.abc import Awaitable, Callable, Iterator
 from typing import IO, Any, TextIO
 
+from assistant.channels.common.media import MediaLibrary, UnknownMedia
 from assistant.channels.common.numbered import NumberedChoices, numbered_lines
 from assistant.conversation.cleaning import clean_incoming, clean_location, clean_text
 from assistant.conversation.vocabulary import (
@@ -38,6 +45,7 @@ from assistant.conversation.vocabulary import (
     make_address,
     network_of,
 )
+from assistant.i18n import translator
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +65,13 @@ class ConsoleChannel:
         out: TextIO | None = None,
         jsonl: bool = False,
         forward: Callable[[Outbound], None] | None = None,
+        media: MediaLibrary | None = None,
     ) -> None:
         self.handle = handle
         self.out = out or sys.stdout
         self.jsonl = jsonl
         self.forward = forward
+        self.media = media
         self.current = "lin"
         self.choices = NumberedChoices()
 
@@ -151,10 +161,28 @@ class ConsoleChannel:
         user = message.to.partition(":")[2]
         reply = message.reply
         self.choices.shown(user, reply)
+        picture = self._picture(reply.image) if reply.image else None
         if self.jsonl:
-            self._write_json(_as_json(user, reply))
+            data = _as_json(user, reply)
+            if picture is not None:
+                data["image"] = {"ref": reply.image, "name": picture[0], "path": picture[1]}
+            self._write_json(data)
         else:
-            self._write(_as_text(user, reply))
+            shown = ""
+            if picture is not None:
+                shown = translator(message.language).t("picture.console", name=picture[0])
+            self._write(_as_text(user, reply, shown))
+
+    def _picture(self, ref: str) -> tuple[str, str]:
+        """The name to show of a picture, and the path of its bytes here (or ``""``)."""
+        if self.media is None:
+            return ref.removeprefix("media:"), ""
+        try:
+            stored = self.media.get(ref)
+        except UnknownMedia:
+            return ref.removeprefix("media:"), ""
+        path = self.media.path_of(stored)
+        return stored.shown_name, str(path) if path is not None else ""
 
     def _write(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -290,8 +318,9 @@ def _as_json(user: str, reply: Reply) -> dict[str, Any]:
     return data
 
 
-def _as_text(user: str, reply: Reply) -> str:
-    lines = [f"[{user}] " + reply.text.replace("\n", "\n    ")]
+def _as_text(user: str, reply: Reply, picture: str = "") -> str:
+    text = reply.text.replace("\n", "\n    ")
+    lines = [f"[{user}] {picture}", "    " + text] if picture else [f"[{user}] " + text]
     lines += ["    " + line for line in numbered_lines(reply)]
     if reply.request_location:
         lines.append("    (share a location: type 'lat,lon')")

@@ -17,8 +17,8 @@ them; :meth:`MatrixChannel.fetch` returns their plain bytes.
 
 Workers cannot send encrypted messages themselves (the device's keys live in
 this process alone), so they hand theirs over through Redis (:mod:`.delivery`)
-and :meth:`MatrixChannel._drain` sends them with the same :class:`.Sender`,
-once (the channel core's send-once marks).
+and :class:`.Outgoing` sends them with the same :class:`.Sender`, once (the
+channel core's send-once marks).
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from nio import (
@@ -47,12 +46,12 @@ from nio.crypto.attachments import decrypt_attachment
 
 from assistant.channels.base import Capabilities
 from assistant.channels.common.choices import Press, numbered
-from assistant.channels.common.media import MediaLibrary
-from assistant.channels.common.once import Mark
+from assistant.channels.common.media import MediaLibrary, media_dir
 from assistant.channels.matrix import session, translate
-from assistant.channels.matrix.memory import OUTQ, Memory, redis_client
+from assistant.channels.matrix.memory import Memory, redis_client
+from assistant.channels.matrix.outgoing import Outgoing
 from assistant.channels.matrix.rooms import DirectRooms
-from assistant.channels.matrix.sender import Outcome, Sender, TryLater
+from assistant.channels.matrix.sender import Sender
 from assistant.conversation.cleaning import bare_number, clean_text
 from assistant.conversation.vocabulary import (
     Address,
@@ -60,11 +59,8 @@ from assistant.conversation.vocabulary import (
     Kind,
     Outbound,
     Reply,
-    network_of,
-    outbound_from_dict,
 )
 from assistant.i18n import normalise, translator
-from assistant.jobs import outbox
 from assistant.services import people
 
 if TYPE_CHECKING:
@@ -78,7 +74,6 @@ log = logging.getLogger(__name__)
 SYNC_TIMEOUT_MS = 30_000
 STOP_BUDGET = 5.0
 STOP_GRACE = 2.0
-ACK_TTL = 120
 HINT_STALE = "matrix.choice_expired"
 
 
@@ -104,7 +99,7 @@ class MatrixChannel:
         self.redis_url = redis_url
         self.section = app.settings.section("matrix")
         session.check(self.section)
-        self.media = MediaLibrary(app.store)
+        self.media = MediaLibrary(app.store, media_dir(app.settings.data_dir))
         self.client: AsyncClient | None = None
         self._redis = redis
         self._memory: Memory | None = None
@@ -114,6 +109,7 @@ class MatrixChannel:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._busy: set[asyncio.Task[Any]] = set()
         self._order: dict[str, asyncio.Lock] = {}
+        self._outgoing: Outgoing | None = None
 
     # -- life -------------------------------------------------------------------------
 
@@ -125,7 +121,15 @@ class MatrixChannel:
         memory = self._memory = Memory(self._redis or redis_client(self.redis_url), self.section)
         self._stopping = asyncio.Event()
         self._rooms = DirectRooms(client, memory)
-        self._sender = Sender(client, memory, self._rooms, self._blocked, stopping=self._stopping)
+        self._sender = Sender(
+            client,
+            memory,
+            self._rooms,
+            self._blocked,
+            stopping=self._stopping,
+            media=self.media,
+            fetchers={self.name: self.fetch},
+        )
         if not client.loaded_sync_token:
             first = await client.sync(timeout=0, full_state=True)
             if isinstance(first, SyncError):
@@ -143,7 +147,8 @@ class MatrixChannel:
             await client.keys_query()
         session.trust_devices(client)
         self._spawn(self._sync_loop())
-        self._spawn(self._drain())
+        self._outgoing = Outgoing(self.app, self._sender, memory, self._ordered, self._stopping)
+        self._spawn(self._outgoing.drain())
         log.info("Matrix bot is listening (device %s)", client.device_id)
 
     async def stop(self, budget: float = STOP_BUDGET) -> None:
@@ -428,76 +433,8 @@ class MatrixChannel:
 
     async def dispatch(self, outs: list[Outbound]) -> None:
         """Send Matrix messages here, in order; hand other networks to ``app.delivery``."""
-        for out in outs:
-            if network_of(out.to) != translate.NETWORK:
-                try:
-                    await asyncio.to_thread(self.app.delivery.deliver, out)
-                except Exception:
-                    log.exception("handing a %s message to delivery failed", network_of(out.to))
-                continue
-            try:
-                translate.ident_of(out.to)
-            except ValueError:
-                log.warning("cannot send to a malformed Matrix address %r", out.to[:80])
-                continue
-            try:
-                await self._send_once(out)
-            except TryLater as later:
-                await asyncio.to_thread(self._hand_over, out, later)
-
-    def _hand_over(self, message: Outbound, later: TryLater) -> None:
-        """A message kept back too long, or caught by a stop, goes to the outbox."""
-        now = self.app.clock.now()
-        with self.app.store.transaction() as tx:
-            outbox.post(tx, message, now, due=now + timedelta(seconds=max(1.0, later.seconds)))
-        log.info("a Matrix message could not go out now; the outbox will send it")
-
-    async def _send_once(self, out: Outbound) -> str:
-        """Send one message unless it was sent already; return how it ended."""
-        claim = await self.memory.once.claim(out)
-        if claim.mark is Mark.DONE:
-            return "done"
-        if claim.mark is Mark.BUSY:
-            raise TryLater(claim.wait)
-        try:
-            outcome = await self.sender.send(out)
-        except BaseException:
-            await self.memory.once.release(claim)
-            raise
-        await self.memory.once.done(claim, outcome.value)
-        if outcome not in (Outcome.SENT, Outcome.EDITED):
-            log.info("a Matrix message ended %s", outcome.value)
-        return outcome.value
-
-    async def _drain(self) -> None:
-        """Send what workers handed over (``mx:outq``), each once, and acknowledge it."""
-        client = self.memory.client
-        while not self._stopping.is_set():
-            try:
-                item = await client.blpop([OUTQ], timeout=1)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("reading the Matrix hand-over queue failed", exc_info=True)
-                await asyncio.sleep(1.0)
-                continue
-            if item is None:
-                continue
-            handed = json.loads(item[1])
-            message = outbound_from_dict(handed["message"])
-            self._ordered_send(message, str(handed.get("ack", "")))
-
-    def _ordered_send(self, message: Outbound, ack: str) -> None:
-        async def send() -> None:
-            try:
-                outcome = await self._send_once(message)
-            except TryLater as later:
-                outcome = f"later:{later.seconds:.1f}"
-            if ack:
-                await self.memory.client.rpush(ack, outcome)
-                await self.memory.client.expire(ack, ACK_TTL)
-
-        self._ordered("out|" + message.to, send)
+        assert self._outgoing is not None, "the channel is not started"
+        await self._outgoing.dispatch(outs)
 
     async def _blocked(self, message: Outbound) -> None:
         """The bot is not in the person's room any more: record it, tell coordinators."""

@@ -24,6 +24,7 @@ import secrets
 
 import redis
 
+from assistant.channels.common.forgetting import forget_address
 from assistant.channels.common.once import message_key
 from assistant.channels.matrix.memory import NAMESPACE, OUTQ
 from assistant.channels.matrix.sender import TryLater
@@ -78,6 +79,20 @@ class MatrixDelivery:
             raise TryLater(float(outcome.partition(":")[2]))
         if outcome not in ("sent", "edited", "done"):
             log.info("a queued Matrix message ended %s", outcome)
+
+    def forget_address(self, address: str) -> None:
+        """Drop what Matrix keeps in Redis about ``address``: choices, keyed edits, the latest
+        message and the direct room (``/forget``, ``/unlink``).
+
+        The bot's ``m.direct`` account data on the homeserver keeps naming the room: the
+        homeserver knows the room's members anyway, and a person who writes again is
+        then found in the same room.
+        """
+        if network_of(address) != NETWORK:
+            return
+        forget_address(self.client, NAMESPACE, address)
+        self.client.delete(f"{NAMESPACE}latest:{address}")
+        self.client.hdel(f"{NAMESPACE}dm", address.partition(":")[2])
 
     def close(self) -> None:
         """Close the Redis connection."""

@@ -5,7 +5,8 @@ plain ``body`` for every client and an HTML ``formatted_body`` (an ordered
 list) for those that show HTML. The person answers with the number, the
 label's text, or a keycap reaction (1️⃣ …) on that message. Keyed edits are
 ``m.replace`` events carrying the new content. Text is plain in the
-vocabulary, so it is escaped here.
+vocabulary, so it is escaped here. A picture is an ``m.image`` event of its
+own (:func:`image`) sent before the text, which is its caption.
 """
 
 from __future__ import annotations
@@ -62,6 +63,20 @@ def content(reply: Reply, tr: Translator) -> dict[str, Any]:
         "format": HTML,
         "formatted_body": "".join(rich),
     }
+
+
+def image(
+    name: str, mimetype: str, size: int, where: str | dict[str, Any], encrypted: bool
+) -> dict[str, Any]:
+    """The ``m.image`` content of an uploaded picture: ``file`` (the encrypted file and its
+    key) in an encrypted room, ``url`` in a plain one."""
+    info: dict[str, Any] = {"mimetype": mimetype, **({"size": size} if size else {})}
+    content: dict[str, Any] = {"msgtype": "m.image", "body": name, "filename": name, "info": info}
+    if encrypted:
+        content["file"] = where
+    else:
+        content["url"] = where
+    return content
 
 
 def edit(original_event: str, new: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,18 @@ core's choice memory as "choice n on this event" once the event id is known.
 A reply with ``key`` and ``edit`` replaces the message sent with that key
 (``m.replace``) and forgets its choices.
 
+A reply with a picture (``Reply.image``) is an ``m.image`` event first, then
+the text (its caption, with the numbered choices, the keyed message) as the
+``m.text`` event it always is. The bytes go to the homeserver's media
+repository: encrypted (``AsyncClient.upload(encrypt=True)``, the event's
+``file`` holding the key) for an encrypted room, plain (the event's ``url``)
+otherwise. Each upload is done once per picture and kind and remembered in the
+media record (``matrix.mxc``, ``matrix.e2e``), so the next room gets the same
+file: plain rooms share the ``mxc://`` URL, encrypted rooms the encrypted file
+and its key (as a forwarded encrypted image does; the key travels inside each
+room's encrypted event). A picture no longer kept is left out and its text sent
+alone. A resend after a failure may show the picture twice, never lose the text.
+
 Errors::
 
     M_LIMIT_EXCEEDED     wait retry_after_ms (every process's bucket for the room
@@ -26,16 +38,25 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import io
+import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import aiohttp
-from nio import AsyncClient, LocalProtocolError, RoomSendResponse
+from nio import AsyncClient, LocalProtocolError, RoomSendResponse, UploadResponse
 
 from assistant.channels.common.edits import Remembered
 from assistant.channels.common.limits import TooLongWait
-from assistant.channels.matrix import render
+from assistant.channels.common.media import (
+    Fetcher,
+    MediaFile,
+    MediaLibrary,
+    UnknownMedia,
+    bytes_of,
+)
+from assistant.channels.matrix import render, translate
 from assistant.channels.matrix.memory import Latest, Memory
 from assistant.channels.matrix.rooms import DirectRooms, NoRoom
 from assistant.channels.matrix.translate import ident_of, is_room
@@ -113,6 +134,8 @@ class Sender:
         on_blocked: OnBlocked,
         budget: float = 300.0,
         stopping: asyncio.Event | None = None,
+        media: MediaLibrary | None = None,
+        fetchers: Mapping[str, Fetcher] | None = None,
     ) -> None:
         self.client = client
         self.memory = memory
@@ -120,6 +143,9 @@ class Sender:
         self.on_blocked = on_blocked
         self.budget = budget
         self.stopping = stopping
+        self.media = media
+        self.fetchers = dict(fetchers or {})
+        self._uploading: dict[str, asyncio.Lock] = {}
 
     async def send(self, message: Outbound) -> Outcome:
         """Send one message, resending what can be resent within the budget.
@@ -132,6 +158,9 @@ class Sender:
             raise Stopped()
         ident = ident_of(message.to)
         reply = message.reply
+        if reply.version and not await self.memory.sent.admit(message.to, reply.key, reply.version):
+            log.info("a message older than one already shown for its key; skipped")
+            return Outcome.SENT  # a newer one went first (docs/NOTICES.md)
         for kind in ("photo", "voice"):
             if message.meta.get(kind):
                 log.warning("a %s cannot be sent to Matrix yet; its text goes alone", kind)
@@ -145,6 +174,8 @@ class Sender:
                 await self.memory.choices.forget(known.set_id)
                 await self._after(message, known.chat, known.message, edited=True)
                 return Outcome.EDITED
+            if reply.image:
+                await self._picture(room_id, reply.image, is_room(message.to))
             event_id = await self._event(room_id, new, is_room(message.to))
         except _Refused as refused:
             if refused.outcome is Outcome.BLOCKED:
@@ -163,7 +194,11 @@ class Sender:
         if reply.choices:
             values = render.values(reply)
             set_id, _ = await self.memory.choices.issue(
-                message.to, values, message.language, message=event_id
+                message.to,
+                values,
+                message.language,
+                message=event_id,
+                shared=translate.is_room(message.to),  # a group's "我也要": any neighbour's
             )
         if not edited:  # an edited offer is not what the person looks at now
             labels = tuple(render.labels(reply))
@@ -172,6 +207,72 @@ class Sender:
             await self.memory.sent.remember(
                 message.to, reply.key, Remembered(room_id, event_id, set_id)
             )
+
+    async def _picture(self, room_id: str, ref: str, group: bool) -> str:
+        """Send a picture as an ``m.image`` event (encrypted in an encrypted room); its id.
+
+        A picture no longer kept, or one the homeserver will not store, is left
+        out (``""``): the text still goes.
+        """
+        room = self.client.rooms.get(room_id)
+        encrypted = bool(room is not None and room.encrypted)
+        try:
+            if self.media is None:
+                raise UnknownMedia(ref)
+            stored = await asyncio.to_thread(self.media.get, ref)
+            where, size = await self._uploaded(stored, encrypted)
+        except UnknownMedia:
+            log.warning("a picture to send is no longer kept; its text goes alone")
+            return ""
+        except _Refused as refused:
+            log.warning("the homeserver would not store a picture (%s); text alone", refused)
+            return ""
+        content = render.image(stored.shown_name, stored.content_type, size, where, encrypted)
+        return await self._event(room_id, content, group)
+
+    async def _uploaded(self, stored: MediaFile, encrypted: bool) -> tuple[Any, int]:
+        """The picture in the media repository (uploaded now, or known): the event's
+        ``file`` (a dict) or ``url``, and its size in bytes."""
+        kind = "matrix.e2e" if encrypted else "matrix.mxc"
+        lock = self._uploading.setdefault(f"{stored.ref}|{kind}", asyncio.Lock())
+        async with lock:  # one upload per picture and kind, however many rooms wait
+            known = await asyncio.to_thread(self._known, stored.ref, kind)
+            if known is not None:
+                return known
+            assert self.media is not None
+            data = await bytes_of(stored, self.media, self.fetchers)
+            answer, keys = await unless_stopping(
+                self.client.upload(
+                    io.BytesIO(data),
+                    content_type=stored.content_type,
+                    filename=stored.shown_name,
+                    encrypt=encrypted,
+                    filesize=len(data),
+                ),
+                self.stopping,
+            )
+            if not isinstance(answer, UploadResponse):
+                code = str(getattr(answer, "status_code", "") or "")
+                if code.startswith("M_") and code not in (LIMITED, "M_UNKNOWN"):
+                    raise _Refused(Outcome.REFUSED, code)
+                raise TryLater(5.0)
+            url = str(answer.content_uri)
+            where: Any = {**(keys or {}), "url": url, "v": "v2"} if encrypted else url
+            remembered = json.dumps({"where": where, "size": len(data)})
+            await asyncio.to_thread(self.media.learn, stored.ref, kind, remembered)
+            log.info("a picture was uploaded to the homeserver (%d bytes)", len(data))
+            return where, len(data)
+
+    def _known(self, ref: str, kind: str) -> tuple[Any, int] | None:
+        assert self.media is not None
+        files = self.media.get(ref).files
+        found = files.get(kind)
+        if not found and kind == "matrix.mxc" and files.get("matrix", "").startswith("mxc://"):
+            return files["matrix"], 0  # a plain image that came in on Matrix
+        if not found:
+            return None
+        data = json.loads(found)
+        return data["where"], int(data.get("size", 0))
 
     async def notice(self, room_id: str, content: dict[str, Any]) -> None:
         """Send a short notice the person needs no answer to (best effort)."""

@@ -51,7 +51,7 @@ from telegram.ext import (
 
 from assistant.channels.base import Capabilities
 from assistant.channels.common.choices import Press
-from assistant.channels.common.media import MediaLibrary
+from assistant.channels.common.media import MediaLibrary, media_dir
 from assistant.channels.telegram import render, translate, wiring
 from assistant.channels.telegram.profile import set_commands
 from assistant.channels.telegram.sender import Sender, Stopped, TryLater, unless_stopping
@@ -142,7 +142,7 @@ class TelegramChannel:
         self._sender: Sender | None = None
         self._bot: ExtBot[int] | None = None
         self._memory: wiring.Memory | None = None
-        self.media = MediaLibrary(app.store)
+        self.media = MediaLibrary(app.store, media_dir(app.settings.data_dir))
         self._redis = redis
         self._stopping = asyncio.Event()
         self._busy: set[asyncio.Task[Any]] = set()
@@ -317,6 +317,14 @@ class TelegramChannel:
             return
         language = pressed.language or normalise(query.from_user.language_code)
         incoming = translate.from_press(query, pressed.value)
+        if pressed.shared:  # a group's button: it stays for the next neighbour; answers go private
+            language = await self._language_of(presser, query.from_user.language_code)
+            hint = translator(language).t("tg.group_press_private")
+            _, outs = await asyncio.gather(
+                self._quietly(query.answer(hint)), self.engine.handle(incoming)
+            )
+            await self.dispatch(outs)
+            return
         _, _, outs = await asyncio.gather(
             self._quietly(query.answer()),
             self._close_keyboard(query, language),

@@ -25,7 +25,10 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from assistant.channels.common.media import MediaLibrary
+import redis
+
+from assistant.channels.common.forgetting import forget_address
+from assistant.channels.common.media import MediaLibrary, media_dir
 from assistant.channels.common.once import Mark
 from assistant.channels.common.once import message_key as digest_key
 from assistant.channels.telegram import wiring
@@ -60,6 +63,7 @@ class TelegramDelivery:
         clock: Clock | None = None,
     ) -> None:
         self.section = settings.section("telegram")
+        self.data_dir = settings.data_dir
         self.redis_url = redis_url
         self.store = store
         self.budget = budget
@@ -79,6 +83,16 @@ class TelegramDelivery:
         if network_of(message.to) != "telegram":
             raise CannotRender(f"TelegramDelivery cannot send to {network_of(message.to)}")
         self._run(self._deliver(message))
+
+    def forget_address(self, address: str) -> None:
+        """Drop the choice tokens and keyed messages kept in Redis for ``address``."""
+        if network_of(address) != "telegram":
+            return
+        client = redis.Redis.from_url(self.redis_url)
+        try:
+            forget_address(client, wiring.NAMESPACE, address)
+        finally:
+            client.close()
 
     def close(self) -> None:
         """Close connections and stop the private loop."""
@@ -129,7 +143,7 @@ class TelegramDelivery:
         bot = wiring.ext_bot(self.section, limiter)
         await bot.initialize()
         memory = wiring.memory(client, limiter)
-        media = MediaLibrary(self.store)
+        media = MediaLibrary(self.store, media_dir(self.data_dir))
         sender = Sender(bot, memory, self._blocked, budget=self.budget, media=media)
         return sender, memory
 

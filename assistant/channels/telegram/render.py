@@ -3,7 +3,9 @@
 Pure functions: the tokens behind inline buttons are issued by the caller.
 Text is plain in the vocabulary, so it is HTML-escaped here and sent with
 ``parse_mode=HTML``; a text longer than one Telegram message is split at line
-breaks, and the keyboard goes under the last part.
+breaks, and the keyboard goes under the last part. A photo's caption holds at
+most :data:`MAX_CAPTION` characters: a longer text goes as messages after the
+photo (the sender decides), and an edited caption is cut with "…".
 """
 
 from __future__ import annotations
@@ -45,6 +47,19 @@ def parts(text: str, limit: int = MAX_TEXT) -> list[str]:
     if rest.strip():
         out.append(rest)
     return out
+
+
+def caption(text: str) -> str:
+    """Text cut to fit a photo's caption (for an edit, which cannot add a message)."""
+    text = text.strip()
+    return text if len(text) <= MAX_CAPTION else text[: MAX_CAPTION - 1].rstrip() + "…"
+
+
+def wrong_edit(description: str) -> bool:
+    """Whether Telegram refused an edit because the message is of the other kind
+    (editing the text of a photo, or the caption of a text)."""
+    lowered = description.lower()
+    return "no text in the message" in lowered or "no caption in the message" in lowered
 
 
 def choice_values(reply: Reply) -> list[str]:

@@ -7,6 +7,16 @@ named in ``meta`` by its neutral media reference, then a location/contact
 request when inline buttons already took the keyboard); a retry resumes the
 plan at the call that failed, so a part already accepted is never sent again.
 
+A reply with a picture (``Reply.image``) is one ``sendPhoto`` whose caption is
+the text, with the buttons under the photo, when the text fits Telegram's
+caption (1,024 characters, :data:`.render.MAX_CAPTION` with a margin);
+otherwise the photo goes alone and the text follows as messages of its own,
+the buttons under the last. The keyed message is the one with the buttons, so
+a keyed edit changes the caption (``editMessageCaption``) or the text, and
+falls back to the other when Telegram says the message has no text (or no
+caption). The bytes are uploaded once per picture (:mod:`.pictures`); a
+picture that is no longer kept is left out and its text sent alone.
+
 Plans are prepared together (:meth:`Sender.prepare`): the choice tokens of
 every message and the rate-limit slots of every new message go to Redis in one
 pipeline, one round trip for a whole answer. Only a keyed edit costs a lookup
@@ -60,10 +70,11 @@ from assistant.channels.common.media import (
 )
 from assistant.channels.telegram import render
 from assistant.channels.telegram.limits import PREPAID, is_group, retry_seconds
+from assistant.channels.telegram.pictures import Pictures, PictureWaitTooLong, Upload
 from assistant.channels.telegram.translate import NETWORK, chat_id_of
 from assistant.channels.telegram.wiring import Memory
-from assistant.conversation.vocabulary import Outbound
-from assistant.i18n import translator
+from assistant.conversation.vocabulary import Outbound, Reply
+from assistant.i18n import Translator, translator
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +176,7 @@ class Sender:
         self.stopping = stopping
         self.media = media
         self.fetchers = dict(fetchers or {})
+        self.pictures = Pictures(memory.client, media, self.fetchers)
 
     async def send(self, message: Outbound) -> Outcome:
         """Send one message, retrying what can be retried within the budget.
@@ -231,7 +243,7 @@ class Sender:
                     raise TryLater(wait) from error
                 await unless_stopping(asyncio.sleep(wait), self.stopping)
                 continue
-            except TooLongWait as error:
+            except (TooLongWait, PictureWaitTooLong) as error:
                 raise TryLater(error.seconds) from error
             except Forbidden:
                 await self.on_blocked(plan.message)
@@ -264,10 +276,17 @@ class Sender:
         reply = message.reply
         tr = translator(message.language)
         plan = Plan(message=message, steps=[], chat_id=chat_id_of(message.to))
+        if reply.version and not await self.memory.sent.admit(message.to, reply.key, reply.version):
+            log.info("a message older than one already shown for its key; skipped")
+            return plan  # no steps: a newer one went first (docs/NOTICES.md)
         keyboard: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None
         if reply.choices:
             plan.set_id, tokens = self.memory.choices.queue_issue(
-                pipe, message.to, render.choice_values(reply), message.language
+                pipe,
+                message.to,
+                render.choice_values(reply),
+                message.language,
+                shared=is_group(plan.chat_id),
             )
             keyboard = render.inline_keyboard(reply.choices, tokens)
         elif reply.request_location or reply.request_contact:
@@ -275,8 +294,11 @@ class Sender:
         if reply.edit and reply.key and not isinstance(keyboard, ReplyKeyboardMarkup):
             known = await self.memory.sent.find(message.to, reply.key)
             if known is not None:
-                plan.steps.append(self._edit_step(plan, known, reply.text, keyboard))
+                plan.steps.append(self._edit_step(plan, known, reply, keyboard))
                 return plan
+        if reply.image:
+            self._plan_picture(plan, reply, keyboard, tr)
+            return plan
         texts = render.parts(reply.text)
         plan.keyed_step = len(texts) - 1
         for number, text in enumerate(texts):
@@ -291,6 +313,71 @@ class Sender:
                 if step is not None:
                     self._add_new(plan, step)
         return plan
+
+    def _plan_picture(
+        self,
+        plan: Plan,
+        reply: Reply,
+        keyboard: InlineKeyboardMarkup | ReplyKeyboardMarkup | None,
+        tr: Translator,
+    ) -> None:
+        """A photo with the text as its caption, or the photo and then the text."""
+        text = reply.text.strip()
+        if len(text) <= render.MAX_CAPTION:
+            plan.keyed_step = len(plan.steps)
+            self._add_new(plan, self._photo_step(reply.image, render.escape(text), keyboard))
+        else:
+            self._add_new(plan, self._photo_step(reply.image, "", None))
+            texts = render.parts(reply.text)
+            plan.keyed_step = len(plan.steps) + len(texts) - 1
+            for number, part in enumerate(texts):
+                under = keyboard if number == len(texts) - 1 else None
+                self._add_new(plan, self._text_step(render.escape(part), under))
+        if reply.choices and (reply.request_location or reply.request_contact):
+            hint = render.escape(tr.t("tg.request_hint"))
+            self._add_new(plan, self._text_step(hint, render.request_keyboard(reply, tr)))
+
+    def _photo_step(
+        self, ref: str, caption: str, keyboard: InlineKeyboardMarkup | ReplyKeyboardMarkup | None
+    ) -> Step:
+        """``sendPhoto`` of a picture: Telegram's id of it, or its bytes the first time.
+
+        A picture no longer kept becomes its caption alone (or nothing, when the
+        text follows anyway).
+        """
+
+        async def step(chat_id: int, prepaid: int | None) -> Message | None:
+            try:
+                source = await self.pictures.source(ref, self.budget)
+            except UnknownMedia:
+                log.warning("a picture to send is no longer kept; its text goes alone")
+                if not caption and keyboard is None:
+                    return None
+                return await self._text_step(caption or render.EMPTY_TEXT, keyboard)(
+                    chat_id, prepaid
+                )
+            upload = source if isinstance(source, Upload) else None
+            try:
+                sent = await self.bot.send_photo(
+                    chat_id,
+                    photo=upload.content if upload is not None else str(source),
+                    caption=caption or None,
+                    parse_mode=ParseMode.HTML if caption else None,
+                    reply_markup=keyboard,
+                    rate_limit_args=prepaid,
+                )
+            except BaseException:
+                if upload is not None:
+                    await upload.release()
+                raise
+            if upload is not None:
+                if sent.photo:
+                    await upload.learnt(sent.photo[-1].file_id)
+                else:
+                    await upload.release()
+            return sent
+
+        return step
 
     @staticmethod
     def _add_new(plan: Plan, step: Step) -> None:
@@ -343,14 +430,23 @@ class Sender:
         self,
         plan: Plan,
         known: Remembered,
-        text: str,
+        reply: Reply,
         keyboard: InlineKeyboardMarkup | ReplyKeyboardMarkup | None,
     ) -> Step:
         inline = keyboard if isinstance(keyboard, InlineKeyboardMarkup) else None
-        html = render.escape(render.parts(text)[0])
+        html = render.escape(render.parts(reply.text)[0])
+        caption = render.escape(render.caption(reply.text))
 
-        async def step(chat_id: int, prepaid: int | None) -> Message | None:
-            try:
+        async def edit(as_caption: bool) -> None:
+            if as_caption:
+                await self.bot.edit_message_caption(
+                    chat_id=int(known.chat),
+                    message_id=int(known.message),
+                    caption=caption,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=inline,
+                )
+            else:
                 await self.bot.edit_message_text(
                     html,
                     chat_id=int(known.chat),
@@ -358,6 +454,16 @@ class Sender:
                     parse_mode=ParseMode.HTML,
                     reply_markup=inline,
                 )
+
+        async def step(chat_id: int, prepaid: int | None) -> Message | None:
+            as_caption = bool(reply.image)  # a photo's keyed message is usually the photo
+            try:
+                try:
+                    await edit(as_caption)
+                except BadRequest as error:
+                    if not render.wrong_edit(error.message):
+                        raise
+                    await edit(not as_caption)  # the keyed message was the other kind
             except BadRequest as error:
                 if "not modified" not in error.message.lower():
                     log.info("could not edit a message (%s); sending it anew", error.message)
