@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from assistant.conversation.vocabulary import CannotRender, Outbound, network_of
 
@@ -21,6 +21,14 @@ class Delivery(Protocol):
 
     def deliver(self, message: Outbound) -> None:
         """Send one message (or queue it for sending)."""
+
+
+@runtime_checkable
+class ForgetsAddresses(Protocol):
+    """A sender that keeps something per address (choice tokens, a direct room) and can drop it."""
+
+    def forget_address(self, address: str) -> None:
+        """Drop what this network keeps about ``address`` (``/forget``, ``/unlink``)."""
 
 
 class MemoryDelivery:
@@ -59,3 +67,9 @@ class RoutedDelivery:
         if sender is None:
             raise CannotRender(f"no channel for {network} messages")
         sender.deliver(message)
+
+    def forget_address(self, address: str) -> None:
+        """Let the address's network drop what it keeps about it, if it keeps anything."""
+        sender = self.routes.get(network_of(address))
+        if isinstance(sender, ForgetsAddresses):
+            sender.forget_address(address)

@@ -18,11 +18,12 @@ from assistant.conversation.flow import (
     end,
     go,
 )
-from assistant.conversation.vocabulary import Choice, Outbound, Reply, rows
+from assistant.conversation.vocabulary import Address, Choice, Outbound, Reply, rows
 from assistant.i18n import translator
 from assistant.services import people
 from assistant.services.people import community, privacy
 from assistant.store.base import Doc, Tx
+from handlers import linking
 
 MAX_NAME = 30
 
@@ -54,18 +55,22 @@ async def ask_menu(ctx: Ctx) -> list[Reply]:
     """Show the profile with buttons for each change."""
     person = ctx.person or {}
     grid = await ctx.view(community.grid_name, person.get("grid_id"))
+    chats, unlinks = await linking.me_part(ctx)
     return [
         Reply(
-            _profile_text(ctx, person, grid),
+            "\n".join(filter(None, (_profile_text(ctx, person, grid), chats))),
             choices=rows(
                 Choice(ctx.t("profile.change_name"), "name"),
                 Choice(ctx.t("profile.change_language"), "language"),
                 Choice(ctx.t("profile.change_home"), "home"),
                 Choice(ctx.t("profile.see_data"), "data"),
+                Choice(ctx.t("activity.birth_year_button"), "birth_year"),
+                Choice(ctx.t("profile.anonymous"), "anonymous"),
                 Choice(ctx.t("profile.forget"), "forget"),
                 Choice(ctx.t("profile.close"), "close"),
                 width=2,
-            ),
+            )
+            + rows(*unlinks, width=1),
         )
     ]
 
@@ -84,6 +89,11 @@ async def got_menu(ctx: Ctx) -> Turn:
         return go("onboard.complex")
     if choice == "forget":
         return go("profile.forget")
+    if choice == "anonymous":  # the reporter's choice of /anonymous, from the profile too
+        ctx.data = {"by": _pid(ctx)}
+        return go("reports.anonymous")
+    if choice == "birth_year":  # kept for activities for elders over an age
+        return go("activities.birth_year")
     if choice == "data":
         kept = await ctx.view(privacy.what_we_keep, ctx.app, ctx.person or {}, ctx.tr)
         return go("profile.menu", *kept)
@@ -206,18 +216,19 @@ async def got_relation(ctx: Ctx) -> Turn:
     link, coordinators = await ctx.atomic(
         _file_request, str(person.get("id")), ctx.data["relative"], relation, ctx
     )
-    for coordinator in coordinators:
-        for address in coordinator.get("addresses", []):
+    for coordinator, addresses in coordinators:
+        for address in addresses:
             ctx.tell(_proxy_notice(coordinator, address, person, link))
     return end(Reply(ctx.t("family.sent")))
 
 
 def _file_request(
     tx: Tx, helper_id: str, relative: str, relation: str, ctx: Ctx
-) -> tuple[Doc, list[Doc]]:
+) -> tuple[Doc, list[tuple[Doc, list[str]]]]:
     link = people.request_proxy(tx, helper_id, relative, relation, people.now_iso(ctx.app))
     helper = tx.require(people.PEOPLE, helper_id)
-    return link, people.coordinators_for(tx, helper.get("grid_id"))
+    coordinators = people.coordinators_for(tx, helper.get("grid_id"))
+    return link, [(c, people.reachable_addresses(tx, c)) for c in coordinators]
 
 
 def _proxy_notice(coordinator: Doc, address: str, helper: Doc, link: Doc) -> Outbound:
@@ -254,23 +265,24 @@ async def decide_proxy(ctx: Ctx, parts: list[str]) -> Turn:
         return end(Reply(ctx.t("core.button_expired")))
     approve = button.approve
 
-    def decide(tx: Tx) -> tuple[Doc, Doc | None, bool]:
+    def decide(tx: Tx) -> tuple[Doc, Doc | None, bool, list[str]]:
         before = tx.get(people.PROXIES, button.link_id)
         if before is None:
-            return {}, None, False
+            return {}, None, False, []
         was_pending = before["status"] == "pending"
         link = people.decide_proxy(tx, button.link_id, approve, str((ctx.person or {}).get("id")))
-        return link, tx.get(people.PEOPLE, link["helper_id"]), was_pending
+        helper = tx.get(people.PEOPLE, link["helper_id"])
+        return link, helper, was_pending, people.reachable_addresses(tx, helper) if helper else []
 
-    link, helper, changed = await ctx.atomic(decide)
+    link, helper, changed, addresses = await ctx.atomic(decide)
     if not changed or helper is None:
         return end(Reply(ctx.t("core.button_expired")))
     tr = translator(helper.get("language", "zh_CN"))
     key = "family.approved" if approve else "family.declined"
-    for address in helper.get("addresses", []):
+    for address in addresses:
         ctx.tell(
             Outbound(
-                to=address,
+                to=Address(address),
                 language=tr.language,
                 reply=Reply(tr.t(key, relative=link["relative_name"])),
             )

@@ -15,9 +15,15 @@ health notes that must not outlive their delivery.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from assistant.conversation.vocabulary import Outbound, outbound_from_dict, outbound_to_dict
+from assistant.conversation.vocabulary import (
+    Address,
+    Outbound,
+    outbound_from_dict,
+    outbound_to_dict,
+)
 from assistant.i18n import template_of
 from assistant.jobs import timers
 from assistant.jobs.audit import OUTBOX_JOB
@@ -49,7 +55,24 @@ def post(
 def deliver_job(app: App, payload: dict[str, Any]) -> None:
     """Send one queued message through the delivery port."""
     message = outbound_from_dict(payload)
-    app.delivery.deliver(message)
+    app.delivery.deliver(addressed_now(app, message))
+
+
+def addressed_now(app: App, message: Outbound) -> Outbound:
+    """The message to the address its person uses now (one person on two networks).
+
+    Resolved at send time, so a person who wrote on Matrix after the message was
+    queued gets it there. A message bound to its address stays: a keyed message or
+    an edit (it must reach the chat where its first version went) and one pinned
+    by ``meta["pin"]``.
+    """
+    from assistant.services.people import persons
+
+    if message.reply.key or message.reply.edit or message.meta.get(persons.PIN) == "1":
+        return message
+    with app.store.snapshot() as tx:
+        now_to = persons.current_address(tx, message.to)
+    return message if now_to == message.to else replace(message, to=Address(now_to))
 
 
 JOBS: dict[str, JobSpec] = {

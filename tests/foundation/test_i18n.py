@@ -10,7 +10,7 @@ from assistant.i18n import LANGUAGES, catalog, placeholders
 
 ROOT = Path(__file__).resolve().parents[2]
 MESSAGE_ID = re.compile(
-    r"^(core|onboard|menu|help|role|profile|family|care|dispatch|volunteer|tg|keywords|topic|reports|notice|knock|activity)"
+    r"^(core|onboard|menu|help|role|profile|family|care|dispatch|volunteer|tg|keywords|topic|reports|notice|knock|activity|linking)"
     r"\.[a-z0-9_]+$"
 )
 

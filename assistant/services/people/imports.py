@@ -16,6 +16,7 @@ from typing import Any
 
 from assistant.conversation.vocabulary import BadAddress, network_of, parse_address
 from assistant.domain.catalogue import SKILLS
+from assistant.domain.numbers import is_digits
 from assistant.errors import AssistantError
 from assistant.services import people
 from assistant.services.people import community
@@ -23,6 +24,8 @@ from assistant.store.base import Doc, Store, Tx
 
 HOUSEHOLD_COLUMNS = ("grid_id", "grid_name", "complex", "building", "unit", "households")
 VOLUNTEER_COLUMNS = ("name", "address", "grid_id", "skills", "teams", "phone")
+OPTIONAL_COLUMNS = ("birth_year",)
+"""Columns a volunteers file may leave out (``birth_year``: activities for elders over an age)."""
 
 
 class ImportError_(AssistantError, ValueError):
@@ -97,7 +100,7 @@ def _rows(text: str, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, 
     missing = [name for name in columns if name not in header]
     if missing:
         raise ImportError_(f"row 1: missing column(s) {', '.join(missing)}")
-    unknown = [name for name in header if name not in columns]
+    unknown = [name for name in header if name not in columns + OPTIONAL_COLUMNS]
     if unknown:
         raise ImportError_(f"row 1: unknown column(s) {', '.join(unknown)}")
     for number, row in enumerate(reader, start=2):
@@ -140,7 +143,7 @@ def parse_households(text: str) -> tuple[dict[str, Doc], dict[str, Doc]]:
         building = _need(number, row, "building")
         unit = _need(number, row, "unit")
         count_text = _need(number, row, "households")
-        if not count_text.isdigit() or int(count_text) <= 0:
+        if not is_digits(count_text) or int(count_text) <= 0:
             raise ImportError_(
                 f"row {number}, column households: {count_text!r} is not a whole number above 0"
             )
@@ -264,9 +267,20 @@ def parse_volunteers(text: str, known_grids: set[str]) -> list[Doc]:
                 "skills": skills,
                 "teams": teams,
                 "phone": phone,
+                **_birth_year(number, row),
             }
         )
     return out
+
+
+def _birth_year(number: int, row: dict[str, str]) -> dict[str, int]:
+    """``{"birth_year": 1950}`` when the optional column holds a year, ``{}`` when empty."""
+    text = row.get("birth_year", "")
+    if not text:
+        return {}
+    if not is_digits(text) or not 1900 <= int(text) <= 2100:
+        raise ImportError_(f"row {number}, column birth_year: {text!r} is not a year like 1950")
+    return {"birth_year": int(text)}
 
 
 def volunteer_profile(row: Doc, now: str) -> dict[str, Any]:
@@ -304,6 +318,7 @@ def import_volunteers(store: Store, text: str, now: str) -> ImportResult:
                     phone=row["phone"],
                 )
                 person["volunteer"] = volunteer_profile(row, now)
+                person.update({k: row[k] for k in OPTIONAL_COLUMNS if k in row})
                 tx.put(people.PEOPLE, person["id"], person)
                 # Telegram lets a bot write only to people who opened it first.
                 if network_of(row["address"]) == "telegram":
@@ -316,6 +331,7 @@ def import_volunteers(store: Store, text: str, now: str) -> ImportResult:
                 skills=sorted(row["skills"]), teams=sorted(row["teams"]), grid_id=row["grid_id"]
             )
             person.update(name=row["name"], phone=row["phone"], volunteer=volunteer)
+            person.update({k: row[k] for k in OPTIONAL_COLUMNS if k in row})
             person["roles"] = sorted(set(person.get("roles", [])) | {people.VOLUNTEER})
             if person == before:
                 counts["unchanged"] += 1

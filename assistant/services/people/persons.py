@@ -91,10 +91,32 @@ def create_person(
         "coordinator_grids": [],
     }
     tx.put(PEOPLE, pid, person)
+    person["id"] = pid
     if address is not None:
         tx.put(ADDRESSES, address, {"person_id": pid, "reachable": True})
-    person["id"] = pid
+        _take_waiting_roles(tx, person, address)
     return person
+
+
+WAITING_ROLES = "waiting_roles"
+"""address → roles given to a chat before anyone registered there (``assistant vendor add``
+naming a staff member's chat): the person who registers at it, or links it, holds them."""
+
+
+def grant_when_registered(tx: Tx, address: str, role: str) -> None:
+    """Give ``role`` to whoever registers at (or links) ``address`` later."""
+    waiting = tx.get(WAITING_ROLES, address) or {"roles": []}
+    waiting["roles"] = sorted({*waiting["roles"], role})
+    tx.put(WAITING_ROLES, address, waiting)
+
+
+def _take_waiting_roles(tx: Tx, person: Doc, address: str) -> None:
+    waiting = tx.get(WAITING_ROLES, address)
+    if waiting is None:
+        return
+    person["roles"] = sorted({*person.get("roles", []), *waiting["roles"]})
+    tx.put(PEOPLE, person["id"], person)
+    tx.delete(WAITING_ROLES, address)
 
 
 def link_address(tx: Tx, person_id: str, address: str, reachable: bool = True) -> None:
@@ -104,6 +126,7 @@ def link_address(tx: Tx, person_id: str, address: str, reachable: bool = True) -
         person["addresses"].append(address)
         tx.put(PEOPLE, person_id, person)
     tx.put(ADDRESSES, address, {"person_id": person_id, "reachable": reachable})
+    _take_waiting_roles(tx, dict(person, id=person_id), address)
 
 
 def set_reachable(tx: Tx, address: str, reachable: bool) -> None:
@@ -115,13 +138,69 @@ def set_reachable(tx: Tx, address: str, reachable: bool) -> None:
 
 
 def reachable_addresses(tx: Tx, person: Doc) -> list[str]:
-    """The addresses a message to this person can go to."""
-    out = []
+    """The address a message to this person goes to: at most one, so a person on two
+    networks hears each message once, where they last wrote (:func:`preferred_address`)."""
+    found = preferred_address(tx, person)
+    return [found] if found else []
+
+
+# -- one person, several addresses: where messages go ---------------------------------------
+
+PIN = "pin"
+"""``Outbound.meta[PIN] == "1"``: the message goes to its very address, not to the one its
+person last used (a note to the old chat that a new one was linked)."""
+
+
+def preferred_address(tx: Tx, person: Doc) -> str | None:
+    """The reachable address the person last wrote from.
+
+    Each address link counts its turn of use (``used_seq``, written only when the person
+    switches networks, see :func:`switched_to`); with none recorded, the address linked
+    last wins (it was linked by writing from it).
+    """
+    best: str | None = None
+    best_seq = -1
     for address in person.get("addresses", []):
         link = tx.get(ADDRESSES, address)
-        if link is not None and link.get("reachable", True):
-            out.append(address)
-    return out
+        if link is None or not link.get("reachable", True):
+            continue
+        seq = int(link.get("used_seq") or 0)
+        if seq >= best_seq:
+            best, best_seq = address, seq
+    return best
+
+
+def current_address(tx: Tx, address: str) -> str:
+    """Where a message meant for the person at ``address`` goes now (the outbox asks at send
+    time): their preferred address when they have several, else ``address`` itself."""
+    link = tx.get(ADDRESSES, address)
+    if link is None:
+        return address
+    person = tx.get(PEOPLE, link["person_id"])
+    if person is None or person.get("forgotten") or len(person.get("addresses", [])) < 2:
+        return address
+    return preferred_address(tx, person) or address
+
+
+def switched_to(tx: Tx, address: str, person: Doc | None) -> bool:
+    """Whether a private message from ``address`` makes it the person's address in use
+    (then :func:`note_use` is due; a person with one address never writes for it)."""
+    if person is None or len(person.get("addresses", [])) < 2:
+        return False
+    return preferred_address(tx, person) != address
+
+
+def note_use(tx: Tx, address: str, now: str) -> None:
+    """Record that the person at ``address`` wrote from it last (after all their others)."""
+    link = tx.get(ADDRESSES, address)
+    if link is None:
+        return
+    person = tx.get(PEOPLE, link["person_id"]) or {}
+    links = [tx.get(ADDRESSES, other) or {} for other in person.get("addresses", [])]
+    seqs = [int(other.get("used_seq") or 0) for other in links]
+    link["used_seq"] = max(seqs, default=0) + 1
+    link["used_at"] = now
+    tx.put(ADDRESSES, address, link)
 
 
 def set_language(store: Store, person_id: str, language: str) -> None:

@@ -34,7 +34,7 @@ from assistant.conversation.vocabulary import Reply
 from assistant.i18n import Translator
 from assistant.jobs import timers
 from assistant.services import people
-from assistant.services.people import community, volunteers
+from assistant.services.people import community, linking, volunteers
 from assistant.store.base import Doc, NotFound, Tx
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ def forget_in(tx: Tx, app: App, person_id: str, now: datetime) -> None:
     if person is None:
         raise NotFound(person_id)
     secrets = personal_strings(tx, person)
-    addresses = set(person.get("addresses", []))
+    addresses = set(person.get("addresses", [])) | linking.former_addresses(tx, person)
     _cancel_what_is_to_come(tx, app, person, now)
     _scrub_bookings(tx, person_id)
     _scrub_tasks(tx, person_id)
@@ -312,6 +312,7 @@ def what_we_keep(tx: Tx, app: App, person: Doc, tr: Translator) -> list[Reply]:
         ),
         tr.t("privacy.kept_home", home=home or tr.t("privacy.none")),
         tr.t("privacy.kept_phone", phone=person.get("phone") or tr.t("privacy.none")),
+        *_age_lines(person, tr),
         tr.t("privacy.kept_chats", chats=_join(tr, chats) or tr.t("privacy.none")),
         *_family_lines(tx, person, tr),
         *_volunteer_lines(person, tr),
@@ -319,6 +320,16 @@ def what_we_keep(tx: Tx, app: App, person: Doc, tr: Translator) -> list[Reply]:
         tr.t("privacy.kept_how_long"),
     ]
     return _split(lines)
+
+
+def _age_lines(person: Doc, tr: Translator) -> list[str]:
+    """The birth year (activities for elders) and "lives alone" (wellbeing rounds), if kept."""
+    lines = []
+    if person.get("birth_year"):
+        lines.append(tr.t("activity.kept_birth_year", year=person["birth_year"]))
+    if person.get("lives_alone"):
+        lines.append(tr.t("notice.kept_lives_alone"))
+    return lines
 
 
 def _chat_words(tr: Translator, address: str) -> str:
