@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: up demo test venv deps test-deps lint types clean postgres-server
+.PHONY: up demo test venv deps test-deps lint types clean postgres-server rabbitmq-server
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
@@ -59,6 +59,15 @@ postgres-server:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	  else echo "No PostgreSQL server here: its tests skip (sudo apt-get install postgresql)"; fi
 
+# RabbitMQ, the optional broker ([queue] url = "amqp://..."): its tests start their own
+# node from the distribution's server on a free loopback port, never the system service.
+rabbitmq-server:
+	@command -v rabbitmq-server >/dev/null 2>&1 || [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing the RabbitMQ server for its tests (apt-get install rabbitmq-server)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server >/dev/null; \
+	  else echo "No RabbitMQ server here: its tests skip (sudo apt-get install rabbitmq-server)"; fi
+
 # The weekly chart of reports draws Chinese labels with a CJK font. As root (CI) the
 # small WenQuanYi Micro Hei is installed when no CJK font is there; elsewhere the chart
 # falls back to English labels and says so in the log.
@@ -70,7 +79,7 @@ fonts:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null; \
 	  else echo "No CJK font here: the reports chart uses English labels (sudo apt-get install fonts-wqy-microhei)"; fi
 
-test: test-deps lint types postgres-server fonts
+test: test-deps lint types postgres-server rabbitmq-server fonts
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -13,7 +13,10 @@ What it measures, in one run:
   and in ``--clients`` processes at once, on the same store folder (another listing).
 
 Run: ``.venv/bin/python bench/bench_flash_sale.py`` (``--quick`` for 200 residents). The machine
-is printed first; the figures go to ``docs/BENCHMARKS.md``.
+is printed first; the figures go to ``docs/BENCHMARKS.md``. ``--postgres`` runs the same on
+PostgreSQL (a server of the benchmark's own, durable settings), ``--store-url URL`` on that
+server's database: the sale is made in TinyDB and copied into a fresh database, and every
+process (clients, workers, the primitive) uses the database.
 """
 
 from __future__ import annotations
@@ -31,9 +34,17 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "dispatch"), str(ROOT / "tests" / "orders")]
+sys.path[:0] = [
+    str(ROOT),
+    str(ROOT / "tests" / "dispatch"),
+    str(ROOT / "tests" / "orders"),
+    str(ROOT / "bench"),
+]
 
-from dispatch_processes import SPAWN, make_app, start_worker, stop  # noqa: E402
+from bench_dispatch import bench_app  # noqa: E402
+from bench_dispatch import start_worker as start_store_worker  # noqa: E402
+from bench_store import durable_postgres, fresh_database, open_store  # noqa: E402
+from dispatch_processes import SPAWN, stop  # noqa: E402
 from flash_world import make_sale  # noqa: E402
 
 from assistant.bootstrap import SHARDED, build_for_tests  # noqa: E402
@@ -42,6 +53,8 @@ from assistant.conversation.buttons import ShopButton, ShopVerb  # noqa: E402
 from assistant.conversation.vocabulary import Incoming, Kind, make_address  # noqa: E402
 from assistant.redis_server import EmbeddedRedis  # noqa: E402
 from assistant.services.orders import stock  # noqa: E402
+from assistant.store import transfer  # noqa: E402
+from assistant.store.base import Store  # noqa: E402
 from assistant.store.tinydb_store import TinyDbStore  # noqa: E402
 
 HELD = "已经给您留了"
@@ -62,10 +75,27 @@ def machine() -> str:
 # -- through the engine ------------------------------------------------------------------------
 
 
+def sale_store(made: Path, store_url: str) -> str:
+    """Where the sale runs: the TinyDB folder it was made in, or a database it is copied to."""
+    if not store_url:
+        return str(made)
+    target = open_store(store_url)
+    transfer.copy(transfer.records(TinyDbStore(made, shards=SHARDED)), target)
+    target.close()
+    return store_url
+
+
+def store_at(where: str) -> Store:
+    if where.startswith("postgresql://"):
+        return open_store(where)
+    return TinyDbStore(where, shards=SHARDED)
+
+
 def client_main(
     data: str,
     url: str,
     out: str,
+    store_url: str,
     listing: str,
     users: list[int],
     go: Any,
@@ -78,7 +108,7 @@ def client_main(
     from handlers import build_engine
 
     logging.basicConfig(level=logging.ERROR)
-    app = make_app(Path(data), url, Path(out))
+    app = bench_app(Path(data), url, Path(out), store_url)
     engine = build_engine(app)
     hold = ShopButton(ShopVerb.HOLD, listing, 1).encode()
 
@@ -115,15 +145,16 @@ def client_main(
 
 
 def through_the_engine(
-    data: Path, url: str, listing: str, residents: int, clients: int
+    data: Path, url: str, listing: str, residents: int, clients: int, store_url: str = ""
 ) -> dict[str, Any]:
     out = data / "delivered.jsonl"
-    workers = [start_worker(data, url, out) for _ in range(2)]
+    workers = [start_store_worker(data, url, out, store_url, 4, data / "commits") for _ in range(2)]
     go, results = SPAWN.Event(), SPAWN.Queue()
     shares = [list(range(n, residents, clients)) for n in range(clients)]
     processes = [
         SPAWN.Process(
-            target=client_main, args=(str(data), url, str(out), listing, share, go, results, 25)
+            target=client_main,
+            args=(str(data), url, str(out), store_url, listing, share, go, results, 25),
         )
         for share in shares
     ]
@@ -159,7 +190,7 @@ def through_the_engine(
 
 
 def primitive_main(store_dir: str, listing: str, ids: list[str], go: Any, results: Any) -> None:
-    app = build_for_tests(store=TinyDbStore(store_dir, shards=SHARDED), clock=SystemClock())
+    app = build_for_tests(store=store_at(store_dir), clock=SystemClock())
     go.wait()
     started = time.perf_counter()
     for person in ids:
@@ -168,7 +199,7 @@ def primitive_main(store_dir: str, listing: str, ids: list[str], go: Any, result
     results.put(time.perf_counter() - started)
 
 
-def primitive(store_dir: Path, listing: str, ids: list[str], processes: int) -> float:
+def primitive(store_dir: str, listing: str, ids: list[str], processes: int) -> float:
     go, results = SPAWN.Event(), SPAWN.Queue()
     shares = [ids[n::processes] for n in range(processes)]
     started_all = [
@@ -195,18 +226,36 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--holds", type=int, default=600, help="holds for the primitive")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--store-url", default="", help="run on this PostgreSQL server")
+    parser.add_argument(
+        "--postgres", action="store_true", help="run on a PostgreSQL server of our own"
+    )
     args = parser.parse_args()
     if args.quick:
         args.residents, args.holds = 200, 200
     print("machine:", machine())
+    print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    if args.postgres or args.store_url:
+        with durable_postgres(args.store_url or None) as server:
+            print("store: PostgreSQL")
+            run(args, lambda name: fresh_database(server, name))
+    else:
+        print("store: TinyDB")
+        run(args, lambda name: "")
+    print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+
+
+def run(args: Any, database: Any) -> None:
     root = Path(tempfile.mkdtemp(prefix="bench-flash-"))
     redis = EmbeddedRedis(root / "redis")
     try:
         url = redis.start()
         data = root / "data"
         listing, _ = make_sale(data / "store", residents=args.residents, units=args.units)
-        engine = through_the_engine(data, url, listing, args.residents, args.clients)
-        store = TinyDbStore(data / "store", shards=SHARDED)
+        store_url = database("bench_flash")
+        sale_store(data / "store", store_url)
+        engine = through_the_engine(data, url, listing, args.residents, args.clients, store_url)
+        store = store_at(store_url or str(data / "store"))
         with store.transaction() as tx:
             counts = stock.accounting(tx, listing)
         print(
@@ -221,11 +270,13 @@ def main() -> None:
         oversold = max(0, counts["held"] + counts["ordered"] - counts["stock"])
         lost = counts["stock"] - counts["available"] - counts["held"] - counts["ordered"]
         print(f"  accounting: {counts}; oversold {oversold}, lost {lost}")
+        store.close()
         prim_dir = root / "primitive" / "store"
         prim_listing, ids = make_sale(prim_dir, residents=args.holds, units=args.holds)
-        one = primitive(prim_dir, prim_listing, ids[: args.holds // 2], 1)
-        many = primitive(prim_dir, prim_listing, ids[args.holds // 2 :], args.clients)
-        with TinyDbStore(prim_dir, shards=SHARDED).transaction() as tx:
+        prim_where = sale_store(prim_dir, database("bench_flash_primitive"))
+        one = primitive(prim_where, prim_listing, ids[: args.holds // 2], 1)
+        many = primitive(prim_where, prim_listing, ids[args.holds // 2 :], args.clients)
+        with store_at(prim_where).transaction() as tx:
             final = stock.accounting(tx, prim_listing)
         print(
             f"bare hold primitive: {one:.0f} holds/s in 1 process, {many:.0f} holds/s in {args.clients} processes"

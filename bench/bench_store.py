@@ -1,6 +1,10 @@
-"""Benchmark of the TinyDB store: hot-path latency whatever the history, and claims under contention.
+"""Benchmark of the stores: hot-path latency whatever the history, and claims under contention.
 
-For 1k, 10k and 100k closed (archived) requests it measures, as p50/p95:
+TinyDB and PostgreSQL side by side in the same run (``--no-postgres`` leaves
+PostgreSQL out). PostgreSQL is a server of the benchmark's own, started with
+durable settings (fsync, synchronous commit and full-page writes on), unless
+``--pg-url`` names one. For 1k, 10k and 100k closed (archived) requests it
+measures, as p50/p95:
 
 - a conversation-state write (read, change, put) in a hot collection of 200 documents;
 - a new request put, and closing + archiving a request;
@@ -9,33 +13,41 @@ For 1k, 10k and 100k closed (archived) requests it measures, as p50/p95:
 - for reference, an insert by plain TinyDB (default JSONStorage) into a table
   that holds the same number of records.
 
-Then claims per second, with one process and with four competing processes.
+Then claims per second, with 1, 4 and 8 competing processes, two ways: "find
+the first open task" (every claimer asks the same question, so they queue on it
+in either store) and "claim by id" (each claimer tries the tasks in its own
+order, first claim wins: how offers are accepted).
 
 Usage::
 
-    python bench/bench_store.py            # the full run, about a minute
+    python bench/bench_store.py            # the full run, a few minutes
     python bench/bench_store.py --quick    # 1k and 10k only, fewer samples
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
 import os
 import platform
 import random
 import shutil
+import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from tinydb import TinyDB
 
-from assistant.store.base import Doc, new_id
+from assistant.store.base import Doc, Store, new_id
 from assistant.store.tinydb_store import TinyDbStore
+
+ROOT = Path(__file__).resolve().parents[1]
 
 HOT_CONVERSATIONS = 200
 OPEN_REQUESTS = 100
@@ -97,7 +109,46 @@ def timed(work: Callable[[int], Any], count: int) -> list[float]:
 # --- the store ---------------------------------------------------------------------------------
 
 
-def prepare(store: TinyDbStore) -> None:
+def open_store(where: str) -> Store:
+    """The store at ``where``: a PostgreSQL URL, or a TinyDB folder."""
+    if where.startswith(("postgresql://", "postgres://")):
+        from assistant.store.postgres import PostgresStore
+
+        return PostgresStore(where)
+    return TinyDbStore(Path(where))
+
+
+def fresh_database(server_url: str, name: str) -> str:
+    """A new, empty, up-to-date database on the server; its URL."""
+    import psycopg
+
+    from assistant.store.postgres import upgrade
+
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = server_url.rsplit("/", 1)[0] + f"/{name}"
+    upgrade(url)
+    return url
+
+
+@contextmanager
+def durable_postgres(url: str | None) -> Iterator[str]:
+    """A PostgreSQL server's URL: ``url``, or a server of our own with durable settings."""
+    if url:
+        yield url
+        return
+    sys.path.insert(0, str(ROOT / "tests" / "store"))
+    from pg_server import PostgresServer
+
+    server = PostgresServer(fsync=True)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+def prepare(store: Store) -> None:
     """The hot documents every size shares: 200 conversations and 100 open requests."""
     with store.transaction() as tx:
         for number in range(HOT_CONVERSATIONS):
@@ -106,7 +157,7 @@ def prepare(store: TinyDbStore) -> None:
             tx.put("requests", f"open-{number:03d}", request(number, "open"))
 
 
-def archive_closed(store: TinyDbStore, start: int, end: int) -> None:
+def archive_closed(store: Store, start: int, end: int) -> None:
     """Add closed requests ``start``..``end`` to the archive, in batches of 2,000."""
     for first in range(start, end, 2000):
         with store.transaction() as tx:
@@ -116,7 +167,7 @@ def archive_closed(store: TinyDbStore, start: int, end: int) -> None:
                 tx.archive("requests", doc_id)
 
 
-def measure_store(store: TinyDbStore, size: int, samples: int) -> dict[str, list[float]]:
+def measure_store(store: Store, where: str, size: int, samples: int) -> dict[str, list[float]]:
     chance = random.Random(size)
 
     def write_state(number: int) -> None:
@@ -155,7 +206,7 @@ def measure_store(store: TinyDbStore, size: int, samples: int) -> dict[str, list
         with store.snapshot() as tx:
             tx.require("requests", f"closed-{chance.randrange(size):06d}")
 
-    fresh = TinyDbStore(store.directory)
+    fresh = open_store(where)
     start = time.perf_counter()
     with fresh.snapshot() as tx:
         tx.require("requests", "closed-000000")
@@ -187,40 +238,58 @@ def measure_plain_tinydb(folder: Path, size: int, samples: int) -> list[float]:
 # --- claims -------------------------------------------------------------------------------------
 
 
-def claim_until_none(directory: str, worker: int, start: Any, results: Any) -> None:
-    """Claim open tasks one unit of work at a time until none is left."""
-    store = TinyDbStore(directory)
-    start.wait(60)
+def claim_until_none(
+    where: str, worker: int, by_id: bool, ready: Any, start: Any, results: Any
+) -> None:
+    """Claim open tasks one unit of work at a time until none is left.
+
+    ``by_id``: try the tasks in this worker's own order, each by id (the first
+    claim of a task wins); else ask "the first open task" each time.
+    """
+    store = open_store(where)
+    order: list[str] = []
+    if by_id:
+        with store.snapshot() as view:
+            order = [task["id"] for task in view.all("tasks")]
+        random.Random(worker).shuffle(order)
+    ready.put(worker)
+    start.wait(600)
     claimed = 0
-    while True:
+    while not by_id or order:
         with store.transaction() as tx:
-            open_tasks = tx.find("tasks", status="open")
-            if open_tasks:
-                task = open_tasks[0]
+            if by_id:  # one task per unit of work: taken already, or ours
+                task: Doc | None = tx.require("tasks", order.pop())
+                if task is not None and task["status"] != "open":
+                    continue
+            else:
+                open_tasks = tx.find("tasks", status="open")
+                task = open_tasks[0] if open_tasks else None
+            if task is not None:
                 task.update(status="claimed", claimed_by=f"v-{worker}")
                 tx.put("tasks", task["id"], task)
-        if not open_tasks:
+        if task is None:
             break
         claimed += 1
     results.put(claimed)
     store.close()
 
 
-def measure_claims(folder: Path, tasks: int, processes: int) -> float:
+def measure_claims(where: str, tasks: int, processes: int, *, by_id: bool) -> float:
     """Claims per second when ``processes`` processes compete for ``tasks`` open tasks."""
-    directory = folder / f"claims-{processes}"
-    store = TinyDbStore(directory)
+    store = open_store(where)
     with store.transaction() as tx:
         for number in range(tasks):
             tx.put("tasks", f"t-{number:04d}", {"status": "open", "claimed_by": None})
     spawn = multiprocessing.get_context("spawn")
-    start, results = spawn.Event(), spawn.Queue()
+    ready, start, results = spawn.Queue(), spawn.Event(), spawn.Queue()
     workers = [
-        spawn.Process(target=claim_until_none, args=(str(directory), worker, start, results))
+        spawn.Process(target=claim_until_none, args=(where, worker, by_id, ready, start, results))
         for worker in range(processes)
     ]
     for worker in workers:
         worker.start()
+    for _ in workers:  # every process has started and opened its store
+        ready.get(timeout=600)
     began = time.perf_counter()
     start.set()
     claimed = sum(results.get(timeout=600) for _ in workers)
@@ -230,6 +299,9 @@ def measure_claims(folder: Path, tasks: int, processes: int) -> float:
     with store.snapshot() as tx:
         owners = [task["claimed_by"] for task in tx.all("tasks")]
     assert claimed == tasks and None not in owners, "a task was lost or claimed twice"
+    with store.transaction() as tx:
+        for number in range(tasks):
+            tx.delete("tasks", f"t-{number:04d}")
     store.close()
     return tasks / elapsed
 
@@ -264,57 +336,80 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1k and 10k only, fewer samples")
     parser.add_argument("--dir", type=Path, help="where to put the files (default: a temp folder)")
+    parser.add_argument("--pg-url", help="a PostgreSQL server to use (default: start our own)")
+    parser.add_argument("--no-postgres", action="store_true", help="TinyDB only")
     args = parser.parse_args()
     sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
     samples = 40 if args.quick else 300
     folder = Path(tempfile.mkdtemp(prefix="bench-store-", dir=args.dir))
+    print("\n".join(machine(folder)))
+    print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     try:
-        run(folder, sizes, samples, quick=args.quick)
+        stores = {"TinyDB": str(folder / "store")}
+        with contextlib.ExitStack() as stack:
+            if not args.no_postgres:
+                server = stack.enter_context(durable_postgres(args.pg_url))
+                stores["PostgreSQL"] = fresh_database(server, "bench_store")
+            run(folder, stores, sizes, samples, quick=args.quick)
     finally:
         shutil.rmtree(folder)
+    print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
-def run(folder: Path, sizes: list[int], samples: int, *, quick: bool) -> None:
-    print("\n".join(machine(folder)))
-    store = TinyDbStore(folder / "store")
-    prepare(store)
-    latency: dict[int, dict[str, list[float]]] = {}
+def run(
+    folder: Path, stores: dict[str, str], sizes: list[int], samples: int, *, quick: bool
+) -> None:
+    latency: dict[str, dict[int, dict[str, list[float]]]] = {}
     plain: dict[int, list[float]] = {}
-    archived = 0
-    for size in sizes:
-        started = time.perf_counter()
-        archive_closed(store, archived, size)
-        archived = size
-        print(f"\n{size:,} closed requests archived ({time.perf_counter() - started:.1f} s)")
-        latency[size] = measure_store(store, size, samples)
-        print(
-            "  files: "
-            + ", ".join(
-                f"{path.name} {path.stat().st_size / 1024:,.0f} KiB"
-                for path in sorted((folder / "store").glob("*.json*"))
+    for kind, where in stores.items():
+        store = open_store(where)
+        prepare(store)
+        latency[kind] = {}
+        archived = 0
+        for size in sizes:
+            started = time.perf_counter()
+            archive_closed(store, archived, size)
+            archived = size
+            print(
+                f"\n{kind}: {size:,} closed requests archived ({time.perf_counter() - started:.1f} s)"
             )
-        )
-        count = max(2, PLAIN_SAMPLES[size] // (3 if quick else 1))
-        plain[size] = measure_plain_tinydb(folder, size, count)
-    store.close()
+            latency[kind][size] = measure_store(store, where, size, samples)
+            if kind == "TinyDB":
+                print(
+                    "  files: "
+                    + ", ".join(
+                        f"{path.name} {path.stat().st_size / 1024:,.0f} KiB"
+                        for path in sorted((folder / "store").glob("*.json*"))
+                    )
+                )
+                count = max(2, PLAIN_SAMPLES[size] // (3 if quick else 1))
+                plain[size] = measure_plain_tinydb(folder, size, count)
+        store.close()
 
-    header = ["operation (ms)"] + [f"{size:,} p50 / p95" for size in sizes]
-    rows = [[name] + [ms(latency[size][name]) for size in sizes] for name in latency[sizes[0]]]
-    rows[-1][1:] = [f"{latency[size][rows[-1][0]][0] * 1000:.0f}" for size in sizes]
-    rows.append(["plain TinyDB insert"] + [ms(plain[size], count=True) for size in sizes])
-    ratios = [
-        percentiles(plain[size])[0] / percentiles(latency[size]["new request put"])[0]
-        for size in sizes
-    ]
-    rows.append(["plain TinyDB / store put, p50"] + [f"{ratio:.0f}x" for ratio in ratios])
-    print_table(f"TinyDbStore, {samples} writes per row (reads x4)", header, rows)
+    for kind in stores:
+        header = ["operation (ms)"] + [f"{size:,} p50 / p95" for size in sizes]
+        table = latency[kind]
+        rows = [[name] + [ms(table[size][name]) for size in sizes] for name in table[sizes[0]]]
+        rows[-1][1:] = [f"{table[size][rows[-1][0]][0] * 1000:.0f}" for size in sizes]
+        if kind == "TinyDB":
+            rows.append(["plain TinyDB insert"] + [ms(plain[size], count=True) for size in sizes])
+            ratios = [
+                percentiles(plain[size])[0] / percentiles(table[size]["new request put"])[0]
+                for size in sizes
+            ]
+            rows.append(["plain TinyDB / store put, p50"] + [f"{ratio:.0f}x" for ratio in ratios])
+        print_table(f"{kind}, {samples} writes per row (reads x4)", header, rows)
 
     tasks = 100 if quick else 400
-    claims = [
-        [f"{count} process(es), {tasks} tasks", f"{measure_claims(folder, tasks, count):.0f}"]
-        for count in (1, 4)
-    ]
-    print_table("Claims (find first open task, mark it claimed)", ["run", "claims/s"], claims)
+    header = ["claims/s"] + [f"{kind}, {way}" for way in ("first open", "by id") for kind in stores]
+    claims = []
+    for count in (1, 4, 8):
+        row = [f"{count} process(es), {tasks} tasks"]
+        for by_id in (False, True):
+            for where in stores.values():
+                row.append(f"{measure_claims(where, tasks, count, by_id=by_id):.0f}")
+        claims.append(row)
+    print_table("Claims (mark an open task claimed, one unit of work each)", header, claims)
 
 
 def ms(samples: list[float], *, count: bool = False) -> str:

@@ -58,7 +58,7 @@ def tick(app: App, limit: int = ROUND_LIMIT) -> int:
 def run(app: App, stopping: threading.Event, interval: float, gone: Callable[[], bool]) -> None:
     """Rounds every ``interval`` seconds until ``stopping`` is set or ``gone()`` says so."""
     with app.unit() as tx:
-        rebuilt = timers.rebuild_index(tx)
+        rebuilt = timers.rebuild_index(tx, timers.lease_of(app.settings))
     if rebuilt:
         log.info("scheduler indexed %d timers written before the index", rebuilt)
     log.info("scheduler started")

@@ -67,6 +67,12 @@ DEAD = TimerStatus.DEAD
 CANCELLED = TimerStatus.CANCELLED
 LIVE = (PENDING, ENQUEUED)
 LEASE = timedelta(seconds=90)
+"""The default lease (``[workers] lease_seconds``): how long an enqueued timer waits for its worker."""
+
+
+def lease_of(settings: Any) -> timedelta:
+    """The lease these settings give (``[workers] lease_seconds``; 90 s by default)."""
+    return timedelta(seconds=float(settings.get("workers", "lease_seconds")))
 
 
 @dataclass(frozen=True)
@@ -126,8 +132,13 @@ class HandOut(list[str]):
 
     A transaction without one (a bare ``store.transaction()``, or a unit in a
     process without workers) leaves timers due now ``pending``: the scheduler
-    hands them out on its next round instead of after a lapsed lease.
+    hands them out on its next round instead of after a lapsed lease. It
+    carries the lease of the timers it hands out.
     """
+
+    def __init__(self, lease: timedelta = LEASE) -> None:
+        super().__init__()
+        self.lease = lease
 
 
 def schedule(
@@ -163,7 +174,7 @@ def mark_enqueued(tx: Tx, timer: Doc, now: datetime) -> bool:
         return False
     timer["status"] = ENQUEUED
     timer["enqueued_at"] = to_iso(now)
-    index(tx, timer, now + LEASE)
+    index(tx, timer, now + tx.due_timers.lease)
     if timer["id"] not in tx.due_timers:
         tx.due_timers.append(str(timer["id"]))
     return True
@@ -273,7 +284,7 @@ def noted(tx: Tx, now: datetime) -> Iterator[tuple[str, str]]:
                 yield key, timer_id
 
 
-def rebuild_index(tx: Tx) -> int:
+def rebuild_index(tx: Tx, lease: timedelta = LEASE) -> int:
     """Index every live timer again (timers written before the index existed); return how many."""
     count = 0
     for timer in tx.all(TIMERS):
@@ -281,7 +292,7 @@ def rebuild_index(tx: Tx) -> int:
             index(tx, timer, from_iso(timer["due"]))
         elif timer["status"] == ENQUEUED and not timer.get("slot"):
             since = timer.get("enqueued_at") or timer["due"]
-            index(tx, timer, from_iso(since) + LEASE)
+            index(tx, timer, from_iso(since) + lease)
         else:
             continue
         tx.put(TIMERS, timer["id"], timer)

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from assistant.jobs.timers import HandOut
+from assistant.jobs.timers import HandOut, lease_of
 from assistant.store.base import Tx
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ def unit_of_work(app: App) -> Iterator[Tx]:
     hands_out = not getattr(app.queue, "leaves_to_scheduler", False)
     with app.store.transaction() as tx:
         if hands_out:
-            tx.due_timers = HandOut()
+            tx.due_timers = HandOut(lease_of(app.settings))
         yield tx
         due = list(dict.fromkeys(tx.due_timers))
     for timer_id in due:

@@ -109,9 +109,36 @@ def _json(collection: str, doc_id: str, doc: Doc) -> str:
 
 
 def _digest(value: Any) -> bytes:
-    """A short fingerprint of what a step read, to compare it when replayed."""
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+    """A short fingerprint of what a step read, to compare it when replayed.
+
+    Documents are read as the server's text of their ``jsonb`` (canonical: equal
+    values give equal text), so the usual result, rows of strings, is hashed as
+    it came, without serialising parsed documents again.
+    """
+    fingerprint = hashlib.blake2b(digest_size=16)
+    _feed(fingerprint, value)
+    return fingerprint.digest()
+
+
+def _feed(fingerprint: Any, value: Any) -> None:
+    if isinstance(value, str):
+        fingerprint.update(b"s%d:" % len(value))
+        fingerprint.update(value.encode())
+    elif value is None:
+        fingerprint.update(b"n")
+    elif isinstance(value, list | tuple):
+        fingerprint.update(b"[%d" % len(value))
+        for item in value:
+            _feed(fingerprint, item)
+    else:
+        text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+        fingerprint.update(b"j%d:" % len(text))
+        fingerprint.update(text.encode())
+
+
+def _doc(text: str | None) -> Doc | None:
+    """A document from the server's text of its ``jsonb``."""
+    return None if text is None else cast("Doc", json.loads(text))
 
 
 _ABORTED = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected)
@@ -141,22 +168,23 @@ class _PgTx:
         self._conn: Conn | None = None
         self._steps: list[tuple[Step, bytes]] = []
         self._wrote = False
+        self._xid: str | None = None  # this transaction's id, once a put has shown it
         self.due_timers: list[str] = []
 
     # -- the port ----------------------------------------------------------------------------
 
     def get(self, collection: str, doc_id: str) -> Doc | None:
         if self._writable:
-            sql = "SELECT assistant_get_for_update(%s, %s)"
+            sql = "SELECT assistant_get_for_update(%s, %s)::text"
             row = self._one(sql, (collection, doc_id))
-            return cast("Doc | None", row[0] if row else None)
+            return _doc(row[0] if row else None)
         row = self._one(
-            "SELECT doc, 0 AS cold FROM documents WHERE collection = %s AND id = %s"
-            " UNION ALL SELECT doc, 1 FROM archive WHERE collection = %s AND id = %s"
+            "SELECT doc::text, 0 AS cold FROM documents WHERE collection = %s AND id = %s"
+            " UNION ALL SELECT doc::text, 1 FROM archive WHERE collection = %s AND id = %s"
             " ORDER BY cold LIMIT 1",
             (collection, doc_id, collection, doc_id),
         )
-        return cast("Doc | None", row[0] if row else None)
+        return _doc(row[0] if row else None)
 
     def require(self, collection: str, doc_id: str) -> Doc:
         doc = self.get(collection, doc_id)
@@ -166,11 +194,20 @@ class _PgTx:
 
     def put(self, collection: str, doc_id: str, doc: Doc) -> None:
         self._check_writable()
-        self._write(
-            "INSERT INTO documents (collection, id, doc) VALUES (%s, %s, %s::jsonb)"
-            " ON CONFLICT (collection, id) DO UPDATE SET doc = EXCLUDED.doc",
-            (collection, doc_id, _json(collection, doc_id, doc)),
+        # The transaction id comes back with the write, which saves the commit a round trip.
+        sql = (
+            b"INSERT INTO documents (collection, id, doc) VALUES (%s, %s, %s::jsonb)"
+            b" ON CONFLICT (collection, id) DO UPDATE SET doc = EXCLUDED.doc"
+            b" RETURNING pg_current_xact_id()::text"
         )
+        params = (collection, doc_id, _json(collection, doc_id, doc))
+
+        def step(conn: Conn) -> None:
+            row = conn.execute(sql, params).fetchone()
+            self._xid = str(row[0]) if row else self._xid
+
+        self._wrote = True
+        self._call(step)
 
     def delete(self, collection: str, doc_id: str) -> None:
         self._check_writable()
@@ -199,19 +236,19 @@ class _PgTx:
         if contains:
             where.append("doc @> %s::jsonb")
             params.append(json.dumps(contains, ensure_ascii=False))
-        sql = f"SELECT doc FROM documents WHERE {' AND '.join(where)} ORDER BY id"  # noqa: S608
+        sql = f"SELECT doc::text FROM documents WHERE {' AND '.join(where)} ORDER BY id"  # noqa: S608
         if not self._writable:
-            return [row[0] for row in self._rows(sql, params)]
+            return [json.loads(row[0]) for row in self._rows(sql, params)]
         question = json.dumps(equals, sort_keys=True, ensure_ascii=False, default=str)
 
-        def step(conn: Conn) -> list[Doc]:
+        def step(conn: Conn) -> list[str]:
             conn.execute(
                 "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
                 (f"{collection}?{question}",),
             )
             return [row[0] for row in conn.execute(sql.encode(), params)]
 
-        return cast("list[Doc]", self._call(step))
+        return [json.loads(text) for text in self._call(step)]
 
     def archive(self, collection: str, doc_id: str) -> None:
         self._check_writable()
@@ -225,13 +262,13 @@ class _PgTx:
 
     def archived(self, collection: str) -> Iterator[Doc]:
         rows = self._rows(
-            "SELECT doc FROM archive a WHERE collection = %s AND NOT EXISTS"
+            "SELECT doc::text FROM archive a WHERE collection = %s AND NOT EXISTS"
             " (SELECT 1 FROM documents d WHERE d.collection = a.collection AND d.id = a.id)"
             " ORDER BY id",
             (collection,),
         )
         for row in rows:
-            yield row[0]
+            yield json.loads(row[0])
 
     def purge(self, collection: str, doc_id: str, replacement: Doc | None = None) -> None:
         self._check_writable()
@@ -313,6 +350,7 @@ class _PgTx:
             self._release(broken=True)
         for attempt in range(RETRIES + 1):
             conn = self._connection()
+            self._xid = None  # a new transaction: its puts tell its id again
             try:
                 for step, digest in self._steps:
                     if _digest(step(conn)) != digest:
@@ -332,8 +370,8 @@ class _PgTx:
         for attempt in range(RETRIES + 1):
             if self._conn is None:
                 return
-            xid = None
-            if self._wrote:
+            xid = self._xid
+            if self._wrote and xid is None:
                 row = self._call(
                     lambda conn: conn.execute(
                         b"SELECT pg_current_xact_id_if_assigned()::text"

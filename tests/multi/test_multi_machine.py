@@ -1,4 +1,4 @@
-"""The multi-machine profile: PostgreSQL and Redis shared by processes that share nothing else.
+"""The multi-machine profile: PostgreSQL, Redis (and RabbitMQ) shared by processes that share nothing else.
 
 One machine runs the bot (``assistant up`` on the Telegram channel, no
 workers, the one scheduler); two more run one ``assistant worker`` each; four
@@ -7,6 +7,12 @@ folder. A resident books a home care visit through Telegram and a volunteer
 takes it; then 100 bookings for one day with 80 places race in, and a worker is
 SIGKILLed in the middle of dispatching them. Exactly 80 are booked, each is
 dispatched once, and no volunteer is offered the same task twice.
+
+It runs twice: with the job messages on Redis, and on RabbitMQ (``[queue]
+url``) where the machine has it. On Redis the killed worker's jobs come back
+when their lease lapses, shortened here to 20 s (``[workers] lease_seconds``;
+90 s by default); on RabbitMQ its unacknowledged messages come back as soon as
+its connection drops.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ SETTINGS = f"""
 [workers]
 processes = 0
 scheduler_interval_seconds = 0.2
+lease_seconds = 20.0
 
 [services.home_care]
 name_zh = "上门照料"
@@ -58,7 +65,7 @@ needs_approval = false
 
 
 def shared_settings(
-    tmp_path: Path, fake: FakeBotApi, store_url: str, redis_url: str
+    tmp_path: Path, fake: FakeBotApi, store_url: str, redis_url: str, queue_url: str = ""
 ) -> dict[str, str]:
     """What every machine is told: the servers' addresses, and nothing else in common."""
     (tmp_path / "settings.toml").write_text(SETTINGS, encoding="utf-8")
@@ -67,6 +74,7 @@ def shared_settings(
         ASSISTANT_SETTINGS=str(tmp_path / "settings.toml"),
         ASSISTANT_STORAGE__URL=store_url,
         ASSISTANT_REDIS__URL=redis_url,
+        ASSISTANT_QUEUE__URL=queue_url,
         ASSISTANT_TELEGRAM__TOKEN=fake.token,
         ASSISTANT_TELEGRAM__BASE_URL=fake.base_url,
         ASSISTANT_TELEGRAM__BASE_FILE_URL=fake.base_file_url,
@@ -157,13 +165,21 @@ async def poll(check: Callable[[], Any], limit: float, what: str) -> None:
         await asyncio.sleep(0.2)
 
 
+@pytest.mark.parametrize("broker", ["redis", "rabbitmq"])
 async def test_two_workers_a_scheduler_and_the_bot_share_only_postgresql_and_redis(
-    tmp_path: Path, fake: FakeBotApi, postgres_server: PostgresServer, redis_url: str
+    tmp_path: Path,
+    fake: FakeBotApi,
+    postgres_server: PostgresServer,
+    redis_url: str,
+    broker: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     # Given a PostgreSQL database made by `assistant db upgrade`, the micro-grids imported
-    # and twelve volunteers, and every machine told only where the servers are
+    # and twelve volunteers, and every machine told only where the servers are (the job
+    # messages on Redis, or on RabbitMQ)
+    queue_url = request.getfixturevalue("rabbit_url") if broker == "rabbitmq" else ""
     store_url = postgres_server.create_database("county")
-    env = shared_settings(tmp_path, fake, store_url, redis_url)
+    env = shared_settings(tmp_path, fake, store_url, redis_url, queue_url)
     admin = machine_env(env, tmp_path / "admin")
     assert "documents and archive" in run(admin, "db", "upgrade")
     (tmp_path / "households.csv").write_text(HOUSEHOLDS, encoding="utf-8")

@@ -55,8 +55,10 @@ class PostgresServer:
     """One throw-away PostgreSQL cluster, started and stopped by the test run.
 
     Args:
-        fsync: Keep fsync on (benchmarks); off makes the tests faster and is
-            safe here, since the tests kill clients, never the server.
+        fsync: Durable settings (benchmarks): fsync, synchronous commit and
+            full-page writes on, as a production server has them. Off makes
+            the tests faster and is safe here, since the tests kill clients,
+            never the server.
     """
 
     def __init__(self, *, fsync: bool = False) -> None:
@@ -101,7 +103,8 @@ class PostgresServer:
         options = (
             f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
             f"-c max_connections=300 -c fsync={'on' if self.fsync else 'off'} "
-            f"-c synchronous_commit={'on' if self.fsync else 'off'} -c full_page_writes=off"
+            f"-c synchronous_commit={'on' if self.fsync else 'off'} "
+            f"-c full_page_writes={'on' if self.fsync else 'off'}"
         )
         self._run(
             str(self.bin / "pg_ctl"),
