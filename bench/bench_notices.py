@@ -15,8 +15,10 @@ the copies to arrive at the fake. Reported:
   out by the scheduler), the outbox timers, the send-once marks, the sender;
 * the 429 answers of the fake (goal 0) and whether each person got exactly one copy;
 * acknowledgement taps: 3,000 presses of "收到" through the product's engine (32 at a
-  time, as many people tapping at once), taps per second (goal ≥ 100/s), and how long
-  the coordinator's view (``notices.rates``) takes to read once the last tap returned.
+  time, as many people tapping at once), taps per second (goal ≥ 100/s), the hot files
+  each tap's commits write (the cost that matters on TinyDB: each is a rewrite and an
+  fsync), and how long the coordinator's view (``notices.rates``) takes to read once the
+  last tap returned.
 
 Run: ``python bench/bench_notices.py`` (``--quick``: 300 people).
 """
@@ -141,6 +143,29 @@ def _populate(store: Any, people: int, now: str) -> str:
     return str(author["id"])
 
 
+class _Written:
+    """Counts the hot files this process's commits write, by collection (what a tap costs)."""
+
+    def __init__(self) -> None:
+        from assistant.store import tinydb_store
+
+        self.module = tinydb_store
+        self.original = getattr(tinydb_store, "write_temp")  # noqa: B009
+        self.files: Counter[str] = Counter()
+
+    def __enter__(self) -> _Written:
+        def counted(target: Path, data: bytes) -> Path:
+            self.files[target.name.split(".")[0]] += 1
+            found: Path = self.original(target, data)
+            return found
+
+        setattr(self.module, "write_temp", counted)  # noqa: B010
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        setattr(self.module, "write_temp", self.original)  # noqa: B010
+
+
 async def _taps(app: Any, notice_id: str, people: int) -> tuple[float, float, int]:
     """Every resident taps "收到"; taps per second, the view's read time, households acked."""
     from assistant.conversation.buttons import NoticeButton, NoticeVerb
@@ -160,8 +185,11 @@ async def _taps(app: Any, notice_id: str, people: int) -> tuple[float, float, in
             await engine.handle(incoming)
 
     started = time.perf_counter()
-    await asyncio.gather(*(tap(n) for n in range(people)))
+    with _Written() as written:
+        await asyncio.gather(*(tap(n) for n in range(people)))
     tapped = time.perf_counter() - started
+    per_tap = {name: round(count / people, 2) for name, count in sorted(written.files.items())}
+    print(f"files written per tap: {per_tap}", flush=True)
     read = time.perf_counter()
     with app.store.snapshot() as tx:
         rates = notices.rates(tx, tx.require(notices.NOTICES, notice_id))

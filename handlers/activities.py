@@ -29,8 +29,10 @@ from assistant.conversation.flow import (
 )
 from assistant.conversation.vocabulary import Choice, Reply, rows
 from assistant.domain import slots
+from assistant.domain.numbers import typed_number
 from assistant.i18n import Translator
 from assistant.services import activities, people
+from assistant.services.activities import eligibility, payments
 from assistant.store.base import Doc, Tx
 from handlers import activities_admin
 
@@ -113,7 +115,9 @@ async def ask_when(ctx: Ctx) -> list[Reply]:
             "activity.about",
             name=activity.name(ctx.language),
             place=activity.place,
-            who=ctx.t(f"activity.who_{activity.who.value}"),
+            who=ctx.t("activity.who_elders_over", age=activity.min_age)
+            if activity.min_age
+            else ctx.t(f"activity.who_{activity.who.value}"),
             price=price_words(ctx.tr, activity.price),
         )
     ]
@@ -266,6 +270,31 @@ async def got_mine(ctx: Ctx) -> Turn:
     return go("activities.pick")
 
 
+# -- the birth year, asked from /me (elders over an age) ----------------------------------------
+
+FORGET_YEAR = "forget_year"
+
+
+async def ask_birth_year(ctx: Ctx) -> list[Reply]:
+    """Ask for the year of birth (kept only to check "elders over an age")."""
+    choices: tuple[tuple[Choice, ...], ...] = ()
+    if (ctx.person or {}).get("birth_year"):
+        choices = ((Choice(ctx.t("activity.birth_year_clear"), FORGET_YEAR),),)
+    return [Reply(ctx.t("activity.ask_birth_year"), choices=choices)]
+
+
+async def got_birth_year(ctx: Ctx) -> Turn:
+    """Keep the year (or clear it); back to /me."""
+    if ctx.incoming.press == FORGET_YEAR:
+        ctx.person = await ctx.run(people.update, ctx.app.store, me(ctx)["id"], birth_year=None)
+        return go("profile.menu", Reply(ctx.t("activity.birth_year_cleared")))
+    year = typed_number(ctx.text, max_digits=4)
+    if year is None or not eligibility.valid_birth_year(year, ctx.app.clock.now()):
+        raise Unexpected("activity.birth_year_invalid")
+    ctx.person = await ctx.run(people.update, ctx.app.store, me(ctx)["id"], birth_year=year)
+    return go("profile.menu", Reply(ctx.t("activity.birth_year_saved", year=year)))
+
+
 ACTIVITIES_FLOW = Flow(
     name="activities",
     start=start,
@@ -279,6 +308,7 @@ ACTIVITIES_FLOW = Flow(
         "activities.whom": State(ask_whom, stoppable(got_whom)),
         "activities.confirm": State(ask_confirm, stoppable(got_confirm)),
         "activities.mine": State(ask_mine, got_mine),
+        "activities.birth_year": State(ask_birth_year, got_birth_year),
     },
 )
 
@@ -300,6 +330,10 @@ async def on_button(ctx: Ctx, button: ActivityButton) -> Turn:
     if button.verb is ActivityVerb.CANCEL_YES:
         await ctx.atomic(activities.cancel, ctx.app, button.ref, ctx.person, now)
         return end(Reply(ctx.t("activity.cancelled")))
+    if button.verb is ActivityVerb.PAID:
+        signup, amount = await ctx.atomic(payments.mark_paid, ctx.app, button.ref, ctx.person, now)
+        name = await ctx.view(_person_name, signup["person_id"])
+        return end(Reply(ctx.t("activity.marked_paid", name=name, amount=str(amount))))
     present = button.verb is ActivityVerb.PRESENT
     signup = await ctx.atomic(activities.mark, ctx.app, button.ref, present, ctx.person, now)
     name = await ctx.view(
@@ -308,6 +342,10 @@ async def on_button(ctx: Ctx, button: ActivityButton) -> Turn:
     return end(
         Reply(ctx.t("activity.marked_present" if present else "activity.marked_absent", name=name))
     )
+
+
+def _person_name(tx: Tx, person_id: str) -> str:
+    return str((tx.get(people.PEOPLE, person_id) or {}).get("name", ""))
 
 
 def _may_cancel(tx: Tx, app: App, signup_id: str, person: Doc) -> Doc:

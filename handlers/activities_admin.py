@@ -14,6 +14,7 @@ from assistant.conversation.buttons import ActivityButton, ActivityVerb
 from assistant.conversation.flow import Ctx, Flow, State, Turn, Unexpected, end, go, stop_on
 from assistant.conversation.vocabulary import Choice, Reply, rows
 from assistant.domain import slots
+from assistant.domain.numbers import typed_number
 from assistant.services import activities, people
 from assistant.store.base import Doc, Tx
 
@@ -146,10 +147,10 @@ async def ask_capacity(ctx: Ctx) -> list[Reply]:
 
 async def got_capacity(ctx: Ctx) -> Turn:
     """Record the capacity; ask the price."""
-    text = ctx.text.strip()
-    if not text.isdigit() or not 1 <= int(text) <= 500:
+    capacity = typed_number(ctx.text, max_digits=3)
+    if capacity is None or not 1 <= capacity <= 500:
         raise Unexpected("activity.capacity_invalid")
-    ctx.data["capacity"] = int(text)
+    ctx.data["capacity"] = capacity
     return go("activity.price")
 
 
@@ -283,24 +284,36 @@ async def got_session(ctx: Ctx) -> Turn:
     listed = await ctx.view(_roster, ctx.press)
     if not listed:
         return end(Reply(ctx.t("activity.roster_empty")))
+    price = await ctx.view(_price, ctx.press)
     lines = [ctx.t("activity.roster_head", count=len(listed))]
     buttons: list[tuple[Choice, ...]] = []
     for signup, name in listed:
         status = ctx.t(f"activity.status_{signup['status']}")
+        if signup.get("paid"):
+            status += ctx.t("activity.roster_paid", amount=signup["paid"])
         lines.append(f"· {name}（{status}）" if ctx.tr.is_chinese else f"· {name} ({status})")
-        buttons.append(
-            (
-                Choice(
-                    ctx.t("activity.present", name=name),
-                    ActivityButton(ActivityVerb.PRESENT, signup["id"]).encode(),
-                ),
-                Choice(
-                    ctx.t("activity.absent"),
-                    ActivityButton(ActivityVerb.ABSENT, signup["id"]).encode(),
-                ),
-            )
-        )
+        row = [
+            Choice(
+                ctx.t("activity.present", name=name),
+                ActivityButton(ActivityVerb.PRESENT, signup["id"]).encode(),
+            ),
+            Choice(
+                ctx.t("activity.absent"),
+                ActivityButton(ActivityVerb.ABSENT, signup["id"]).encode(),
+            ),
+        ]
+        if price > 0 and not signup.get("paid"):
+            paid = ActivityButton(ActivityVerb.PAID, signup["id"]).encode()
+            row.append(Choice(ctx.t("activity.mark_paid", amount=str(price)), paid))
+        buttons.append(tuple(row))
     return end(Reply("\n".join(lines), choices=tuple(buttons)))
+
+
+def _price(tx: Tx, session_id: str) -> Decimal:
+    """The price of a session's activity (0 when free)."""
+    parsed = activities.parse_session(session_id)
+    found = tx.get(activities.ACTIVITIES, parsed[0]) if parsed else None
+    return activities.Activity.from_doc(found).price if found else Decimal("0")
 
 
 def _roster(tx: Tx, session_id: str) -> list[tuple[Doc, str]]:

@@ -1,4 +1,4 @@
-"""/notice → micro-grids → text (more, English) → needs "收到"? → deadline → preview → send.
+"""/notice → micro-grids → text (more, a photo, English) → needs "收到"? → deadline → preview → send.
 
 Coordinators write notices here; :mod:`handlers.notices_view` holds /notices (the rate
 per grid, the silent households, the door-knock rounds) and the buttons outside the
@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING
 from assistant.clock import from_iso, to_iso
 from assistant.conversation.buttons import KnockCheck, NoticeButton
 from assistant.conversation.flow import Action, Ctx, Flow, State, Turn, Unexpected, end, go, stop_on
-from assistant.conversation.vocabulary import Choice, Reply, rows
+from assistant.conversation.vocabulary import Choice, Kind, Reply, rows
 from assistant.domain import slots
 from assistant.services import notices, people
+from assistant.services.notices import deadline
 from assistant.services.people import community
 from assistant.store.base import Doc, Tx
-from handlers import notices_view
+from handlers import notices_view, notices_wellbeing
 
 if TYPE_CHECKING:
     from assistant.app import App
@@ -107,20 +108,25 @@ def _clean(text: str) -> str:
 
 
 async def ask_more(ctx: Ctx) -> list[Reply]:
-    """A long notice can come in several messages: more text, or done."""
+    """A long notice can come in several messages: more text, a photo (optional), or done."""
     size = len(ctx.data.get("text", ""))
+    photo = ctx.t("picture.notice_kept" if ctx.data.get("photo") else "picture.notice_may")
     return [
         Reply(
-            ctx.t("notice.ask_more", size=size),
+            ctx.t("notice.ask_more", size=size) + "\n" + photo,
             choices=((Choice(ctx.t("notice.text_done"), DONE),), stop_row(ctx)),
         )
     ]
 
 
 async def got_more(ctx: Ctx) -> Turn:
-    """Add a paragraph, or go on to the English version."""
+    """Add a paragraph, keep a photo every copy carries (the media port's reference), or go
+    on to the English version."""
     if ctx.incoming.press == DONE:
         return go("notice.english")
+    if ctx.incoming.kind is Kind.PHOTO and ctx.incoming.file_ref:
+        ctx.data["photo"] = ctx.incoming.file_ref  # a second photo replaces the first
+        return go("notice.more")
     added = ctx.data["text"] + "\n\n" + _clean(ctx.text)
     if len(added) > MAX_TEXT:
         raise Unexpected("notice.text_long", limit=MAX_TEXT)
@@ -199,12 +205,28 @@ async def ask_deadline(ctx: Ctx) -> list[Reply]:
 
 
 async def got_deadline(ctx: Ctx) -> Turn:
-    """Record the deadline (one of those offered, still ahead); show the preview."""
+    """Record the deadline (one of those offered, or typed; still ahead); show the preview."""
+    if ctx.incoming.kind is Kind.TEXT:
+        ctx.data["deadline"] = to_iso(typed_deadline(ctx, ctx.text))
+        return go("notice.confirm")
     offered = {to_iso(m) for m in deadline_options(ctx)}
     if ctx.press not in offered:
         raise Unexpected()
     ctx.data["deadline"] = ctx.press
     return go("notice.confirm")
+
+
+def typed_deadline(ctx: Ctx, text: str) -> datetime:
+    """A deadline typed as a date and time, ahead and within reach; else a kind hint."""
+    zone, now = ctx.app.settings.timezone, ctx.app.clock.now()
+    moment = deadline.read(text, now, zone)
+    if moment is None:
+        raise Unexpected("notice.deadline_unclear")
+    problem = deadline.check(moment, now)
+    if problem is not None:
+        when = notices.deadline_words(ctx.app, ctx.tr, moment)
+        raise Unexpected(f"notice.deadline_{problem}", when=when, days=deadline.MAX_DAYS)
+    return moment
 
 
 async def ask_confirm(ctx: Ctx) -> list[Reply]:
@@ -230,6 +252,8 @@ async def ask_confirm(ctx: Ctx) -> list[Reply]:
                 unregistered=audience.unregistered,
             )
         )
+    if ctx.data.get("photo"):
+        lines.append(ctx.t("picture.preview_with"))
     if ctx.data.get("deadline"):
         when = notices.deadline_words(ctx.app, ctx.tr, from_iso(ctx.data["deadline"]))
         lines.append(ctx.t("notice.preview_deadline", deadline=when))
@@ -259,6 +283,7 @@ async def got_confirm(ctx: Ctx) -> Turn:
         text_en=ctx.data.get("text_en", ""),
         needs_ack=bool(ctx.data.get("needs_ack")),
         deadline=ctx.data.get("deadline"),
+        photo=ctx.data.get("photo", ""),
     )
     notice = await ctx.atomic(notices.create, ctx.app, draft, ctx.app.clock.now())
     ctx.data = {}
@@ -284,7 +309,7 @@ NOTICE = Flow(
     },
 )
 
-FLOWS: tuple[Flow, ...] = (NOTICE, notices_view.NOTICES)
+FLOWS: tuple[Flow, ...] = (NOTICE, notices_view.NOTICES, notices_wellbeing.WELLBEING)
 ACTIONS: dict[str, Action] = {
     NoticeButton.ACTION: notices_view.NOTICE_ACTION,
     KnockCheck.ACTION: notices_view.KNOCK_ACTION,

@@ -86,7 +86,8 @@ async def ask_list(ctx: Ctx) -> list[Reply]:
     lines = [ctx.t("notice.list_head")]
     buttons = []
     for number, (notice, rates) in enumerate(found, start=1):
-        status = ctx.t(f"notice.status_{notice['status']}")
+        kind = "wellbeing" if notice.get("kind") == "wellbeing" else notice["status"]
+        status = ctx.t(f"notice.status_{kind}")
         lines.append(ctx.t("notice.list_item", number=number, title=_title(notice), status=status))
         lines += ["  " + line for line in _rate_lines(ctx, rates)]
         buttons.append((Choice(f"{number}. {_title(notice, 10)}", notice["id"]),))

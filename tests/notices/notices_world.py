@@ -36,11 +36,15 @@ EXTRA = (
 class World:
     """One console in JSON-lines mode over in-memory twins, with the real dispatch."""
 
-    def __init__(self, **notice_settings: Any) -> None:
+    def __init__(
+        self, sections: dict[str, dict[str, Any]] | None = None, **notice_settings: Any
+    ) -> None:
         self.clock = FakeClock(MONDAY_9)
         settings = defaults()
         if notice_settings:
             settings = settings.with_values(notices=notice_settings)
+        if sections:
+            settings = settings.with_values(**sections)
         self.app: App = build_for_tests(settings, clock=self.clock)
         demo.load(self.app.store, NOW)
         with self.app.store.transaction() as tx:
@@ -124,6 +128,17 @@ class World:
         ]
         self.seen += answered
         return answered + self.run_jobs()
+
+    @staticmethod
+    def label(messages: list[dict[str, Any]], start: str) -> str:
+        """The first button label of these messages that starts with ``start``."""
+        return next(
+            label
+            for m in messages
+            for row in m.get("buttons", [])
+            for label in row
+            if label.startswith(start)
+        )
 
     @staticmethod
     def first_notice(messages: list[dict[str, Any]]) -> str:

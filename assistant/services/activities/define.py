@@ -32,6 +32,7 @@ class Plan:
     who: Who = Who.ANYONE
     price: str = "0"
     duration_minutes: int = 90
+    min_age: int = 0
 
 
 def add(
@@ -60,6 +61,7 @@ def add(
         "at": plan.at,
         "day": plan.day,
         "duration_minutes": plan.duration_minutes,
+        "min_age": plan.min_age,
         "organiser_id": organiser_id,
         "created_at": to_iso(now),
         "order": len(tx.all(ACTIVITIES)),

@@ -30,6 +30,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from assistant.domain.numbers import is_digits
 from assistant.errors import Refusal
 from assistant.store.base import Doc, Tx
 
@@ -115,6 +116,18 @@ class UnknownSession(ActivityError):
     key = "activity.unknown"
 
 
+class AgeUnknown(ActivityError):
+    """An activity for elders over an age, and the person's birth year is not on record."""
+
+    key = "activity.age_unknown"
+
+
+class TooYoung(ActivityError):
+    """An activity for elders over an age the person has not reached this year."""
+
+    key = "activity.too_young"
+
+
 @dataclass(frozen=True)
 class Activity:
     """One activity, as stored in ``activities``."""
@@ -131,6 +144,10 @@ class Activity:
     at: str = "09:00"
     day: str = ""
     duration_minutes: int = 90
+    min_age: int = 0
+    """Elders over this age (by birth year) only; 0: no age is checked."""
+    code: str = ""
+    """The stable code of an activity defined in ``settings.toml`` (``[[activities.programme]]``)."""
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> Activity:
@@ -148,6 +165,8 @@ class Activity:
             at=str(doc.get("at", "09:00")),
             day=str(doc.get("day", "")),
             duration_minutes=int(doc.get("duration_minutes", 90)),
+            min_age=int(doc.get("min_age") or 0),
+            code=str(doc.get("code") or ""),
         )
 
     def name(self, language: str) -> str:
@@ -190,7 +209,7 @@ def session_id(activity_id: str, day: date) -> str:
 def parse_session(value: str) -> tuple[str, date] | None:
     """The activity id and day of a session id, or ``None``."""
     activity_id, sep, stamp = value.rpartition("@")
-    if not sep or not activity_id or len(stamp) != 8 or not stamp.isdigit():
+    if not sep or not activity_id or len(stamp) != 8 or not is_digits(stamp):
         return None
     try:
         return activity_id, date(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:]))

@@ -25,6 +25,7 @@ from assistant.domain import slots
 from assistant.i18n import Translator, translator
 from assistant.jobs import outbox, timers
 from assistant.services import people
+from assistant.services.activities import eligibility
 from assistant.services.activities.records import (
     ACTIVITIES,
     LIVE,
@@ -136,12 +137,14 @@ def sign_up(
 
     Raises:
         Full: no place left and ``wait`` was not asked for.
+        AgeUnknown, TooYoung: the activity is for elders over an age (:mod:`.eligibility`).
         AlreadySigned: the person already has a place or a turn there.
         Closed, UnknownSession: the session cannot be signed up for.
     """
     activity, _, session = _session_of(tx, app, sid, now)
     if any(s["status"] in LIVE for s in tx.find(SIGNUPS, session_id=sid, person_id=person_id)):
         raise AlreadySigned()
+    eligibility.check(tx, app, activity, person_id, booked_by, now)
     signup_id = new_id("su")
     if int(session["count"]) < activity.capacity:
         status = SignupStatus.BOOKED
@@ -350,7 +353,17 @@ def meal_counts(tx: Tx, activity_id: str) -> dict[str, int]:
     }
 
 
-CSV_COLUMNS = ("activity", "date", "time", "name", "status", "booked_by", "signed_up_at")
+CSV_COLUMNS = (
+    "activity",
+    "date",
+    "time",
+    "name",
+    "status",
+    "booked_by",
+    "signed_up_at",
+    "price",
+    "paid",
+)
 
 
 def export_csv(tx: Tx, app: App, activity_id: str, day: date | None = None) -> str:
@@ -376,6 +389,8 @@ def export_csv(tx: Tx, app: App, activity_id: str, day: date | None = None) -> s
                 if signup["booked_by"] != signup["person_id"]
                 else "",
                 signup["created_at"],
+                str(activity.price) if activity.price > 0 else "",
+                str(signup.get("paid") or ""),
             )
         )
     return out.getvalue()

@@ -38,6 +38,7 @@ from assistant.services.notices.records import (
     NoticeStatus,
     NotSending,
     NotYourRound,
+    building_label,
 )
 from assistant.services.notices.sending import (
     cancel,
@@ -71,6 +72,7 @@ __all__ = [
     "JOBS",
     "TASK_KIND",
     "acknowledge",
+    "building_label",
     "cancel",
     "create",
     "deadline_words",

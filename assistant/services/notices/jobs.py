@@ -4,6 +4,7 @@
     notices.remind       the reminder to silent households before the deadline
     notices.deadline     silent households become door-knock rounds (see :mod:`.knock`)
     notices.knock_again  a "not home" household's card again the next day
+    notices.tidy         daily: finished notices move to the archive (see :mod:`.archive`)
 
 ``TASK_KIND`` is the "door-knock round" (``kind="knock"``) opened with dispatch;
 its listener is :func:`.knock.heard`.
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 from assistant.jobs import timers
 from assistant.jobs.table import JobSpec
 from assistant.services.dispatch.kinds import TaskKind
-from assistant.services.notices import acks, knock, sending
+from assistant.services.notices import acks, archive, knock, sending
 from assistant.services.notices.records import BATCHES, HOUSEHOLDS, KIND, NOTICES, ROUNDS
 from assistant.store.base import Tx
 
@@ -29,6 +30,7 @@ JOBS: dict[str, JobSpec] = {
     sending.REMIND: JobSpec(acks.remind_job, max_retries=5, in_unit=True),
     sending.DEADLINE: JobSpec(knock.deadline_job, max_retries=5, in_unit=True),
     knock.AGAIN: JobSpec(knock.again_job, max_retries=5, in_unit=True),
+    archive.TIDY: JobSpec(archive.tidy_job, max_retries=5, in_unit=True),
 }
 
 TASK_KIND = TaskKind(

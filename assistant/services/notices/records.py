@@ -118,6 +118,7 @@ class Draft:
     text_en: str = ""
     needs_ack: bool = True
     deadline: str | None = None
+    photo: str = ""  # a media reference (``media:<id>``), shown with every copy
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ class Notice:
     households: int = 0
     batches: int = 0
     posted: int = 0
+    photo: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -157,6 +159,7 @@ class Notice:
             households=int(doc.get("households", 0)),
             batches=int(doc.get("batches", 0)),
             posted=int(doc.get("posted", 0)),
+            photo=str(doc.get("photo") or ""),
             extra={k: v for k, v in doc.items() if k not in _NOTICE_FIELDS},
         )
 
@@ -206,3 +209,9 @@ def households_of(tx: Tx, notice: Mapping[str, Any]) -> list[Doc]:
         if doc is not None:
             found.append(doc)
     return found
+
+
+def building_label(building: str, chinese: bool) -> str:
+    """``complex|building`` as a reader says it: 锦绣家园 1栋, or Jinxiu Jiayuan, building 1."""
+    complex_name, _, number = building.partition("|")
+    return f"{complex_name} {number}栋" if chinese else f"{complex_name}, building {number}"

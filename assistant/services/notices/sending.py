@@ -33,6 +33,7 @@ from assistant.i18n import Translator, translator
 from assistant.jobs import outbox, timers
 from assistant.services import people
 from assistant.services.notices import text as notice_text
+from assistant.services.notices.archive import archived_recent, ensure_tidy
 from assistant.services.notices.audience import Audience, Recipient, gather
 from assistant.services.notices.records import (
     BATCH_SIZE,
@@ -122,6 +123,7 @@ def create(tx: Tx, app: App, draft: Draft, now: datetime) -> Doc:
     _tell_author(tx, app, notice, lambda tr: _progress_reply(tr, notice, 0, edit=False), now)
     _schedule_after(tx, app, notice, now)
     timers.schedule(tx, FANOUT, [notice_id, 1], now, now, key=_fanout_key(notice_id, 1))
+    ensure_tidy(tx, app)
     log.info(
         "notice %s confirmed: %d people, %d households, %d grids",
         notice_id,
@@ -270,7 +272,9 @@ def post_copy(
     for number, part in enumerate(parts, start=1):
         last = number == len(parts)
         choices = ack_choices(tr, notice.id) if last and notice.needs_ack else ()
-        reply = Reply(part, choices=choices, key=message_key(notice.id) if last else "")
+        image = notice.photo if number == 1 and not reminder else ""  # the photo heads the copy
+        keyed = message_key(notice.id) if last else ""
+        reply = Reply(part, choices=choices, key=keyed, image=image)
         kind = "r" if reminder else "c"
         key = f"{copy_prefix(notice.id)}{person.person_id}:{kind}{number}"
         outbox.post(tx, Outbound(Address(person.address), reply, tr.language), now, key=key)
@@ -317,7 +321,8 @@ def _post_groups(tx: Tx, app: App, notice: Doc, groups: dict[str, str], now: dat
             notice_text.split(whole, notice_text.limit_of(network_of(chat))), 1
         ):
             once = f"nt-group:{notice['id']}:{grid_id}:{number}"
-            outbox.post(tx, Outbound(Address(chat), Reply(part), tr.language), now, key=once)
+            reply = Reply(part, image=model.photo if number == 1 else "")
+            outbox.post(tx, Outbound(Address(chat), reply, tr.language), now, key=once)
 
 
 # -- telling the author ------------------------------------------------------------------------
@@ -333,15 +338,18 @@ def _tell_author(tx: Tx, app: App, notice: Doc, build: Any, now: datetime) -> No
         outbox.post(tx, Outbound(Address(address), reply, tr.language), now)
 
 
-def _progress_reply(tr: Translator, notice: Doc, sent: int, edit: bool) -> Reply:
+def _progress_reply(
+    tr: Translator, notice: Doc, sent: int, edit: bool, final: bool = False
+) -> Reply:
+    """The author's progress message, versioned by its count (the final one above every
+    count), so that a count a slow worker delivers late never replaces a later one."""
     total = int(notice["people"])
-    key = (
-        "notice.progress_done"
-        if sent >= total and notice["cursor"] >= notice["batches"]
-        else "notice.progress"
+    done = sent >= total and notice["cursor"] >= notice["batches"]
+    text = tr.t(
+        "notice.progress_done" if done else "notice.progress", sent=f"{sent:,}", total=f"{total:,}"
     )
-    text = tr.t(key, sent=f"{sent:,}", total=f"{total:,}")
-    return Reply(text, key=progress_key(notice["id"]), edit=edit)
+    version = 2 * max(total, sent) + 2 if final else 2 * sent + 1
+    return Reply(text, key=progress_key(notice["id"]), edit=edit, version=version)
 
 
 def _finish(tx: Tx, app: App, notice: Doc, now: datetime) -> None:
@@ -350,7 +358,9 @@ def _finish(tx: Tx, app: App, notice: Doc, now: datetime) -> None:
     notice["sent_at"] = to_iso(now)
     tx.put(NOTICES, notice["id"], notice)
     total = int(notice["posted"])
-    _tell_author(tx, app, notice, lambda tr: _progress_reply(tr, notice, total, edit=True), now)
+    _tell_author(
+        tx, app, notice, lambda tr: _progress_reply(tr, notice, total, True, final=True), now
+    )
     _tell_author(tx, app, notice, lambda tr: summary_reply(app, tr, notice), now)
     log.info("notice %s sent to %d people", notice["id"], total)
 
@@ -415,5 +425,6 @@ def _withdraw(tx: Tx, prefix: str) -> int:
 def recent(tx: Tx, grids: Iterable[str] | None = None, limit: int = 5) -> list[Doc]:
     """The latest notices (to any of ``grids``, when given), newest first."""
     wanted = set(grids) if grids is not None else None
-    found = [n for n in tx.all(NOTICES) if wanted is None or wanted & set(n.get("grids", []))]
+    every = [*tx.all(NOTICES), *archived_recent(tx)]
+    found = [n for n in every if wanted is None or wanted & set(n.get("grids", []))]
     return sorted(found, key=lambda n: n["created_at"], reverse=True)[:limit]
