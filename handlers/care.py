@@ -12,13 +12,13 @@ the form are the ``care`` action in :mod:`handlers.care_buttons`
 from __future__ import annotations
 
 from assistant.clock import to_iso
-from assistant.conversation.buttons import CARE
+from assistant.conversation.buttons import CARE, MinePage
 from assistant.conversation.flow import Action, Ctx, Flow, State, Turn, Unexpected, end, go
 from assistant.conversation.vocabulary import Choice, Reply, rows
 from assistant.services import care, people
 from assistant.services.care import notify as care_notify
 from assistant.store.base import Doc, Tx
-from handlers import care_buttons
+from handlers import care_buttons, care_mine
 from handlers.care_common import (
     SKIP,
     commit,
@@ -277,4 +277,4 @@ BOOK = Flow(
 )
 
 FLOWS: tuple[Flow, ...] = (BOOK, MINE, PHONE)
-ACTIONS: dict[str, Action] = {CARE: care_buttons.ACTION}
+ACTIONS: dict[str, Action] = {CARE: care_buttons.ACTION, MinePage.ACTION: care_mine.PAGE_ACTION}

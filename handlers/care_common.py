@@ -15,6 +15,7 @@ from assistant.clock import from_iso, to_iso
 from assistant.conversation.flow import Ctx, Refused, Unexpected, stop_on
 from assistant.conversation.vocabulary import Choice, Reply, rows
 from assistant.domain import slots
+from assistant.domain.numbers import is_digits
 from assistant.services import care, people
 from assistant.store.base import Doc, Tx
 
@@ -150,7 +151,7 @@ def read_slot(ctx: Ctx) -> str | None:
             raise Unexpected() from None
         ctx.data.update(day=value[len(DAY) :], page=0)
         return None
-    if value.startswith(PAGE) and value[len(PAGE) :].isdigit():
+    if value.startswith(PAGE) and is_digits(value[len(PAGE) :]):
         ctx.data["page"] = int(value[len(PAGE) :])
         return None
     if value in (DAYS, OTHER, NEAR):

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
-from assistant.conversation.buttons import CareChange, ChangeVerb
-from assistant.conversation.flow import Ctx, Flow, State, Turn, Unexpected, end, go
+from assistant.conversation.buttons import CareChange, ChangeVerb, MinePage
+from assistant.conversation.flow import Ctx, Flow, State, Turn, Unexpected, end, go, pressed
 from assistant.conversation.vocabulary import Choice, Reply
 from assistant.services import care, people
 from assistant.services.care import followups as care_followups
@@ -30,31 +31,54 @@ from handlers.care_common import (
 Rows = tuple[tuple[Choice, ...], ...]
 
 
+PAGE_SIZE = 6
+"""Bookings on one page of /mine: a short message, and few enough buttons for any network."""
+
+
 async def mine(ctx: Ctx) -> Turn:
     """List the person's (and their relatives') bookings with what can be done."""
-    found = await ctx.view(named, care_records.visible_to, me(ctx)["id"])
+    return await mine_page(ctx, 0)
+
+
+async def mine_page(ctx: Ctx, number: int) -> Turn:
+    """One page of /mine, with "earlier" / "more" when there are other pages."""
+    found = await ctx.view(named, care_records.visible_to, me(ctx)["id"], ctx.app.clock.now())
     if not found:
         book = (Choice(ctx.t("care.menu_book"), "m:care"),)
         return end(Reply(ctx.t("care.mine_none"), choices=(book,)))
-    text, buttons = listing(ctx, found)
-    return end(Reply(ctx.t("care.mine_intro") + "\n" + text, choices=buttons))
+    pages = (len(found) + PAGE_SIZE - 1) // PAGE_SIZE
+    number = min(max(number, 0), pages - 1)
+    first = number * PAGE_SIZE
+    text, buttons = listing(ctx, found[first : first + PAGE_SIZE], first=first + 1)
+    paging: list[Choice] = []
+    if number > 0:
+        paging.append(Choice(ctx.t("care.mine_earlier"), MinePage(number - 1).encode()))
+    if number < pages - 1:
+        paging.append(Choice(ctx.t("care.mine_more"), MinePage(number + 1).encode()))
+    head = ctx.t("care.mine_intro")
+    if pages > 1:
+        head += " " + ctx.t("care.mine_page", page=number + 1, pages=pages)
+    choices = buttons + ((tuple(paging),) if paging else ())
+    return end(Reply(head + "\n" + text, choices=choices))
 
 
-def named(tx: Tx, query: Callable[[Tx, str], list[Doc]], person_id: str) -> list[Doc]:
+def named(tx: Tx, query: Callable[..., list[Doc]], person_id: str, *args: Any) -> list[Doc]:
     """Bookings from ``query`` with the name of the person each is for."""
-    found = query(tx, person_id)
+    found = query(tx, person_id, *args)
     for booking in found:
         person = tx.get(people.PEOPLE, booking["person_id"]) or {}
         booking["for_name"] = person.get("name", "")
     return found
 
 
-def listing(ctx: Ctx, bookings: list[Doc], coordinator: bool = False) -> tuple[str, Rows]:
+def listing(
+    ctx: Ctx, bookings: list[Doc], coordinator: bool = False, first: int = 1
+) -> tuple[str, Rows]:
     """Numbered lines of bookings and their buttons; coordinators read dates, not "tomorrow"."""
     now = ctx.app.clock.now()
     lines: list[str] = []
     buttons: list[tuple[Choice, ...]] = []
-    for number, booking in enumerate(bookings, start=1):
+    for number, booking in enumerate(bookings, start=first):
         lines.append(_line(ctx, number, booking, now, coordinator))
         row = _buttons(ctx, booking, now, coordinator)
         if row:
@@ -180,6 +204,17 @@ async def got_comment(ctx: Ctx) -> Turn:
         raise Unexpected("care.notes_too_long", limit=care_followups.MAX_COMMENT)
     await commit(ctx, care_followups.comment, ctx.data["booking"], me(ctx), text)
     return end(Reply(ctx.t("care.thanks")))
+
+
+async def on_page(ctx: Ctx, button: MinePage) -> Turn:
+    """``a:mine:<page>``: another page of the presser's own list (read again now)."""
+    if ctx.person is None:
+        return end(Reply(ctx.t("core.button_expired")))
+    return await mine_page(ctx, button.number)
+
+
+PAGE_ACTION = pressed(MinePage.parse, on_page)
+"""The ``mine`` action: the pages of /mine."""
 
 
 MINE = Flow(

@@ -113,7 +113,7 @@ async def ask_quantity(ctx: Ctx) -> list[Reply]:
     text = reply.text + "\n" + ctx.t("orders.ask_quantity", unit=listing.unit_in(ctx.tr.is_chinese))
     if ctx.data.get("for") != ctx.data.get("by"):
         text = ctx.t("orders.ordering_for", name=ctx.data.get("for_name", "")) + "\n" + text
-    return [Reply(text, choices=reply.choices[:-1] + (stop_row(ctx),))]
+    return [Reply(text, choices=reply.choices[:-1] + (stop_row(ctx),), image=reply.image)]
 
 
 async def got_quantity(ctx: Ctx) -> Turn:

@@ -20,6 +20,7 @@ from assistant.clock import from_iso, to_iso
 from assistant.conversation.buttons import ListingStep, ListingVerb, OrderStep, OrderVerb
 from assistant.conversation.flow import Ctx, Flow, State, Turn, Unexpected, end, go
 from assistant.conversation.vocabulary import Choice, Kind, Reply, rows
+from assistant.domain.numbers import is_digits
 from assistant.services import orders, people
 from assistant.services.orders import announce, listings, ordering, vendors
 from assistant.services.orders.notify import fulfilment_text, order_title, when_text
@@ -468,7 +469,7 @@ async def ask_limit(ctx: Ctx) -> list[Reply]:
 async def got_limit(ctx: Ctx) -> Turn:
     """Record the limit; ask the sale window."""
     if ctx.incoming.kind is Kind.PRESS:
-        if not ctx.press.isdigit():
+        if not is_digits(ctx.press):
             raise Unexpected()
         number = int(ctx.press)
     else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from assistant.conversation.buttons import ReportButton, ReportVerb
 from assistant.conversation.flow import Ctx, Turn, end, pressed
 from assistant.conversation.vocabulary import Reply
+from assistant.domain.numbers import is_digits
 from assistant.services import reports
 from handlers.reports_common import me
 
@@ -34,7 +35,7 @@ async def on_report_button(ctx: Ctx, button: ReportButton) -> Turn:
         )
         return end(Reply(ctx.t("reports.outcome_thanks")))
     if verb is ReportVerb.CHECK:
-        if not button.args[0].isdigit():
+        if not is_digits(button.args[0]):
             return end(Reply(ctx.t("core.button_expired")))
         said = await ctx.atomic(
             reports.answer,
@@ -47,7 +48,7 @@ async def on_report_button(ctx: Ctx, button: ReportButton) -> Turn:
         )
         return end(Reply(ctx.t(ANSWERS[said])))
     if verb is ReportVerb.UNRELIABLE:
-        if not button.args[0].isdigit():
+        if not is_digits(button.args[0]):
             return end(Reply(ctx.t("core.button_expired")))
         await ctx.atomic(
             reports.mark_unreliable, ctx.app, button.case_id, int(button.args[0]), person

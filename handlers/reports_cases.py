@@ -4,7 +4,8 @@
 (overdue ones marked); a case's button shows its stage times, who reported
 (unless they chose to stay anonymous even to coordinators) and what the
 coordinator may do: dispatch, dispatch again, close, mark a reporter
-unreliable. ``/place`` adds a known place: name → micro-grid → pin (or none).
+unreliable. ``/place`` adds a known place: name (and an English name after a slash) → micro-grid →
+pin (or none).
 """
 
 from __future__ import annotations
@@ -150,11 +151,12 @@ async def ask_place_name(ctx: Ctx) -> list[Reply]:
 
 
 async def got_place_name(ctx: Ctx) -> Turn:
-    """Record the name; ask which grid."""
-    name = " ".join(ctx.text.split())
-    if not 2 <= len(name) <= MAX_PLACE_NAME:
+    """Record the name (``中文名 / English name``, the English part optional); ask which grid."""
+    chinese, _, english = " ".join(ctx.text.split()).partition("/")
+    name, name_en = chinese.strip(), english.strip()
+    if not 2 <= len(name) <= MAX_PLACE_NAME or len(name_en) > MAX_PLACE_NAME:
         raise Unexpected("reports.place_name_bad", limit=MAX_PLACE_NAME)
-    ctx.data["name"] = name
+    ctx.data["name"], ctx.data["name_en"] = name, name_en
     return go("reports.place_grid")
 
 
@@ -199,7 +201,9 @@ async def got_place_pin(ctx: Ctx) -> Turn:
     elif ctx.incoming.press != SKIP:
         raise Unexpected("reports.where_hint")
     await ctx.atomic(_save_place, ctx, where)
-    return end(Reply(ctx.t("reports.place_saved", name=ctx.data["name"])))
+    saved = {"name_zh": ctx.data["name"], "name_en": ctx.data.get("name_en", "")}
+    name = report_places.place_name(saved, ctx.tr.is_chinese)
+    return end(Reply(ctx.t("reports.place_saved", name=name)))
 
 
 def _save_place(tx: Tx, ctx: Ctx, where: geo.Point | None) -> None:
@@ -209,7 +213,7 @@ def _save_place(tx: Tx, ctx: Ctx, where: geo.Point | None) -> None:
         tx,
         grid_id=ctx.data["grid"],
         name_zh=ctx.data["name"],
-        name_en="",
+        name_en=ctx.data.get("name_en", ""),
         where=where,
         now=ctx.app.clock.now(),
     )

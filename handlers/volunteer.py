@@ -27,6 +27,7 @@ from assistant.conversation.buttons import (
 from assistant.conversation.flow import Action, Ctx, Flow, State, Turn, Unexpected, end, go, pressed
 from assistant.conversation.vocabulary import Choice, Reply, rows
 from assistant.domain.catalogue import SKILLS
+from assistant.domain.numbers import is_digits
 from assistant.services import dispatch, people
 from assistant.services.people import volunteers
 from assistant.store.base import Doc, Tx
@@ -113,7 +114,7 @@ async def got_teams(ctx: Ctx) -> Turn:
         return go("volunteer.grid")
     names = ctx.data.get("team_list", [])
     index = press.removeprefix("t:")
-    if not index.isdigit() or int(index) >= len(names):
+    if not is_digits(index) or int(index) >= len(names):
         raise Unexpected()
     chosen = set(ctx.data.get("teams", []))
     chosen ^= {names[int(index)]}

@@ -150,3 +150,34 @@ async def test_moving_into_a_day_that_just_filled_up_is_refused_kindly(
     assert t.booking(booking_id)["start"] == "2026-06-01T03:00:00+00:00"
     with t.app.store.snapshot() as tx:
         assert sorted(care.taken(tx, "home_care").values()) == [1, 1]
+
+
+async def test_mine_pages_a_long_list_and_drops_what_finished_long_ago(
+    dispatch: FakeDispatch,
+) -> None:
+    t = Transcript(dispatch=dispatch)
+    # Given 林奶奶 with eight visits booked, and one cancelled more than two weeks ago
+    slots = [f"明天 {hour:02d}:00" for hour in (9, 10, 11, 14, 15, 16)]
+    slots += ["后天 09:00", "后天 10:00"]
+    for slot in slots:
+        await booked(t, "lin", slot)
+    with t.app.unit() as tx:
+        old = dict(t.bookings()[0], id="b-old", status="cancelled")
+        tx.put(care.BOOKINGS, "b-old", dict(old, start="2026-05-01T01:00:00+00:00"))
+    # When she opens /mine, she sees the first six, soonest first, and a "next page" button
+    first = await t.say("lin", "/mine")
+    assert "第 1 页，共 2 页" in texts(first)
+    assert "1. 上门照料" in texts(first) and "7." not in texts(first)
+    assert "下一页" in buttons(first) and "上一页" not in buttons(first)
+    assert all(len(m["text"]) < 4096 for m in first)
+    # And the next page has the last two and "previous page"
+    second = await t.press("lin", "下一页")
+    assert "7. 上门照料" in texts(second) and "8. 上门照料" in texts(second)
+    assert "1." not in texts(second) and "9." not in texts(second)
+    assert "上一页" in buttons(second) and "下一页" not in buttons(second)
+    # The cancelled visit from May is not listed at all, and a page past the end shows the last
+    assert "已取消" not in texts(first) + texts(second)
+    beyond = await t.forge("lin", "a:mine:99")
+    assert "7. 上门照料" in texts(beyond)
+    odd = await t.forge("lin", "a:mine:²")
+    assert "按钮已经过期" in texts(odd) or "过期" in texts(odd)

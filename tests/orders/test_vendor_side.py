@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,8 @@ from assistant import cli
 from assistant.bootstrap import build
 from assistant.config import defaults
 from assistant.i18n import translator
-from assistant.services import orders
-from assistant.services.orders import files
+from assistant.services import dispatch, orders
+from assistant.services.orders import files, vendors
 from assistant.services.orders.notify import vendor_of
 
 ZH = translator("zh_CN")
@@ -94,6 +95,39 @@ async def test_payment_is_recorded_and_a_not_home_delivery_goes_back_to_the_pick
     assert "家里没人" in texts(gone, "lin") and "锦绣家园便民服务站" in texts(gone, "lin")
     [order] = w.orders()
     assert order["fulfilment"] == "pickup:jx-station" and order["payment"]["amount"] == "39.90"
+    # Every household of the run is marked, so the run is done and so is its task
+    w.run_jobs()
+    with w.app.store.snapshot() as tx:
+        [task] = [t for t in tx.all(dispatch.TASKS) if t["kind"] == orders.RUN_KIND]
+        assert task["status"] == dispatch.DONE
+        assert tx.get(orders.RUNS, order["run_id"])["status"] == "done"
+
+
+async def test_a_household_that_asks_to_be_forgotten_leaves_the_run_sheet() -> None:
+    w = World()
+    await order_oranges(w, "lin")
+    await w.say("post", "/vendor")
+    await w.press("post", "处理订单")
+    await w.press("post", "1 打包好了")
+    await w.press("post", "1 交货")
+    w.travel(minutes=31)
+    sheet = await w.press("li", "我来接单")
+    assert "林奶奶" in texts(sheet, "li") and "302" in texts(sheet, "li")
+    # When 林奶奶 asks to be forgotten while her oranges are on the run
+    await w.say("lin", "/forget")
+    await w.press("lin", w.labels("lin")[0])
+    w.run_jobs()
+    with w.app.store.snapshot() as tx:
+        [task] = [t for t in tx.all(dispatch.TASKS) if t["kind"] == orders.RUN_KIND]
+        run = tx.require(orders.RUNS, w.orders()[0]["run_id"])
+        # Then the task's private part no longer names her, and the emptied run is done
+        assert "林奶奶" not in str(task["private"]) and "302" not in str(task["private"])
+        assert task["status"] == dispatch.DONE and run["status"] == "done" and not run["orders"]
+    [order] = w.orders()
+    assert order["fulfilment"].startswith("pickup:") and order["household"] == {}
+    # And her oranges are no longer on the sheet: a stale button of it changes nothing
+    stale = await w.press("li", "1 送到了")
+    assert ZH.t("orders.not_changeable") in texts(stale) or "过期" in texts(stale)
 
 
 async def test_a_complaint_reaches_the_supervision_centre_and_its_answer_the_resident() -> None:
@@ -220,3 +254,25 @@ async def test_the_export_names_the_households_of_the_day() -> None:
         text = files.export_orders(tx, w.app, vendor, w.clock.now().date())
     assert "赣南脐橙（10斤装）" in text and "锦绣家园 1栋 1单元 302" in text and "林奶奶" in text
     assert ORANGES
+
+
+async def test_staff_who_register_after_vendor_add_hold_the_vendor_role() -> None:
+    w = World()
+    # Given a vendor whose staff chat has not talked to the assistant yet
+    with w.app.unit() as tx:
+        vendor = vendor_of(tx, "cd-fresh")
+        assert vendor is not None
+        vendors.add_vendor(
+            tx, dataclasses.replace(vendor, staff=(*vendor.staff, "console:newstaff"))
+        )
+    # When that person registers
+    await w.say("newstaff", "/start")
+    for value in ("zh_CN", "店员小孙", "锦绣家园", "1", "1", "502", "skip", "yes"):
+        await (
+            w.forge("newstaff", value)
+            if value != "店员小孙" and value != "502"
+            else w.say("newstaff", value)
+        )
+    # Then /vendor is theirs without running the command again
+    home = await w.say("newstaff", "/vendor")
+    assert ZH.t("orders.vendor_orders") in buttons(home)

@@ -29,7 +29,11 @@ async def test_two_reports_one_case_resolved_then_reopened_and_dispatched_again(
     merged = await t.press("wang", "提交")
     # Then it joins the open case: no new task, and he follows it
     assert "已有邻居反映，我们已经在处理" in texts(merged, to="wang")
-    assert not any("我来接单" in buttons([m]) for m in merged)
+    assert not any("我来接单" in buttons([m]) for m in merged if not m.get("edits"))
+    # And the offers still open now say two neighbours reported it (edited in place)
+    edited = [m for m in merged if m.get("edits") and m["to"] in offered]
+    assert edited and all("2位居民反映" in m["text"] for m in edited)
+    assert not any(name in texts(edited) for name in REPORTERS)
     [case] = t.cases()
     assert len(case["reports"]) == 2 and len(case["followers"]) == 2
 

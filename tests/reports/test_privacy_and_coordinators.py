@@ -111,3 +111,33 @@ def test_export_and_import_from_the_command_line(tmp_path: Path, capsys) -> None
     with TinyDbStore(data / "store").snapshot() as tx:
         assert tx.get(reports.PLACES, "new-gate") is not None
         assert people.PEOPLE
+
+
+async def test_a_place_added_in_chat_carries_an_english_name_for_english_readers() -> None:
+    t = ReportsTranscript()
+    await t.say("grid", "/place")
+    # Too short a name is answered kindly and asked again
+    assert "地点" in texts(await t.say("grid", "门"), to="grid")
+    await t.say("grid", "锦绣家园南门 / Jinxiu south gate")
+    await t.press("grid", "锦绣家园一网格")
+    saved = await t.press("grid", "不发位置")
+    assert "锦绣家园南门" in texts(saved, to="grid")
+    with t.app.store.snapshot() as tx:
+        [place] = [p for p in tx.all(reports.PLACES) if p["name_zh"] == "锦绣家园南门"]
+    assert place["name_en"] == "Jinxiu south gate" and place["grid_id"] == "jx-1"
+    # And a reporter writing in English is offered it by its English name
+    await t.say("lin", "/language")
+    await t.press("lin", "English")
+    await t.say("lin", "/report")
+    where = await t.press("lin", "Blocked fire escape")
+    assert "Jinxiu south gate" in buttons(where, to="lin")
+
+
+async def test_the_profile_leads_to_the_anonymity_choice() -> None:
+    t = ReportsTranscript()
+    await t.say("wang", "/me")
+    asked = await t.press("wang", "反映问题时匿名")
+    assert "完全匿名" in buttons(asked, to="wang")
+    await t.press("wang", "完全匿名")
+    with t.app.store.snapshot() as tx:
+        assert reports.reporter(tx, t.person("wang")["id"]).get("always_anonymous") is True

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -268,17 +268,32 @@ def relation(tx: Tx, app: App, booking: Doc, person: Doc | None) -> str | None:
 # -- finding -----------------------------------------------------------------------------
 
 
-def visible_to(tx: Tx, person_id: str) -> list[Doc]:
-    """Live and recent bookings for a person, their relatives, or booked by them in chat."""
+RECENT_DAYS = 14
+"""How long a finished booking stays in /mine (long enough to rate it; it leaves the hot file later)."""
+
+
+def visible_to(tx: Tx, person_id: str, now: datetime) -> list[Doc]:
+    """Live and recent bookings for a person, their relatives, or booked by them in chat.
+
+    Live ones come first, soonest first; then those finished in the last
+    :data:`RECENT_DAYS`, latest first, so the list stays short however many
+    visits a person has had.
+    """
     relatives = {r["id"] for r in people.relatives_of(tx, person_id)}
-    mine = [
-        b
-        for b in tx.all(BOOKINGS)
-        if b["person_id"] == person_id
-        or b["person_id"] in relatives
-        or (b["booked_by"] == person_id and b.get("via") == CHAT)
-    ]
-    return sorted(mine, key=lambda b: b["start"])
+    found: dict[str, Doc] = {}
+    for who in {person_id, *relatives}:
+        for booking in tx.find(BOOKINGS, person_id=who):
+            found[booking["id"]] = booking
+    for booking in tx.find(BOOKINGS, booked_by=person_id, via=CHAT):
+        found[booking["id"]] = booking
+    since = to_iso(now - timedelta(days=RECENT_DAYS))
+    live = sorted((b for b in found.values() if b["status"] in LIVE), key=lambda b: b["start"])
+    done = sorted(
+        (b for b in found.values() if b["status"] not in LIVE and b["start"] >= since),
+        key=lambda b: b["start"],
+        reverse=True,
+    )
+    return live + done
 
 
 def live_for(tx: Tx, person_id: str) -> list[Doc]:

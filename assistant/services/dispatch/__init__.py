@@ -28,7 +28,8 @@ work is done in one module per concept, each importing only those above it::
     events     events recorded on a task and given to its kind's listener
     lifecycle  the assignee's steps, reminders, safety checks
     digest     the coordinators' daily digest
-    offers     waves, accept / decline / assign / take, escalation
+    offers     waves and escalation
+    answers    accept / decline / assign / take, eligibility checked again
     tasks      open, cancel and move a task
     standdown  a volunteer who may no longer help: offers withdrawn, tasks handed back
     jobs       the durable jobs (waves, reminders, safety, events, digest): ``JOBS``
@@ -40,6 +41,7 @@ Collections:
 
 from __future__ import annotations
 
+from assistant.services.dispatch.answers import accept, assign, check_eligible, decline, take
 from assistant.services.dispatch.digest import ensure_digest
 from assistant.services.dispatch.events import emit
 from assistant.services.dispatch.jobs import JOBS
@@ -62,16 +64,7 @@ from assistant.services.dispatch.messages import (
     step_buttons,
     when,
 )
-from assistant.services.dispatch.offers import (
-    accept,
-    assign,
-    check_eligible,
-    decline,
-    need,
-    run_wave,
-    take,
-    wave_minutes,
-)
+from assistant.services.dispatch.offers import need, run_wave, wave_minutes
 from assistant.services.dispatch.port import DispatchPort
 from assistant.services.dispatch.records import (
     ACTIVE,
@@ -111,7 +104,14 @@ from assistant.services.dispatch.standdown import (
     stand_down,
     withdraw_volunteer,
 )
-from assistant.services.dispatch.tasks import cancel_task, open_task, reschedule_task
+from assistant.services.dispatch.tasks import (
+    cancel_task,
+    complete_task,
+    open_task,
+    reschedule_task,
+    revise_private,
+    revise_summary,
+)
 
 __all__ = [
     # records
@@ -147,8 +147,11 @@ __all__ = [
     "wave_key",
     # tasks
     "cancel_task",
+    "complete_task",
     "open_task",
     "reschedule_task",
+    "revise_private",
+    "revise_summary",
     # offers
     "accept",
     "assign",

@@ -57,3 +57,12 @@ class DispatchPort(Protocol[App]):
 
     def reschedule_task(self, tx: Tx, app: App, task_id: str, starts_at: datetime) -> None:
         """Move a task to another time: open offers edited, the assignee told."""
+
+    def complete_task(self, tx: Tx, app: App, task_id: str) -> None:
+        """Close a task as done when its feature knows the work is finished."""
+
+    def revise_summary(self, tx: Tx, app: App, task_id: str, summary: dict[str, str]) -> None:
+        """Replace what every volunteer offered a task reads; open offers edited in place."""
+
+    def revise_private(self, tx: Tx, app: App, task_id: str, private: dict[str, str]) -> None:
+        """Replace a task's private part (what only its assignee sees), leaving no old copy."""

@@ -6,7 +6,7 @@ no rights: every open offer they hold is closed and its message edited to "no
 longer needed", and every task they accepted goes back to dispatch for a fresh
 round of waves without them (the feature hears ``dropped``). Accepting is also
 checked again inside the deciding transaction (see
-:func:`~assistant.services.dispatch_offers.check_eligible`), so a stale button
+:func:`~assistant.services.dispatch.answers.check_eligible`), so a stale button
 pressed later gives them nothing.
 """
 
@@ -21,9 +21,9 @@ from assistant.clock import to_iso
 from assistant.conversation.vocabulary import Reply
 from assistant.i18n import Translator
 from assistant.services import people
+from assistant.services.dispatch.answers import wave_on_if_empty
 from assistant.services.dispatch.lifecycle import hand_back
 from assistant.services.dispatch.messages import post_offer_edit, task_notice
-from assistant.services.dispatch.offers import wave_on_if_empty
 from assistant.services.dispatch.records import (
     ACTIVE,
     OFFER_OPEN,

@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Any
 from assistant.clock import to_iso
 from assistant.jobs import timers
 from assistant.services.dispatch.digest import ensure_digest
-from assistant.services.dispatch.lifecycle import schedule_reminders, stop_reminders, stop_timers
+from assistant.services.dispatch.lifecycle import (
+    finish,
+    schedule_reminders,
+    stop_reminders,
+    stop_timers,
+)
 from assistant.services.dispatch.messages import post_offer, task_notice
 from assistant.services.dispatch.model import Task
 from assistant.services.dispatch.offers import close_offers
@@ -110,6 +115,42 @@ def cancel_task(tx: Tx, app: App, task_id: str, reason: str) -> None:
     task["closed_at"] = to_iso(now)
     tx.put(TASKS, task_id, task)
     log.info("task %s cancelled", task_id)
+
+
+def complete_task(tx: Tx, app: App, task_id: str) -> None:
+    """The feature says the work is done (every household of a delivery run marked): the task
+    is done as if its assignee had pressed "done", offers still open are withdrawn, and its
+    listener hears "done". Nothing happens to a task that is closed already."""
+    task = tx.get(TASKS, task_id)
+    if task is None or task["status"] in CLOSED:
+        return
+    now = app.clock.now()
+    close_offers(tx, app, task, OFFER_WITHDRAWN, "dispatch.offer_withdrawn", now)
+    finish(tx, app, task, now)
+    log.info("task %s completed by its feature", task_id)
+
+
+def revise_private(tx: Tx, app: App, task_id: str, private: dict[str, str]) -> None:
+    """Replace what only the assignee sees (a forgotten household taken off a run sheet);
+    the earlier version is purged, so it stays in no file."""
+    task = tx.get(TASKS, task_id)
+    if task is None:
+        return
+    task["private"] = dict(private)
+    tx.purge(TASKS, task_id, task)
+
+
+def revise_summary(tx: Tx, app: App, task_id: str, summary: dict[str, str]) -> None:
+    """Replace what every volunteer offered the task reads (a report count that grew);
+    offers still open are edited in place. Nothing for a closed task."""
+    task = tx.get(TASKS, task_id)
+    if task is None or task["status"] in CLOSED:
+        return
+    task["summary"] = dict(summary)
+    tx.put(TASKS, task_id, task)
+    now = app.clock.now()
+    for offer in tx.find(OFFERS, task_id=task_id, status=OFFER_OPEN):
+        post_offer(tx, app, task, offer, now, edit=True)
 
 
 def reschedule_task(tx: Tx, app: App, task_id: str, starts_at: datetime) -> None:

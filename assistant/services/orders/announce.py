@@ -85,11 +85,12 @@ def quantity_buttons(listing: Listing, tr: Translator) -> tuple[tuple[Choice, ..
 
 
 def card(app: App, listing: Listing, tr: Translator, lead_key: str = "") -> Reply:
-    """The item card with its quantity buttons, after an optional first line."""
+    """The item card with its quantity buttons, after an optional first line; the listing's
+    photo (if it has one) is the card's picture, the text its caption."""
     text = card_text(app, listing, tr)
     if lead_key:
         text = tr.t(lead_key) + "\n" + text
-    return Reply(text, choices=quantity_buttons(listing, tr))
+    return Reply(text, choices=quantity_buttons(listing, tr), image=listing.photo)
 
 
 # -- subscribers -----------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from assistant.clock import from_iso
+from assistant.domain.numbers import is_digits
 from assistant.services.orders import listings
 from assistant.services.orders.notify import vendor_of
 from assistant.services.orders.records import (
@@ -86,7 +87,7 @@ def _when(text: str, zone: ZoneInfo) -> datetime:
 
 def _whole(text: str) -> int:
     value = text.strip()
-    if not value.isdigit() or len(value) > 6:
+    if not is_digits(value) or len(value) > 6:
         raise ValueError(value)
     return int(value)
 

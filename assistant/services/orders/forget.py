@@ -2,7 +2,8 @@
 
 What is still to come is stopped: live holds give their units back, orders not
 yet packed are cancelled (units back, lists edited), waiting-list places and
-the subscription go. What stays for the centre's counts is anonymous: orders
+the subscription go; a household on a delivery run leaves the run's sheet
+(what only its volunteer sees is written again without it). What stays for the centre's counts is anonymous: orders
 keep listing, quantity, money and status but lose the home copy; complaints
 lose their words and photo. Archived records are rewritten with ``tx.purge``,
 so no earlier version stays on disk.
@@ -15,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from assistant.clock import to_iso
-from assistant.services.orders import announce, stock
+from assistant.services.orders import announce, runs, stock
 from assistant.services.orders.records import (
     COMPLAINTS,
     HOLDS,
@@ -43,6 +44,8 @@ def forget(tx: Tx, app: App, person_id: str, addresses: frozenset[str], now: dat
             continue
         if order["status"] == OrderStatus.CONFIRMED:
             _cancel_quietly(tx, app, order, now)
+        if order.get("run_id"):
+            runs.forget_in_runs(tx, app, order, now)
         tx.purge(ORDERS, order["id"], _anonymous(order))
     for order in list(tx.archived(ORDERS)):
         if person_id in (order["person_id"], order["by"]):

@@ -104,13 +104,7 @@ def dispatch_run_job(tx: Tx, app: App, run_id: str) -> None:
             "grid_name": community.grid_name(tx, run["grid_id"] or None),
             "place": "、".join(complexes),
         },
-        private={
-            "name": zh.t("orders.run_households", count=count),
-            "address_zh": "\n" + "\n".join(_line(tx, n, o, zh) for n, o in enumerate(waiting, 1)),
-            "address_en": "\n" + "\n".join(_line(tx, n, o, en) for n, o in enumerate(waiting, 1)),
-            "phone": "",
-            "notes": zh.t("orders.run_notes"),
-        },
+        private=private_part(tx, waiting),
         requester_id="",
         payload={"orders": count},
     )
@@ -144,11 +138,11 @@ def heard(tx: Tx, app: App, run_id: str, event: str, task: dict[str, Any]) -> No
     elif event == "failed":
         for order in _waiting(tx, run):
             back_to_pickup(tx, app, order, now, "orders.note_run_failed")
-        _close_if_done(tx, run)
-    elif event == "done":
+        _close_if_done(tx, app, run)
+    elif event == "done" and run.get("status") != "done":
         run["task_done"] = True
         tx.put(RUNS, run_id, run)
-        _close_if_done(tx, run)
+        _close_if_done(tx, app, run)
 
 
 def _send_sheet(tx: Tx, app: App, run: Doc, volunteer_id: str, now: datetime) -> None:
@@ -201,7 +195,7 @@ def volunteer_step(
         back_to_pickup(tx, app, order, now, "orders.note_not_home")
     else:
         raise NotChangeable()
-    _close_if_done(tx, run)
+    _close_if_done(tx, app, run)
     log.info("order %s: run step %s", order_id, verb.value)
     return order
 
@@ -218,13 +212,51 @@ def back_to_pickup(tx: Tx, app: App, order: Doc, now: datetime, key: str) -> Non
     tell_order(tx, app, order, key, now)
 
 
-def _close_if_done(tx: Tx, run: Doc) -> None:
-    """A run whose orders are all marked leaves the hot file."""
+def _close_if_done(tx: Tx, app: App, run: Doc) -> None:
+    """A run whose orders are all marked is done: its task closes and it leaves the hot file."""
     fresh = tx.get(RUNS, run["id"])
-    if fresh is not None and not _waiting(tx, fresh):
-        fresh["status"] = "done"
-        tx.put(RUNS, fresh["id"], fresh)
-        tx.archive(RUNS, fresh["id"])
+    if fresh is None or fresh.get("status") == "done" or _waiting(tx, fresh):
+        return
+    fresh["status"] = "done"
+    tx.put(RUNS, fresh["id"], fresh)
+    tx.archive(RUNS, fresh["id"])
+    if fresh.get("task_id"):
+        app.dispatch.complete_task(tx, app, fresh["task_id"])
+
+
+def private_part(tx: Tx, waiting: list[Doc]) -> dict[str, str]:
+    """The run sheet only its volunteer sees: every household's place, name and phone."""
+    zh, en = translator("zh_CN"), translator("en")
+    return {
+        "name": zh.t("orders.run_households", count=len(waiting)),
+        "address_zh": "\n" + "\n".join(_line(tx, n, o, zh) for n, o in enumerate(waiting, 1)),
+        "address_en": "\n" + "\n".join(_line(tx, n, o, en) for n, o in enumerate(waiting, 1)),
+        "phone": "",
+        "notes": zh.t("orders.run_notes"),
+    }
+
+
+def forget_in_runs(tx: Tx, app: App, order: Doc, now: datetime) -> None:
+    """An order of a person who asked to be forgotten leaves its delivery run.
+
+    It waits at the pickup point instead (nobody is told: there is nobody to
+    tell), the run's sheet is written again without that household, and a run
+    left with nothing to deliver is done.
+    """
+    run = tx.get(RUNS, str(order.get("run_id") or ""))
+    if run is None or run.get("status") == "done":
+        return
+    if order["status"] == OrderStatus.HANDED_OVER and order["fulfilment"] == "community":
+        vendor = vendor_of(tx, order["vendor_id"])
+        point = vendor.pickup_points[0].id if vendor and vendor.pickup_points else CENTRE_POINT
+        order["fulfilment"] = PICKUP_PREFIX + point
+        order["updated_at"] = to_iso(now)
+        tx.put(ORDERS, order["id"], order)
+    run["orders"] = [o for o in run.get("orders", []) if o != order["id"]]
+    tx.put(RUNS, run["id"], run)
+    if run.get("task_id"):
+        app.dispatch.revise_private(tx, app, run["task_id"], private_part(tx, _waiting(tx, run)))
+    _close_if_done(tx, app, run)
 
 
 def runs_of(tx: Tx, volunteer_id: str) -> list[Doc]:

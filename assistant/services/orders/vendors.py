@@ -2,8 +2,8 @@
 
 An administrator sets vendors up (``assistant vendor add`` or the demo data).
 Staff are chat addresses: the people registered at them get the ``vendor``
-role (which shows them the vendor's commands; run ``vendor add`` again for
-staff who register later), and a person at one of them may manage the vendor's
+role (which shows them the vendor's commands; staff who register later get it
+when they register), and a person at one of them may manage the vendor's
 listings and orders (``/vendor``, ``/newlisting``); coordinators may manage
 every vendor. Every right is checked again inside the deciding transaction.
 """
@@ -70,6 +70,9 @@ def add_vendor(tx: Tx, vendor: Vendor) -> Doc:
         if STAFF_ROLE not in person.get("roles", []):
             person["roles"] = sorted({*person.get("roles", []), STAFF_ROLE})
             tx.put(people.PEOPLE, person["id"], person)
+    for address in vendor.staff:
+        if people.person_at(tx, address) is None:
+            people.grant_when_registered(tx, address, STAFF_ROLE)
     return doc
 
 

@@ -24,6 +24,7 @@ from assistant.services.reports import index, loop, places
 from assistant.services.reports.notify import grid_name
 from assistant.services.reports.records import (
     CASES,
+    DISPATCHED,
     HANDLED,
     MAX_NOTE,
     OPEN_STAGES,
@@ -177,6 +178,8 @@ def _join(tx: Tx, app: App, case: Doc, report: Doc, reporter: Doc, now: datetime
     tx.put(CASES, case["id"], case)
     if case.get("held") and not reporter.get("unreliable"):
         loop.release(tx, app, case, now)  # a second, trusted reporter vouches for it
+    elif case.get("stage") == DISPATCHED:
+        loop.refresh_task(tx, app, case, now)
 
 
 def _new_case(

@@ -6,6 +6,7 @@
     reports.expire_photo  a report's photo deleted (media record and case) after the retention
     reports.archive       a closed case leaves the hot file a day later
     reports.weekly        Monday's chart of last week's reports to each coordinator
+    reports.expire_chart  a weekly chart deleted (media record, bytes, file) after the retention
 
 Every job runs in its timer's unit of work and re-checks the case first, so a
 job delivered twice, or late, changes nothing. ``TASK_KIND`` is the "patrol
@@ -69,6 +70,7 @@ JOBS: dict[str, JobSpec] = {
     "reports.expire_photo": JobSpec(expire_photo_job, max_retries=10, in_unit=True),
     "reports.archive": JobSpec(archive_job, max_retries=5, in_unit=True),
     "reports.weekly": JobSpec(weekly.weekly_job, max_retries=3, in_unit=True),
+    "reports.expire_chart": JobSpec(weekly.expire_chart_job, max_retries=10, in_unit=True),
 }
 
 TASK_KIND = TaskKind(name=KIND, title_zh="巡护劝导", title_en="Patrol case", listener=heard)

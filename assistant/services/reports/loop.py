@@ -99,9 +99,7 @@ def dispatch_case(tx: Tx, app: App, case: Doc, now: datetime) -> None:
     """Open a "patrol case" task for the case's round; the offer names no reporter."""
     category = categories(app).get(case["category"])
     skill = category.skill if category else "patrol"
-    from assistant.i18n import translator
 
-    zh, en = translator("zh_CN"), translator("en")
     task_id = app.dispatch.open_task(
         tx,
         app,
@@ -111,19 +109,8 @@ def dispatch_case(tx: Tx, app: App, case: Doc, now: datetime) -> None:
         grid_id=case.get("grid_id"),
         starts_at=now,
         duration_minutes=int(setting(app, "task_minutes")),
-        summary={
-            "title_zh": _title(app, zh, case, now),
-            "title_en": _title(app, en, case, now),
-            "grid_name": case.get("grid_name", ""),
-            "place": place_words(zh, case),
-        },
-        private={
-            "name": "—",
-            "address_zh": place_words(zh, case),
-            "address_en": place_words(en, case),
-            "phone": "",
-            "notes": "；".join(r["note"] for r in case.get("reports", []) if r.get("note")),
-        },
+        summary=_summary(app, case, now),
+        private=_private(case),
         requester_id=str(case["followers"][0] if case.get("followers") else case["id"]),
         payload={"case": case["id"], "round": case["round"]},
     )
@@ -132,6 +119,41 @@ def dispatch_case(tx: Tx, app: App, case: Doc, now: datetime) -> None:
     set_stage(case, DISPATCHED, now)
     tx.put(CASES, case["id"], case)
     log.info("case %s dispatched as task %s (round %s)", case["id"], task_id, case["round"])
+
+
+def _summary(app: App, case: Doc, now: datetime) -> dict[str, str]:
+    """What every volunteer offered the case may read: category, count, age, grid, place."""
+    from assistant.i18n import translator
+
+    zh, en = translator("zh_CN"), translator("en")
+    return {
+        "title_zh": _title(app, zh, case, now),
+        "title_en": _title(app, en, case, now),
+        "grid_name": case.get("grid_name", ""),
+        "place": place_words(zh, case),
+    }
+
+
+def _private(case: Doc) -> dict[str, str]:
+    """What only the volunteer who goes reads: the place and the neighbours' notes."""
+    from assistant.i18n import translator
+
+    zh, en = translator("zh_CN"), translator("en")
+    return {
+        "name": "—",
+        "address_zh": place_words(zh, case),
+        "address_en": place_words(en, case),
+        "phone": "",
+        "notes": "；".join(r["note"] for r in case.get("reports", []) if r.get("note")),
+    }
+
+
+def refresh_task(tx: Tx, app: App, case: Doc, now: datetime) -> None:
+    """A report joined the case: offers still open show the new count, and the notes grow."""
+    if not case.get("task_id"):
+        return
+    app.dispatch.revise_summary(tx, app, case["task_id"], _summary(app, case, now))
+    app.dispatch.revise_private(tx, app, case["task_id"], _private(case))
 
 
 def _title(app: App, tr: Translator, case: Doc, now: datetime) -> str:

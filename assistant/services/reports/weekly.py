@@ -3,8 +3,12 @@
 Every Monday at ``[reports] weekly_hour`` (local time) the ``reports.weekly``
 timer counts last week's reports (hot and archived cases), draws two bar
 charts with matplotlib (headless, the Agg backend) and writes
-``<data>/charts/reports-<year>-W<week>.png``; each coordinator is told the
-busiest grids and hours in chat, with the file's name. Chinese labels need a
+``<data>/charts/reports-<year>-W<week>.png``; each coordinator is sent the
+chart as a picture in chat (kept through the media port, so each network
+uploads it once), with the week's total and the busiest grids and hours as
+its caption. The chart and its media copy are not personal data, yet they are
+deleted after ``[reports] photo_retention_days`` like report photos
+(``reports.expire_chart``). Chinese labels need a
 CJK font: the project installs WenQuanYi Micro Hei (``make fonts``, part of
 ``make test``); any Noto / Source Han CJK font also works. Without one the
 chart is drawn with English labels and grid ids, and a warning says so once.
@@ -13,12 +17,14 @@ chart is drawn with English labels and grid ids, and a warning says so once.
 from __future__ import annotations
 
 import logging
+import os
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.channels.common.media import forget_file, keep_file, media_dir
 from assistant.clock import from_iso, to_iso
 from assistant.conversation.vocabulary import Reply
 from assistant.i18n import Translator
@@ -132,6 +138,7 @@ def draw(
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     figure.savefig(path, format="png")
     plt.close(figure)
+    os.chmod(path, 0o600)
     return chinese
 
 
@@ -156,6 +163,7 @@ def weekly_job(tx: Tx, app: App, monday_iso: str) -> None:
     this_monday = date.fromisoformat(monday_iso)
     schedule_next(tx, app, app.clock.now(), after=this_monday)
     path, per_grid, per_hour, names = chart(tx, app, this_monday - timedelta(days=7))
+    picture = keep_chart(tx, app, path)
     top_grids = [f"{names.get(g) or g} {n}" for g, n in per_grid.most_common(3)]
     top_hours = [f"{h}:00 {n}" for h, n in per_hour.most_common(3)]
     now = app.clock.now()
@@ -169,11 +177,34 @@ def weekly_job(tx: Tx, app: App, monday_iso: str) -> None:
                 grids="、".join(top_grids) if tr.is_chinese else ", ".join(top_grids) or none,
                 hours="、".join(top_hours) if tr.is_chinese else ", ".join(top_hours) or none,
                 file=path.name,
-            )
+            ),
+            image=picture,
         )
 
     for coordinator in people.coordinators_for(tx, None):
         tell(tx, app, coordinator["id"], build, now)
+
+
+def keep_chart(tx: Tx, app: App, path: Path) -> str:
+    """The chart as a media record (its reference), deleted with the file after the
+    photo retention."""
+    now = app.clock.now()
+    ref = keep_file(
+        tx, media_dir(app.settings.data_dir), path.read_bytes(), path.name, now, purpose="chart"
+    )
+    due = now + timedelta(days=int(setting(app, "photo_retention_days")))
+    key = timer_key("chart", ref.removeprefix("media:"))
+    timers.schedule(tx, "reports.expire_chart", [ref, path.name], due, now, key=key)
+    return ref
+
+
+def expire_chart_job(tx: Tx, app: App, ref: str, name: str) -> None:
+    """Delete a weekly chart past the retention: its media record, its bytes, its file."""
+    forget_file(tx, media_dir(app.settings.data_dir), ref)
+    chart_file = app.settings.data_dir / "charts" / Path(name).name
+    if chart_file.exists():
+        chart_file.unlink()
+    log.info("a weekly chart past its retention was deleted")
 
 
 def schedule_next(tx: Tx, app: App, now: datetime, after: date | None = None) -> None:
