@@ -83,6 +83,7 @@ def job_table(extra: Mapping[str, JobSpec] | None = None) -> JobTable:
     from assistant.jobs import outbox
     from assistant.jobs.table import JobTable
     from assistant.services import activities, care, dispatch, notices
+    from assistant.services.people import linking
 
     table = JobTable()
     table.register(outbox.JOBS)
@@ -92,6 +93,7 @@ def job_table(extra: Mapping[str, JobSpec] | None = None) -> JobTable:
     table.register(orders_jobs())
     table.register(notices.JOBS)
     table.register(activities.JOBS)
+    table.register(linking.JOBS)
     if extra:
         table.register(extra)
     return table
@@ -113,8 +115,9 @@ def task_kinds() -> TaskKinds[AppPort]:
 def forgetters() -> tuple[Forgetter[AppPort], ...]:
     """Each context's part of ``/forget``, registered here one by one (care's is built in)."""
     from assistant.services import activities, notices
+    from assistant.services.people import linking
 
-    return (notices.forget, activities.forget, orders_forget(), _reports().forget)
+    return (notices.forget, activities.forget, orders_forget(), _reports().forget, linking.forget)
 
 
 def orders_jobs() -> Mapping[str, JobSpec]:

@@ -25,6 +25,7 @@ SECRET_KEYS = {
     ("telegram", "webhook_secret"),
     ("matrix", "password"),
     ("storage", "url"),  # may carry the database password
+    ("queue", "url"),  # may carry the RabbitMQ password
 }
 LANGUAGES = ("zh_CN", "en")
 
@@ -53,6 +54,7 @@ def _report_categories() -> list[dict[str, object]]:
 SCHEMA: dict[str, dict[str, Key]] = {
     "storage": {"dir": Key(str, "data"), "url": Key(str, "")},
     "redis": {"url": Key(str, "")},
+    "queue": {"url": Key(str, "")},
     "telegram": {
         "token": Key(str, ""),
         "base_url": Key(str, "https://api.telegram.org/bot"),
@@ -92,6 +94,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "processes": Key(int, 2, minimum=0),
         "threads": Key(int, 4, minimum=1),
         "scheduler_interval_seconds": Key(float, 1.0, minimum=0.05),
+        "lease_seconds": Key(float, 90.0, minimum=1.0),
     },
     "dispatch": {
         "wave_size": Key(int, 3, minimum=1),
@@ -125,12 +128,15 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "knock_retries": Key(int, 2, minimum=0),
         "knock_hour": Key(int, 10, minimum=0),
         "help_service": Key(str, "home_care"),
+        "keep_days": Key(float, 7.0, minimum=0),
+        "tidy_hour": Key(int, 3, minimum=0),
     },
     "activities": {
         "cancel_hours": Key(float, 2.0, minimum=0),
         "reminder_hour": Key(int, 18, minimum=0),
         "canteen_cutoff_hour": Key(int, 20, minimum=0),
         "days_ahead": Key(int, 7, minimum=1),
+        "programme": Key(list, []),
     },
     "orders": {
         "hold_minutes": Key(float, 10.0, minimum=0.5),
@@ -138,6 +144,13 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "list_max_chars": Key(int, 3500, minimum=200),
         "run_gather_minutes": Key(float, 30.0, minimum=0),
         "follow_up_hour": Key(int, 10, minimum=0),
+    },
+    "linking": {
+        "code_minutes": Key(float, 10.0, minimum=1.0),
+        "code_digits": Key(int, 6, minimum=4),
+        "max_wrong": Key(int, 5, minimum=1),
+        "wrong_window_minutes": Key(float, 60.0, minimum=1.0),
+        "lock_minutes": Key(float, 60.0, minimum=1.0),
     },
 }
 
@@ -255,6 +268,7 @@ def _validate(raw: Mapping[str, Any], source: str) -> Settings:
             f"[community] timezone: unknown time zone {values['community']['timezone']!r}"
         ) from None
     _check_report_categories(values["reports"]["categories"])
+    _check_programme(values["activities"])
     for admin in values["roles"]["admins"]:
         if not isinstance(admin, str) or ":" not in admin:
             raise SettingsError(f"[roles] admins: {admin!r} is not an address like telegram:123")
@@ -274,6 +288,16 @@ def _check_report_categories(specs: Any) -> None:
         categories(specs, SKILLS)
     except ValueError as error:
         raise SettingsError(f"[reports] categories: {error}") from None
+
+
+def _check_programme(section: dict[str, Any]) -> None:
+    """``[[activities.programme]]``: each activity complete and valid, its code unique."""
+    from assistant.domain.programme import check
+
+    try:
+        section["programme"] = check(section["programme"])
+    except ValueError as error:
+        raise SettingsError(f"[activities] programme {error}") from None
 
 
 def _validate_services(body: Any) -> dict[str, dict[str, Any]]:

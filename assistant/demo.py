@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from assistant.services import people
 from assistant.services.activities import demo as activities_demo
+from assistant.services.notices import demo as notices_demo
 from assistant.services.orders import demo as orders_demo
 from assistant.services.people import imports
 from assistant.services.reports import demo as reports_demo
@@ -124,6 +125,7 @@ def load(store: Store, now: str) -> str:
         tx.put(people.PEOPLE, coordinator["id"], coordinator)
     orders_demo.load(store, now)  # local produce: the livestream sale and a supermarket
     activities_demo.load(store, now)  # 午托, the elders' canteen, a culture evening
+    notices_demo.load(store, now)  # two elders living alone, for the wellbeing rounds
     reports_demo.load(store, now)  # known places of every grid and a few open cases
     return (
         f"grids and units: {grids}; volunteers: {volunteers}; "

@@ -72,11 +72,21 @@ def production_delivery(settings: Settings, url: str, app_store: Any) -> RoutedD
     return table.delivery(settings, url, app_store)
 
 
-def production_app(settings: Settings, url: str) -> App:
-    """The app of a worker or bot process: TinyDB store, dramatiq queue, real delivery."""
-    from workers.broker import DramatiqQueue, make_broker
+def load_programme(app: App) -> None:
+    """The activities of ``[[activities.programme]]``, created or updated (docs/NOTICES.md)."""
+    from assistant.services.activities import configured
 
-    app = build(settings, queue=DramatiqQueue(make_broker(url)))
+    configured.load(app.store, app.settings.get("activities", "programme"), app.clock.now())
+
+
+def production_app(settings: Settings, url: str) -> App:
+    """The app of a worker or bot process: the store, dramatiq queue, real delivery.
+
+    The queue's broker is RabbitMQ when ``[queue] url`` is set, else Redis at ``url``.
+    """
+    from workers.broker import DramatiqQueue, broker_for
+
+    app = build(settings, queue=DramatiqQueue(broker_for(settings, url)))
     app.delivery = production_delivery(settings, url, app.store)
     return app
 
@@ -297,6 +307,7 @@ def up(settings: Settings, console: bool | None = None, jsonl: bool = False) -> 
             if not requested.is_set():
                 children.start(settings, url, "scheduler")
                 app = production_app(settings, url)
+                load_programme(app)
 
                 def keep_going() -> bool:
                     if not children.alive():
@@ -382,13 +393,16 @@ class InlineQueue:
 
 def console_inline(settings: Settings, jsonl: bool) -> int:
     """The console with jobs and timers run inside this one process."""
+    from assistant.channels.common.media import MediaLibrary, media_dir
     from assistant.channels.console.channel import ConsoleChannel
     from assistant.jobs.scheduler import tick
 
     queue = InlineQueue()
     app = build(settings, queue=queue)
+    load_programme(app)
     engine = build_engine(app)
-    channel = ConsoleChannel(engine.handle, jsonl=jsonl)
+    media = MediaLibrary(app.store, media_dir(settings.data_dir))
+    channel = ConsoleChannel(engine.handle, jsonl=jsonl, media=media)
 
     async def main() -> None:
         loop = asyncio.get_running_loop()

@@ -11,6 +11,7 @@ from handlers import (
     activities,
     care,
     groups,
+    linking,
     notices,
     onboarding,
     orders,
@@ -49,6 +50,7 @@ FLOWS: tuple[Flow, ...] = tuple(
         profile.PROFILE,
         profile.FORGET,
         profile.FAMILY,
+        *linking.FLOWS,
         *notices.FLOWS,
         *activities.FLOWS,
         *orders.FLOWS,
@@ -72,6 +74,7 @@ ACTIONS: dict[str, Action] = {
     **notices.ACTIONS,
     **activities.ACTIONS,
     **orders.ACTIONS,
+    **linking.ACTIONS,
 }
 
 

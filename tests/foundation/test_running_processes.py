@@ -299,8 +299,18 @@ def test_the_interactive_console_shows_the_chat_and_logs_to_a_private_file(
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
+    log_file = data / "logs" / "assistant.log"
     try:
-        out, err = console.communicate(b"mei> \xff\xfe\xc3(\n" + "mei> 你好\n".encode(), 120)
+        assert console.stdin is not None
+        console.stdin.write(b"mei> \xff\xfe\xc3(\n" + "mei> 你好\n".encode())
+        console.stdin.flush()
+        # The terminal stays open until its worker has started (however slow the machine is)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and console.poll() is None:
+            if log_file.exists() and "worker started" in log_file.read_text(encoding="utf-8"):
+                break
+            time.sleep(0.1)
+        out, err = console.communicate(None, 120)
     finally:
         if console.poll() is None:
             console.kill()
@@ -311,7 +321,6 @@ def test_the_interactive_console_shows_the_chat_and_logs_to_a_private_file(
     assert "not UTF-8" in shown and "欢迎" in shown
     # And no log line appears in the terminal; they are in a file only the owner can read
     assert not LOG_LINE.search(shown) and not LOG_LINE.search(errors), errors
-    log_file = data / "logs" / "assistant.log"
     assert stat.S_IMODE(log_file.stat().st_mode) == 0o600
     assert stat.S_IMODE(log_file.parent.stat().st_mode) == 0o700
     logged = log_file.read_text(encoding="utf-8")
