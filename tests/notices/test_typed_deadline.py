@@ -27,13 +27,26 @@ NOW = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)  # Monday 09:00 local
         ("后天 12:00", (2026, 6, 3, 12, 0)),
         ("明天", (2026, 6, 2, 18, 0)),
         ("6月2日 下午3点半", (2026, 6, 2, 15, 30)),
+        ("tomorrow 6pm", (2026, 6, 2, 18, 0)),
+        ("Tomorrow 6:30 p.m.", (2026, 6, 2, 18, 30)),
+        ("tonight 8", (2026, 6, 1, 20, 0)),
+        ("today 20:00", (2026, 6, 1, 20, 0)),
+        ("the day after tomorrow noon", (2026, 6, 3, 12, 0)),
+        ("5 Jun 18:00", (2026, 6, 5, 18, 0)),
+        ("June 5th, 2026 9am", (2026, 6, 5, 9, 0)),
+        ("Jun 5", (2026, 6, 5, 18, 0)),
+        ("tomorrow at 9", (2026, 6, 2, 9, 0)),
+        ("tomorrow 12am", (2026, 6, 2, 0, 0)),
     ],
 )
 def test_the_forms_a_coordinator_types_are_read(words: str, local: tuple[int, ...]) -> None:
     assert deadline.read(words, NOW, ZONE) == datetime(*local, tzinfo=ZONE)
 
 
-@pytest.mark.parametrize("words", ["下周", "13月1日", "明天 25:00", "6月31日 18:00", "blah"])
+@pytest.mark.parametrize(
+    "words",
+    ["下周", "13月1日", "明天 25:00", "6月31日 18:00", "blah", "tomorrow 13pm", "31 Jun", "Foo 5"],
+)
 def test_words_that_name_no_moment_are_not_guessed(words: str) -> None:
     assert deadline.read(words, NOW, ZONE) is None
 
