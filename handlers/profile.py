@@ -66,6 +66,7 @@ async def ask_menu(ctx: Ctx) -> list[Reply]:
                 Choice(ctx.t("profile.see_data"), "data"),
                 Choice(ctx.t("activity.birth_year_button"), "birth_year"),
                 Choice(ctx.t("profile.anonymous"), "anonymous"),
+                Choice(ctx.t("profile.alone"), "alone"),
                 Choice(ctx.t("profile.forget"), "forget"),
                 Choice(ctx.t("profile.close"), "close"),
                 width=2,
@@ -89,6 +90,8 @@ async def got_menu(ctx: Ctx) -> Turn:
         return go("onboard.complex")
     if choice == "forget":
         return go("profile.forget")
+    if choice == "alone":
+        return go("profile.alone")
     if choice == "anonymous":  # the reporter's choice of /anonymous, from the profile too
         ctx.data = {"by": _pid(ctx)}
         return go("reports.anonymous")
@@ -98,6 +101,33 @@ async def got_menu(ctx: Ctx) -> Turn:
         kept = await ctx.view(privacy.what_we_keep, ctx.app, ctx.person or {}, ctx.tr)
         return go("profile.menu", *kept)
     raise Unexpected()
+
+
+async def ask_alone(ctx: Ctx) -> list[Reply]:
+    """Whether the person lives alone (for the wellbeing rounds of /wellbeing)."""
+    now = ctx.t(
+        "profile.alone_yes_now" if (ctx.person or {}).get("lives_alone") else "profile.alone_no_now"
+    )
+    return [
+        Reply(
+            ctx.t("profile.ask_alone", now=now),
+            choices=(
+                (
+                    Choice(ctx.t("profile.alone_yes"), "yes"),
+                    Choice(ctx.t("profile.alone_no"), "no"),
+                ),
+            ),
+        )
+    ]
+
+
+async def got_alone(ctx: Ctx) -> Turn:
+    """Keep the answer; back to the profile."""
+    if ctx.press not in ("yes", "no"):
+        raise Unexpected()
+    alone = ctx.press == "yes"
+    ctx.person = await ctx.run(people.update, ctx.app.store, _pid(ctx), lives_alone=alone)
+    return go("profile.menu", Reply(ctx.t("profile.alone_saved_yes" if alone else "profile.saved")))
 
 
 async def ask_name(ctx: Ctx) -> list[Reply]:
@@ -302,6 +332,7 @@ PROFILE = Flow(
         "profile.name": State(ask_name, got_name),
         "profile.language": State(ask_language, got_language),
         "profile.forget": State(ask_forget, got_forget),
+        "profile.alone": State(ask_alone, got_alone),
     },
 )
 

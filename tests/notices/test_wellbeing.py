@@ -61,3 +61,26 @@ async def test_only_a_coordinator_of_the_grid_may_start_one() -> None:
     await w.say("grid", "/wellbeing")
     stale = await w.send(**{"as": "grid", "text": "随便打的字"})
     assert "按钮" in texts(stale, "grid") or "点" in texts(stale, "grid")
+
+
+async def test_a_resident_who_says_she_lives_alone_in_me_is_in_the_next_wellbeing_round() -> None:
+    w = World()
+    # Given 林奶奶 tells the assistant in /me that she lives alone
+    await w.say("lin", "/me")
+    asked = await w.press("lin", "独居情况")
+    assert "没有记" in texts(asked, "lin")
+    saved = await w.press("lin", "是，我一个人住")
+    assert "定期来看看您" in texts(saved, "lin")
+    # Then "what we keep" says so, and the coordinator's round of elders living alone has her too
+    kept = await w.press("lin", "看看保存了什么")
+    assert "独居" in texts(kept, "lin")
+    asked = await w.say("grid", "/wellbeing")
+    labels = [label for m in to(asked, "grid") for row in m.get("buttons", []) for label in row]
+    assert "独居老人（3户）" in labels
+    # And she can take it back
+    await w.say("lin", "/me")
+    await w.press("lin", "独居情况")
+    await w.press("lin", "不是")
+    asked = await w.say("grid", "/wellbeing")
+    labels = [label for m in to(asked, "grid") for row in m.get("buttons", []) for label in row]
+    assert "独居老人（2户）" in labels
