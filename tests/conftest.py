@@ -1,14 +1,23 @@
-"""Shared fixtures: a real Redis server for the whole run, fresh per test."""
+"""Shared fixtures: a real Redis server for the whole run, fresh per test; a real PostgreSQL and
+a real RabbitMQ, each started once for the run by the first test that needs it.
+"""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 
 from assistant.redis_server import EmbeddedRedis
+
+TESTS = Path(__file__).resolve().parent
+for _folder in (TESTS / "store", TESTS / "queue"):  # pg_server, rabbitmq_server
+    if str(_folder) not in sys.path:
+        sys.path.insert(0, str(_folder))
 
 
 @pytest.fixture(scope="session")
@@ -37,3 +46,42 @@ def data_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "data"
     folder.mkdir()
     return folder
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """A real PostgreSQL server on a free loopback port (skips here, fails in CI, without one)."""
+    from pg_server import PostgresServer, unavailable
+
+    server = PostgresServer()
+    try:
+        server.start()
+    except (RuntimeError, OSError) as error:
+        server.stop()
+        unavailable(str(error))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def rabbit_server() -> Iterator[Any]:
+    """A real RabbitMQ node on free loopback ports (skips here, fails in CI, without one)."""
+    from rabbitmq_server import RabbitServer, unavailable
+
+    server = RabbitServer()
+    try:
+        server.start()
+    except (RuntimeError, OSError) as error:
+        server.stop()
+        unavailable(str(error))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def rabbit_url(rabbit_server: Any) -> str:
+    """The node's AMQP URL, with the assistant's queues deleted before each test."""
+    from workers.broker import QUEUE
+
+    rabbit_server.purge(QUEUE)
+    return str(rabbit_server.url)

@@ -1,24 +1,9 @@
-"""The real PostgreSQL server of the store tests: started once per run, stopped at the end."""
+"""The store tests' databases on the run's PostgreSQL server (``tests/conftest.py``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from pg_server import PostgresServer, unavailable
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """A real PostgreSQL server on a free loopback port (skips here, fails in CI, without one)."""
-    server = PostgresServer()
-    try:
-        server.start()
-    except (RuntimeError, OSError) as error:
-        server.stop()
-        unavailable(str(error))
-    yield server
-    server.stop()
+from pg_server import PostgresServer
 
 
 @pytest.fixture(scope="session")
