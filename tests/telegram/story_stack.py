@@ -15,31 +15,25 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from fake_bot_api import FakeBotApi, FloodLimits, Sent
+from fake_bot_api import FakeBotApi, Sent
+from tg_demo import QUICK_CHATS, telegram_settings
 
 from assistant.bootstrap import App, build_for_tests
 from assistant.channels.telegram import TelegramChannel, TelegramDelivery
-from assistant.config import Settings, defaults
+from assistant.config import Settings
 from assistant.jobs.firing import bound
 from assistant.jobs.scheduler import tick
 from assistant.store.memory import MemoryStore
 from handlers import build_engine
 
-QUICK = FloodLimits(chat_per_second=500.0, chat_burst=50, group_per_minute=6000.0, group_burst=50)
+QUICK = QUICK_CHATS
 """Flood limits high enough that a story is not about them."""
 
 
 def story_settings(fake: FakeBotApi, **sections: Any) -> Settings:
-    """Default settings pointed at the fake server (and any other sections given)."""
-    section = {
-        "max_chat_messages_per_second": 200.0,
-        "max_group_messages_per_minute": 3000.0,
-        "token": fake.token,
-        "base_url": fake.base_url,
-        "base_file_url": fake.base_file_url,
-        "bot_username": fake.username,
-    }
-    return defaults().with_values(telegram=section, **sections)
+    """The Telegram tests' settings pointed at the fake server (and any other sections given)."""
+    settings = telegram_settings(fake)
+    return settings.with_values(**sections) if sections else settings
 
 
 @dataclass
