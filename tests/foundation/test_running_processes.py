@@ -19,6 +19,7 @@ from typing import IO, Any
 
 import pytest
 import redis
+from assistant_processes import processes_using
 
 from assistant.clock import SystemClock
 from assistant.conversation.vocabulary import Outbound, Reply, make_address
@@ -140,22 +141,6 @@ def test_the_jsonl_console_onboards_two_people_and_shows_worker_messages(tmp_pat
 def outbox_timers(tx: Tx) -> list[dict[str, Any]]:
     """Outbox messages not yet sent (the daily digest timer is pending on purpose)."""
     return [t for t in timers.pending(tx) if t["job"] == "outbox.deliver"]
-
-
-def processes_using(folder: Path) -> list[int]:
-    """Pids whose command line or environment mention the folder."""
-    found = []
-    needle = str(folder).encode()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            blob = (entry / "cmdline").read_bytes() + (entry / "environ").read_bytes()
-        except OSError:
-            continue
-        if needle in blob:
-            found.append(int(entry.name))
-    return found
 
 
 def test_up_stops_everything_on_sigterm_within_ten_seconds(tmp_path: Path) -> None:

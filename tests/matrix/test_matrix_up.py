@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from assistant_processes import clean_env, demo_data, start_up
 from synapse_server import Synapse
 
 from assistant.bootstrap import build
@@ -31,23 +29,14 @@ async def test_up_serves_a_resident_and_a_workers_message_on_matrix(
     # Given a data folder with the demo community and `assistant up` pointed at the homeserver
     bot = synapse.register("centre-up")
     data = tmp_path / "data"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env.update(
+    env = clean_env(
         ASSISTANT_MATRIX__HOMESERVER=synapse.url,
         ASSISTANT_MATRIX__USER_ID=bot.user_id,
         ASSISTANT_MATRIX__PASSWORD=bot.password,
         ASSISTANT_WORKERS__PROCESSES="1",
     )
-    command = [sys.executable, "-m", "assistant"]
-    demo = subprocess.run([*command, "demo-data", "--data", str(data)], env=env, check=False)
-    assert demo.returncode == 0
-    up = subprocess.Popen(
-        [*command, "up", "--data", str(data)],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    demo_data(data, env)
+    up = start_up(data, env)
     try:
         # When a resident opens an encrypted direct room and says hello
         mei = await resident_factory_alone()

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from assistant_processes import clean_env, demo_data, processes_using, start_up
 from fake_bot_api import FakeBotApi
 from people_sim import Person
 
@@ -31,23 +30,9 @@ async def test_up_serves_onboarding_booking_and_worker_messages_on_telegram(
 ) -> None:
     # Given a data folder with the demo community and `assistant up` pointed at a Bot API server
     data = tmp_path / "data"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env.update(
-        ASSISTANT_TELEGRAM__TOKEN=fake.token,
-        ASSISTANT_TELEGRAM__BASE_URL=fake.base_url,
-        ASSISTANT_TELEGRAM__BASE_FILE_URL=fake.base_file_url,
-        ASSISTANT_TELEGRAM__MAX_CHAT_MESSAGES_PER_SECOND="200",
-    )
-    command = [sys.executable, "-m", "assistant"]
-    demo = subprocess.run([*command, "demo-data", "--data", str(data)], env=env, check=False)
-    assert demo.returncode == 0
-    up = subprocess.Popen(
-        [*command, "up", "--data", str(data)],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    env = _telegram_env(fake)
+    demo_data(data, env)
+    up = start_up(data, env)
     try:
         await fake.wait_until(lambda: bool(fake.commands), 60)
         # When a newcomer registers through Telegram
@@ -86,20 +71,14 @@ async def test_up_serves_onboarding_booking_and_worker_messages_on_telegram(
     assert code == 0
 
 
-def _processes_using(folder: Path) -> list[int]:
-    """Pids whose command line or environment mention the folder."""
-    found = []
-    needle = str(folder).encode()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            blob = (entry / "cmdline").read_bytes() + (entry / "environ").read_bytes()
-        except OSError:
-            continue
-        if needle in blob:
-            found.append(int(entry.name))
-    return found
+def _telegram_env(fake: FakeBotApi) -> dict[str, str]:
+    """The environment of an `assistant up` pointed at the fake Bot API."""
+    return clean_env(
+        ASSISTANT_TELEGRAM__TOKEN=fake.token,
+        ASSISTANT_TELEGRAM__BASE_URL=fake.base_url,
+        ASSISTANT_TELEGRAM__BASE_FILE_URL=fake.base_file_url,
+        ASSISTANT_TELEGRAM__MAX_CHAT_MESSAGES_PER_SECOND="200",
+    )
 
 
 async def _poll(check: Callable[[], object], limit: float, what: str) -> None:
@@ -122,24 +101,11 @@ async def test_a_stop_is_bounded_when_the_bot_api_never_answers_and_nothing_is_l
 ) -> None:
     # Given `assistant up` on Telegram, and a Bot API that then accepts sends but never answers
     data = tmp_path / "data"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env.update(
-        ASSISTANT_TELEGRAM__TOKEN=fake.token,
-        ASSISTANT_TELEGRAM__BASE_URL=fake.base_url,
-        ASSISTANT_TELEGRAM__BASE_FILE_URL=fake.base_file_url,
-        ASSISTANT_TELEGRAM__MAX_CHAT_MESSAGES_PER_SECOND="200",
-    )
-    command = [sys.executable, "-m", "assistant"]
-    assert subprocess.run([*command, "demo-data", "--data", str(data)], env=env).returncode == 0
+    env = _telegram_env(fake)
+    demo_data(data, env)
 
     def start() -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [*command, "up", "--data", str(data)],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        return start_up(data, env)
 
     up = start()
     try:
@@ -155,7 +121,7 @@ async def test_a_stop_is_bounded_when_the_bot_api_never_answers_and_nothing_is_l
         await _poll(lambda: up.poll() is not None, 30, "assistant up ending")
         assert up.returncode == 0
         # … and leaves nothing running: no worker, no scheduler, no Redis
-        await _poll(lambda: not _processes_using(data), 30, "its children ending")
+        await _poll(lambda: not processes_using(data), 30, "its children ending")
         assert not ping(url)
     finally:
         if up.poll() is None:
