@@ -15,23 +15,22 @@ from typing import Any
 
 KINDS = ("recurring", "once", "meal")
 WHO = ("anyone", "children", "elders")
-KEYS = frozenset(
-    {
-        "code",
-        "name_zh",
-        "name_en",
-        "kind",
-        "weekdays",
-        "day",
-        "at",
-        "place",
-        "capacity",
-        "who",
-        "min_age",
-        "price",
-        "duration_minutes",
-    }
+FIELDS = (
+    "name_zh",
+    "name_en",
+    "kind",
+    "weekdays",
+    "day",
+    "at",
+    "place",
+    "capacity",
+    "who",
+    "min_age",
+    "price",
+    "duration_minutes",
 )
+"""What an activity of the programme says of itself, besides its ``code``."""
+KEYS = frozenset({"code", *FIELDS})
 MAX_CAPACITY = 500
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")

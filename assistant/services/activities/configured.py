@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from assistant.clock import to_iso
+from assistant.domain import programme
 from assistant.services.activities.define import Plan, add
 from assistant.services.activities.records import ACTIVITIES, Kind, Who
 from assistant.store.base import Store
@@ -25,20 +26,7 @@ log = logging.getLogger(__name__)
 
 ORGANISER = "settings"
 """The organiser of an activity defined in the settings file."""
-FIELDS = (
-    "name_zh",
-    "name_en",
-    "kind",
-    "weekdays",
-    "day",
-    "at",
-    "place",
-    "capacity",
-    "who",
-    "min_age",
-    "price",
-    "duration_minutes",
-)
+FIELDS = programme.FIELDS
 
 
 @dataclass(frozen=True)
