@@ -138,13 +138,3 @@ def start_worker(*args: str, **options: Any) -> multiprocessing.process.BaseProc
     poll(lambda: ready.exists() or not process.is_alive(), "worker start", limit=60)
     assert process.is_alive(), "worker died on start"
     return process
-
-
-def stop(process: multiprocessing.process.BaseProcess) -> None:
-    """SIGTERM a worker, then SIGKILL it if it lingers."""
-    if process.is_alive():
-        process.terminate()
-        process.join(15)
-    if process.is_alive():
-        process.kill()
-        process.join(5)

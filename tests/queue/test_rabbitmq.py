@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 import redis
-from dispatch_processes import poll, read_lines
+from dispatch_processes import poll, read_lines, stop
 from dispatch_world import add_grids, add_volunteer
-from queue_processes import add_residents, book, make_app, settings_file, start_worker, stop
+from queue_processes import add_residents, book, make_app, settings_file, start_worker
 
 from assistant.config import defaults
 from assistant.jobs import timers
