@@ -155,3 +155,13 @@ async def test_writing_makes_an_imported_address_reachable(running: Running) -> 
     # Then the bot records that it can reach her
     with running.app.store.snapshot() as tx:
         assert tx.get(people.ADDRESSES, "telegram:305")["reachable"] is True
+
+
+def test_every_command_in_telegrams_menu_is_one_the_engine_knows() -> None:
+    from assistant.bootstrap import build_for_tests
+    from assistant.channels.telegram.profile import COMMANDS
+    from assistant.conversation.engine import ALWAYS
+    from handlers import build_engine
+
+    engine = build_engine(build_for_tests())
+    assert [name for name in COMMANDS if name not in engine.commands and name not in ALWAYS] == []
