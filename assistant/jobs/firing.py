@@ -121,6 +121,16 @@ def failed_attempt(
         timer["status"] = timers.FAILED
         timers.close(tx, timer, app.jobs)
         log.warning("timer %s (%s) failed for good: %s", timer["id"], timer["job"], error)
+    elif timer["attempts"] > spec.max_retries and spec.private_args:
+        timer["status"] = timers.FAILED  # no dead timer keeps someone's forgotten data
+        timers.close(tx, timer, app.jobs)
+        log.error(
+            "timer %s (%s) gave up after %d attempts (%s); its arguments are not kept",
+            timer["id"],
+            timer["job"],
+            timer["attempts"],
+            error,
+        )
     elif timer["attempts"] > spec.max_retries:
         _die(tx, app, timer, now)
     else:

@@ -34,6 +34,9 @@ class JobSpec:
         time_limit_ms: how long one run may take (shorter than the lease).
         audit: what of the arguments a finished timer keeps (``None``: all).
         in_unit: run inside the unit of work that marks the timer done.
+        private_args: the arguments are personal data (the chats of someone who asked to
+            be forgotten): a timer that used up its attempts ends ``failed``, keeping only
+            what ``audit`` keeps, instead of waiting ``dead`` with them for a retry.
     """
 
     function: Callable[..., Any]
@@ -44,6 +47,7 @@ class JobSpec:
     time_limit_ms: int = 60_000
     audit: Callable[[list[Any]], list[Any]] | None = None
     in_unit: bool = False
+    private_args: bool = False
 
     def backoff_ms(self, attempts: int) -> int:
         """The wait before attempt ``attempts + 1``: exponential, capped."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -50,6 +51,9 @@ JOBS = {
     "test.flaky": JobSpec(flaky, max_retries=2, min_backoff_ms=1000, max_backoff_ms=3000),
     "test.refusing": JobSpec(refusing, throws=(Refused,)),
     "test.writes": JobSpec(writes, max_retries=1, in_unit=True),
+    "test.private": JobSpec(
+        flaky, max_retries=1, min_backoff_ms=1000, audit=lambda args: [len(args)], private_args=True
+    ),
 }
 
 
@@ -191,6 +195,21 @@ def test_a_failing_timer_backs_off_then_dies_and_the_admins_hear_once(app: App) 
     assert "test.flaky" in notice and timer_id in notice and "RuntimeError" in notice
     assert "林奶奶" not in notice and "13911112222" not in notice
     assert JobSpec(flaky, min_backoff_ms=1000, max_backoff_ms=3000).backoff_ms(5) == 3000
+
+
+def test_a_timer_with_private_arguments_gives_up_without_keeping_them(app: App) -> None:
+    # Given a job whose arguments are someone's forgotten data, and that always fails
+    timer_id = schedule(app, "test.private", "bad 林奶奶")
+    run(app)
+    clock(app).advance(seconds=2)
+    scheduler.tick(app)
+    run(app)
+    # Then after its attempts it is not dead with them: it failed, keeping only their count
+    gone = timer(app, timer_id)
+    assert gone["status"] == "failed" and gone["args"] == [1]
+    with app.store.snapshot() as tx:
+        assert timers.dead(tx) == []
+        assert "林奶奶" not in json.dumps([*tx.all(timers.TIMERS), *tx.archived(timers.TIMERS)])
 
 
 def test_a_dead_timer_runs_again_when_an_admin_retries_it(app: App) -> None:

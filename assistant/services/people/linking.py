@@ -425,6 +425,14 @@ def _no_addresses(args: list[Any]) -> list[Any]:
 
 
 JOBS: dict[str, JobSpec] = {
-    FORGET_CHAT_JOB: JobSpec(forget_chat_data_job, max_retries=8, audit=_no_addresses),
+    # Tried for about a day (hourly at the end, should Redis be down), then given up without
+    # keeping the addresses: a dead timer would hold a forgotten person's chats for a retry.
+    FORGET_CHAT_JOB: JobSpec(
+        forget_chat_data_job,
+        max_retries=30,
+        max_backoff_ms=3_600_000,
+        audit=_no_addresses,
+        private_args=True,
+    ),
 }
 """The linking part's job, registered by the composition root."""
