@@ -20,6 +20,7 @@ from assistant.conversation.buttons import (
     NoticeVerb,
 )
 from assistant.conversation.flow import Ctx, Flow, State, Turn, Unexpected, end, go, pressed
+from assistant.conversation.menus import MENU_PREFIX
 from assistant.conversation.vocabulary import Choice, Reply
 from assistant.services import notices, people
 from assistant.services.people import community
@@ -75,8 +76,15 @@ async def start(ctx: Ctx) -> Turn:
         return end(Reply(ctx.t("core.not_allowed")))
     found = await ctx.view(_listed, ctx.app, ctx.person)
     if not found:
-        return end(Reply(ctx.t("notice.none")))
+        return end(Reply(ctx.t("notice.none"), choices=_wellbeing_row(ctx)))
     return go("notices.list")
+
+
+def _wellbeing_row(ctx: Ctx) -> tuple[tuple[Choice, ...], ...]:
+    """For coordinators, a button to start a wellbeing round (敲门关怀) from here too."""
+    if not _full_view(ctx.app, ctx.person):
+        return ()
+    return ((Choice(ctx.t("wellbeing.menu"), MENU_PREFIX + "wellbeing"),),)
 
 
 async def ask_list(ctx: Ctx) -> list[Reply]:
@@ -91,7 +99,8 @@ async def ask_list(ctx: Ctx) -> list[Reply]:
         lines.append(ctx.t("notice.list_item", number=number, title=_title(notice), status=status))
         lines += ["  " + line for line in _rate_lines(ctx, rates)]
         buttons.append((Choice(f"{number}. {_title(notice, 10)}", notice["id"]),))
-    return [Reply("\n".join(lines), choices=(*buttons, (Choice(ctx.t("notice.stop"), STOP),)))]
+    stop = (Choice(ctx.t("notice.stop"), STOP),)
+    return [Reply("\n".join(lines), choices=(*buttons, *_wellbeing_row(ctx), stop))]
 
 
 async def got_list(ctx: Ctx) -> Turn:

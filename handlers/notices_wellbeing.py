@@ -95,6 +95,7 @@ WELLBEING = Flow(
     start=start,
     commands=("wellbeing",),
     roles=(people.COORDINATOR,),
+    menu_key="wellbeing.menu",
     help_key="wellbeing.help",
     keywords_key="keywords.wellbeing",
     states={

@@ -84,3 +84,22 @@ async def test_a_resident_who_says_she_lives_alone_in_me_is_in_the_next_wellbein
     asked = await w.say("grid", "/wellbeing")
     labels = [label for m in to(asked, "grid") for row in m.get("buttons", []) for label in row]
     assert "独居老人（2户）" in labels
+
+
+async def test_the_coordinator_reaches_the_wellbeing_round_from_notices_and_the_menu() -> None:
+    w = World()
+    # /notices (even with no notice yet) and the main menu offer 敲门关怀 to a coordinator
+    listed = await w.say("grid", "/notices")
+    labels = [label for m in to(listed, "grid") for row in m.get("buttons", []) for label in row]
+    assert "敲门关怀" in labels
+    asked = await w.press("grid", "敲门关怀")
+    assert "独居老人（2户）" in [
+        b for m in to(asked, "grid") for row in m.get("buttons", []) for b in row
+    ]
+    menu = await w.say("grid", "/menu")
+    assert "敲门关怀" in [b for m in to(menu, "grid") for row in m.get("buttons", []) for b in row]
+    # A volunteer sees neither
+    menu = await w.say("chen", "/menu")
+    assert "敲门关怀" not in [
+        b for m in to(menu, "chen") for row in m.get("buttons", []) for b in row
+    ]
