@@ -195,3 +195,13 @@ async def test_words_for_the_same_form_or_nothing_clear_get_the_usual_hint() -> 
         reply = await t.say("lin", words)
         assert not any(b.startswith("去办") for b in buttons(reply))
         assert ZH.t("care.ask_service") in texts(reply)
+
+
+async def test_english_words_for_another_wish_mid_form_offer_to_go_there_too() -> None:
+    t = Transcript()
+    await t.say("lin", "/language")
+    await t.press("lin", "English")
+    await t.say("lin", "/care")
+    reply = await t.say("lin", "someone is not wearing a mask")
+    assert EN.t("core.switch_yes", what=EN.t("reports.menu")) in buttons(reply)
+    assert EN.t("care.ask_service") in texts(reply)
