@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.conversation import buttons, menus
 from assistant.conversation.flow import Action, Ctx, Flow, State, Topic, Turn, Unexpected, write
-from assistant.conversation.keywords import GUESS_ACTION, Intents, guess_value
+from assistant.conversation.keywords import GUESS_ACTION, Intents, guess_value, is_stop
 from assistant.conversation.menus import MENU_PREFIX
 from assistant.conversation.records import Records, implied, same
 from assistant.conversation.vocabulary import (
@@ -182,6 +182,9 @@ class Engine:
             return await self._action(ctx, "voice", state), state
         if state is None:
             return await self._idle_input(ctx), state
+        if incoming.kind is Kind.TEXT and is_stop(incoming.text):  # "取消", "算了": as /cancel
+            ctx.data = {}
+            return Turn(None, (Reply(ctx.t("core.cancelled")), self.menu(ctx))), state
         return await self._answer(ctx, state), state
 
     def _stay(self, state: str | None, *replies: Reply) -> Turn:

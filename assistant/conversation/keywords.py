@@ -34,6 +34,8 @@ BUILT_IN = {
 """Intents that are no flow: their keywords' message id and their button's label."""
 MAX_CHOICES = 4
 FILLER_KEY = "keywords.filler"
+STOP_KEY = "keywords.stop"
+"""Words that, typed alone inside a form, end it as ``/cancel`` does ("取消", "算了", "stop")."""
 SURE_SHARE = 0.5
 LOOK_AT = 500
 """Only the start of a long text is read: a keyword deep inside a letter is no request."""
@@ -50,6 +52,18 @@ class Guess:
 def guess_value(name: str) -> str:
     """The value of the "do you mean …?" button for one intent."""
     return buttons.Guess(name).encode()
+
+
+def _stop_words() -> frozenset[str]:
+    return frozenset(
+        w for lang in LANGUAGES for w in split_keywords(catalog(lang).get(STOP_KEY, ""))
+    )
+
+
+def is_stop(text: str) -> bool:
+    """Whether ``text`` says only "stop" (in either language, punctuation aside)."""
+    words = _normal(text).strip().strip(" .,!?。，！？~～…").strip()
+    return bool(words) and words in _STOP
 
 
 def split_keywords(text: str) -> list[str]:
@@ -183,3 +197,6 @@ class Intents:
         words = ctx.t(flow.help_key).split(maxsplit=1)
         text = words[-1] if len(words) == 2 and words[0].startswith("/") else " ".join(words)
         return text[:1].upper() + text[1:]
+
+
+_STOP = _stop_words()

@@ -205,3 +205,15 @@ async def test_english_words_for_another_wish_mid_form_offer_to_go_there_too() -
     reply = await t.say("lin", "someone is not wearing a mask")
     assert EN.t("core.switch_yes", what=EN.t("reports.menu")) in buttons(reply)
     assert EN.t("care.ask_service") in texts(reply)
+
+
+@pytest.mark.parametrize("words", ["取消", "算了。", "不要了！", "cancel", "Stop"])
+async def test_a_word_that_says_stop_ends_the_form_as_cancel_does(words: str) -> None:
+    t = Transcript()
+    await t.say("lin", "/care")
+    reply = await t.say("lin", words)
+    assert ZH.t("core.cancelled") in texts(reply)
+    with t.app.store.snapshot() as tx:
+        assert tx.get("conversations", "console:lin")["state"] is None
+    # Outside any form the same word is just words (nothing to stop)
+    assert ZH.t("core.cancelled") not in texts(await t.say("lin", words))
