@@ -81,7 +81,7 @@ async def ask_items(ctx: Ctx) -> list[Reply]:
                 title=listing.title(ctx.tr.is_chinese),
                 price=price_line(listing, ctx.tr),
                 left=listing.available,
-                unit=listing.unit_in(ctx.tr.is_chinese),
+                unit=listing.unit_in(ctx.tr.is_chinese, listing.available),
                 limit=listing.limit,
             )
         )
@@ -110,7 +110,9 @@ async def ask_quantity(ctx: Ctx) -> list[Reply]:
     if listing is None or not listing.on_sale(ctx.app.clock.now()):
         return [Reply(ctx.t("orders.sale_ended"), choices=(stop_row(ctx),))]
     reply = announce.card(ctx.app, listing, ctx.tr)
-    text = reply.text + "\n" + ctx.t("orders.ask_quantity", unit=listing.unit_in(ctx.tr.is_chinese))
+    text = (
+        reply.text + "\n" + ctx.t("orders.ask_quantity", unit=listing.unit_in(ctx.tr.is_chinese, 2))
+    )
     if ctx.data.get("for") != ctx.data.get("by"):
         text = ctx.t("orders.ordering_for", name=ctx.data.get("for_name", "")) + "\n" + text
     return [Reply(text, choices=reply.choices[:-1] + (stop_row(ctx),), image=reply.image)]
@@ -197,7 +199,7 @@ def _summary(tx: Tx, ctx: Ctx) -> str:
         "orders.summary",
         title=listing.title(ctx.tr.is_chinese),
         quantity=quantity,
-        unit=listing.unit_in(ctx.tr.is_chinese),
+        unit=listing.unit_in(ctx.tr.is_chinese, quantity),
         total=orders.money_text(listing.sale_price * quantity),
         whom=ctx.data.get("for_name", ""),
         way=fulfilment_text(tx, way, ctx.tr),

@@ -98,7 +98,7 @@ async def hold_for(ctx: Ctx, listing_id: str, quantity: int) -> Turn:
     ctx.data.update({"listing": listing_id, "hold": held["id"], "quantity": held["quantity"]})
     ctx.data.pop("way", None)
     listing = await ctx.view(listing_of, listing_id)
-    unit = listing.unit_in(ctx.tr.is_chinese) if listing else ""
+    unit = listing.unit_in(ctx.tr.is_chinese, int(held["quantity"])) if listing else ""
     minutes = int(stock.hold_minutes(ctx.app))
     held_text = ctx.t("orders.held", quantity=held["quantity"], unit=unit, minutes=minutes)
     return go("shop.fulfil", Reply(held_text))

@@ -213,7 +213,7 @@ async def ask_listings(ctx: Ctx) -> list[Reply]:
                 "orders.listing_button",
                 title=x.title(ctx.tr.is_chinese),
                 left=x.available,
-                unit=x.unit_in(ctx.tr.is_chinese),
+                unit=x.unit_in(ctx.tr.is_chinese, x.available),
             ),
             ListingStep(ListingVerb.OPEN, x.id).encode(),
         )
@@ -277,7 +277,13 @@ async def got_add_stock(ctx: Ctx) -> Turn:
     doc = await commit(ctx, listings.add_stock, ctx.data["listing"], me(ctx), quantity)
     return go(
         "vendor.listing",
-        Reply(ctx.t("orders.stock_added", left=doc["available"], unit=doc["unit"])),
+        Reply(
+            ctx.t(
+                "orders.stock_added",
+                left=doc["available"],
+                unit=orders.unit_words(doc["unit"], ctx.tr.is_chinese, int(doc["available"])),
+            )
+        ),
     )
 
 
@@ -406,7 +412,10 @@ def _money_of(ctx: Ctx) -> Decimal:
 async def ask_price(ctx: Ctx) -> list[Reply]:
     """The usual price per unit."""
     return [
-        Reply(ctx.t("orders.ask_price", unit=ctx.data["unit"]), choices=(stop_row(ctx, CLOSE),))
+        Reply(
+            ctx.t("orders.ask_price", unit=orders.unit_words(ctx.data["unit"], ctx.tr.is_chinese)),
+            choices=(stop_row(ctx, CLOSE),),
+        )
     ]
 
 
@@ -421,7 +430,9 @@ async def ask_sale_price(ctx: Ctx) -> list[Reply]:
     same = (Choice(ctx.t("orders.no_discount"), SKIP),)
     return [
         Reply(
-            ctx.t("orders.ask_sale_price", unit=ctx.data["unit"]),
+            ctx.t(
+                "orders.ask_sale_price", unit=orders.unit_words(ctx.data["unit"], ctx.tr.is_chinese)
+            ),
             choices=(same, stop_row(ctx, CLOSE)),
         )
     ]
@@ -442,7 +453,12 @@ async def got_sale_price(ctx: Ctx) -> Turn:
 async def ask_stock(ctx: Ctx) -> list[Reply]:
     """How many units to sell."""
     return [
-        Reply(ctx.t("orders.ask_stock", unit=ctx.data["unit"]), choices=(stop_row(ctx, CLOSE),))
+        Reply(
+            ctx.t(
+                "orders.ask_stock", unit=orders.unit_words(ctx.data["unit"], ctx.tr.is_chinese, 2)
+            ),
+            choices=(stop_row(ctx, CLOSE),),
+        )
     ]
 
 
@@ -460,7 +476,9 @@ async def ask_limit(ctx: Ctx) -> list[Reply]:
     buttons = [Choice(str(n), str(n)) for n in (1, 2, 3, 5, 10)]
     return [
         Reply(
-            ctx.t("orders.ask_limit", unit=ctx.data["unit"]),
+            ctx.t(
+                "orders.ask_limit", unit=orders.unit_words(ctx.data["unit"], ctx.tr.is_chinese, 2)
+            ),
             choices=rows(*buttons, width=5) + (stop_row(ctx, CLOSE),),
         )
     ]

@@ -56,6 +56,7 @@ from assistant.services.orders.records import (
     VendorKind,
     money,
     money_text,
+    unit_words,
 )
 
 __all__ = [
@@ -94,4 +95,5 @@ __all__ = [
     "forget",
     "money",
     "money_text",
+    "unit_words",
 ]

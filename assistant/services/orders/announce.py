@@ -64,7 +64,7 @@ def card_text(app: App, listing: Listing, tr: Translator) -> str:
         title=listing.title(tr.is_chinese),
         price=price_line(listing, tr),
         left=listing.available,
-        unit=listing.unit_in(tr.is_chinese),
+        unit=listing.unit_in(tr.is_chinese, listing.available),
         limit=listing.limit,
         until=when_text(app, listing.closes_at(), tr),
     )
@@ -75,7 +75,7 @@ def quantity_buttons(listing: Listing, tr: Translator) -> tuple[tuple[Choice, ..
     most = max(1, min(listing.limit, QUICK_QUANTITIES, max(listing.available, 1)))
     quick = [
         Choice(
-            tr.t("orders.qty_button", quantity=n, unit=listing.unit_in(tr.is_chinese)),
+            tr.t("orders.qty_button", quantity=n, unit=listing.unit_in(tr.is_chinese, n)),
             ShopButton(ShopVerb.HOLD, listing.id, n).encode(),
         )
         for n in range(1, most + 1)
@@ -245,7 +245,8 @@ def refresh_list(tx: Tx, app: App, listing_id: str, grid_id: str, now: datetime)
     )
     open_now = listing.on_sale(now)
     if open_now:
-        foot = tr.t("orders.list_foot", left=listing.available, unit=listing.unit_in(tr.is_chinese))
+        left = listing.available
+        foot = tr.t("orders.list_foot", left=left, unit=listing.unit_in(tr.is_chinese, left))
     else:
         foot = tr.t("orders.list_closed")
     lines = list_lines(tx, listing_id, grid_id) or [tr.t("orders.list_empty")]

@@ -17,7 +17,14 @@ from assistant.domain import slots
 from assistant.i18n import Translator, translator
 from assistant.jobs import outbox
 from assistant.services import people
-from assistant.services.orders.records import LISTINGS, VENDORS, Listing, Vendor, money_text
+from assistant.services.orders.records import (
+    LISTINGS,
+    VENDORS,
+    Listing,
+    Vendor,
+    money_text,
+    unit_words,
+)
 from assistant.store.base import Doc, Tx
 
 if TYPE_CHECKING:
@@ -104,7 +111,12 @@ def order_title(tx: Tx, order: Doc, tr: Translator) -> str:
     """``赣南脐橙 ×2箱``."""
     listing = listing_of(tx, order["listing_id"])
     title = listing.title(tr.is_chinese) if listing else str(order.get("title_zh", ""))
-    unit = listing.unit_in(tr.is_chinese) if listing else str(order["unit"])
+    count = int(order["quantity"])
+    unit = (
+        listing.unit_in(tr.is_chinese, count)
+        if listing
+        else unit_words(str(order["unit"]), tr.is_chinese, count)
+    )
     return tr.t("orders.item_qty", title=title, quantity=order["quantity"], unit=unit)
 
 

@@ -78,6 +78,26 @@ UNIT_EN = {
     "件": "piece",
 }
 """The usual units in English (a unit typed in other Chinese words reads "unit")."""
+UNIT_EN_PLURAL = {
+    "box": "boxes",
+    "bag": "bags",
+    "piece": "pieces",
+    "portion": "portions",
+    "pack": "packs",
+    "bottle": "bottles",
+    "unit": "units",
+}
+"""English plurals of those units (jin and kg stay as they are)."""
+
+
+def unit_words(unit: str, chinese: bool, count: int = 1) -> str:
+    """A unit as the reader says it for ``count`` of it: ``箱`` / ``box`` / ``boxes``."""
+    if chinese:
+        return unit
+    word = UNIT_EN.get(unit, unit if unit.isascii() else "unit")
+    return word if count == 1 else UNIT_EN_PLURAL.get(word, word)
+
+
 MAX_PRICE = Decimal("100000")
 CENT = Decimal("0.01")
 
@@ -375,13 +395,9 @@ class Listing:
         """The title in one language (English falls back to the Chinese one, a name)."""
         return self.title_zh if chinese or not self.title_en else self.title_en
 
-    def unit_in(self, chinese: bool) -> str:
-        """The unit as the reader says it: ``箱`` / ``box``."""
-        return (
-            self.unit
-            if chinese
-            else UNIT_EN.get(self.unit, self.unit if self.unit.isascii() else "unit")
-        )
+    def unit_in(self, chinese: bool, count: int = 1) -> str:
+        """The unit as the reader says it for ``count`` of it: ``箱`` / ``box`` / ``boxes``."""
+        return unit_words(self.unit, chinese, count)
 
     def closes_at(self) -> datetime:
         """When the sale stops taking holds: its end, or when staff ended it."""

@@ -179,15 +179,16 @@ def hold(
             doc = tx.require(LISTINGS, listing_id)
     household = household_key(person)
     asker = tx.get(people.PEOPLE, by) or person
-    unit = listing.unit_in(str(asker.get("language", "zh_CN")) != "en")
-    left_for_household = listing.limit - quota_used(tx, listing_id, household)
+    chinese = str(asker.get("language", "zh_CN")) != "en"
+    left_for_household = max(0, listing.limit - quota_used(tx, listing_id, household))
     if units > left_for_household:
-        raise OverLimit(left=max(0, left_for_household), limit=listing.limit, unit=unit)
+        unit = listing.unit_in(chinese, left_for_household)
+        raise OverLimit(left=left_for_household, limit=listing.limit, unit=unit)
     available = int(doc["available"])
     if available <= 0:
         raise SoldOut()
     if units > available:
-        raise NotEnough(left=available, unit=unit)
+        raise NotEnough(left=available, unit=listing.unit_in(chinese, available))
     _available_add(tx, doc, -units)
     expires = now + timedelta(minutes=hold_minutes(app))
     hold_id = new_id("hd")
@@ -434,7 +435,7 @@ def _offer_one(
                 "orders.note_offered",
                 title=listing.title(tr.is_chinese),
                 quantity=units,
-                unit=listing.unit_in(tr.is_chinese),
+                unit=listing.unit_in(tr.is_chinese, units),
                 minutes=int(hold_minutes(app)),
             ),
             choices=((order, drop),),
