@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import io
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from console_world import ConsoleWorld
+
 import handlers
 from assistant import demo
 from assistant.bootstrap import App, build_for_tests
-from assistant.channels.console.channel import ConsoleChannel
 from assistant.clock import FakeClock
 from assistant.conversation.engine import Engine
 from assistant.conversation.vocabulary import Incoming, Kind, make_address
 from assistant.jobs.firing import bound
-from assistant.jobs.scheduler import tick
 from assistant.services import care, people
 from assistant.store.base import Doc, Tx
 from handlers import care as care_handlers
@@ -93,52 +91,14 @@ async def booked(t: Transcript, user: str = "lin", slot: str = "明天 09:00") -
     return str(t.bookings()[-1]["id"])
 
 
-class Transcript:
+class Transcript(ConsoleWorld):
     """Residents, volunteers and the coordinator of the demo community at one console."""
 
     def __init__(self, app: App | None = None, dispatch: FakeDispatch | None = None) -> None:
         self.clock = FakeClock(MONDAY_9)
-        self.app = app or build_for_tests(clock=self.clock, dispatch=dispatch)
-        demo.load(self.app.store, "2026-06-01T00:00:00+00:00")
-        self.engine = engine_for(self.app)
-        self.out = io.StringIO()
-        self.channel = ConsoleChannel(self.engine.handle, out=self.out, jsonl=True)
-        self.app.delivery = self.channel  # outbox messages show up here too
-        self._labels: dict[str, list[str]] = {}
-
-    def _read_from(self, start: int) -> list[dict[str, Any]]:
-        self.out.seek(start)
-        produced = [json.loads(text) for text in self.out.read().splitlines() if text]
-        self.out.seek(0, io.SEEK_END)
-        for line in produced:
-            if line.get("buttons") and line.get("to"):
-                self._labels[line["to"]] = [label for row in line["buttons"] for label in row]
-        return produced
-
-    def run_jobs(self) -> list[dict[str, Any]]:
-        """Run every queued job (outbox deliveries, events) and return what was sent."""
-        start = self.out.tell()
-        self.app.queue.run_all(bound(self.app))  # type: ignore[attr-defined]
-        return self._read_from(start)
-
-    def travel(self, **units: float) -> list[dict[str, Any]]:
-        """Let time pass, then run the scheduler once and every job it hands out."""
-        self.clock.advance(**units)
-        tick(self.app)
-        return self.run_jobs()
-
-    async def send(self, **line: Any) -> list[dict[str, Any]]:
-        """Feed one input line, then run the jobs it queued; return every line produced."""
-        start = self.out.tell()
-        await self.channel.feed(json.dumps(line, ensure_ascii=False))
-        self.app.queue.run_all(bound(self.app))  # type: ignore[attr-defined]
-        return self._read_from(start)
-
-    async def say(self, user: str, text: str) -> list[dict[str, Any]]:
-        return await self.send(**{"as": user, "text": text})
-
-    async def press(self, user: str, label: str) -> list[dict[str, Any]]:
-        return await self.send(**{"as": user, "press": label})
+        app = app or build_for_tests(clock=self.clock, dispatch=dispatch)
+        demo.load(app.store, "2026-06-01T00:00:00+00:00")
+        super().__init__(app, engine_for(app))
 
     async def forge(self, user: str, value: str) -> list[dict[str, Any]]:
         """Press a raw button value the user was never shown (a stale or forged button)."""
@@ -165,10 +125,6 @@ class Transcript:
         results = await asyncio.gather(*(one(user, label) for user, label in moves))
         self.app.queue.run_all(bound(self.app))  # type: ignore[attr-defined]
         return list(results)
-
-    def labels(self, user: str) -> list[str]:
-        """The labels of the latest buttons shown to ``user``."""
-        return self._labels.get(user, [])
 
     def _value(self, user: str, label: str) -> str:
         """The value of the button ``user`` would press with this label."""

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # console_world
 
 from care_transcript import MONDAY_9, FakeDispatch  # noqa: E402
 

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import io
-import json
 from datetime import UTC, datetime
 from typing import Any
 
+from console_world import ConsoleWorld
+
 from assistant import demo
 from assistant.bootstrap import App, build_for_tests
-from assistant.channels.console.channel import ConsoleChannel
 from assistant.clock import FakeClock
 from assistant.config import defaults
 from assistant.conversation.vocabulary import Incoming, Kind, make_address
-from assistant.jobs.firing import bound
-from assistant.jobs.scheduler import tick
 from assistant.services import notices, people
 from assistant.store.base import Doc
 from handlers import build_engine
@@ -33,7 +30,7 @@ EXTRA = (
 )
 
 
-class World:
+class World(ConsoleWorld):
     """One console in JSON-lines mode over in-memory twins, with the real dispatch."""
 
     def __init__(
@@ -63,31 +60,7 @@ class World:
                         "room": room,
                     },
                 )
-        self.engine = build_engine(self.app)
-        self.out = io.StringIO()
-        self.channel = ConsoleChannel(self.engine.handle, out=self.out, jsonl=True)
-        self.app.delivery = self.channel
-        self.seen: list[dict[str, Any]] = []
-
-    def _read_from(self, start: int) -> list[dict[str, Any]]:
-        self.out.seek(start)
-        produced = [json.loads(text) for text in self.out.read().splitlines() if text]
-        self.out.seek(0, io.SEEK_END)
-        self.seen += produced
-        return produced
-
-    def run_jobs(self) -> list[dict[str, Any]]:
-        start = self.out.tell()
-        self.app.queue.run_all(bound(self.app))  # type: ignore[attr-defined]
-        return self._read_from(start)
-
-    def travel(self, **units: float) -> list[dict[str, Any]]:
-        """Let time pass, run the scheduler once and every job it hands out."""
-        start = self.out.tell()
-        self.clock.advance(**units)
-        tick(self.app)
-        self.app.queue.run_all(bound(self.app))  # type: ignore[attr-defined]
-        return self._read_from(start)
+        super().__init__(self.app, build_engine(self.app))
 
     def settle(self, rounds: int = 30) -> list[dict[str, Any]]:
         """Let a notice go out: a second at a time until nothing more is produced."""
@@ -100,18 +73,6 @@ class World:
             if not sending and not produced:
                 break
         return out
-
-    async def send(self, **line: Any) -> list[dict[str, Any]]:
-        start = self.out.tell()
-        await self.channel.feed(json.dumps(line, ensure_ascii=False))
-        self.app.queue.run_all(bound(self.app))  # type: ignore[attr-defined]
-        return self._read_from(start)
-
-    async def say(self, user: str, text: str) -> list[dict[str, Any]]:
-        return await self.send(**{"as": user, "text": text})
-
-    async def press(self, user: str, label: str) -> list[dict[str, Any]]:
-        return await self.send(**{"as": user, "press": label})
 
     async def act(self, user: str, value: str) -> list[dict[str, Any]]:
         """Press a button by its value (an action button from any message), then run the jobs."""

@@ -9,18 +9,16 @@ neighbours' group of 锦绣家园一网格 included (``jx1-group``).
 
 from __future__ import annotations
 
-import io
-import json
 from datetime import UTC, datetime
 from typing import Any
 
+from console_world import ConsoleWorld
+
 from assistant import demo
 from assistant.bootstrap import App, build_for_tests
-from assistant.channels.console.channel import ConsoleChannel
 from assistant.clock import FakeClock
 from assistant.conversation.vocabulary import Incoming, Kind, make_address
 from assistant.jobs.firing import bound
-from assistant.jobs.scheduler import tick
 from assistant.services import orders, people
 from assistant.services.orders import demo as orders_demo
 from assistant.services.orders import stock
@@ -34,53 +32,20 @@ EGG_TITLE = "农家土鸡蛋（30枚）"
 GROUP = "jx1-group"
 
 
-class World:
+class World(ConsoleWorld):
     """Residents, volunteers, vendor staff and the coordinator of the demo community."""
 
     def __init__(self, app: App | None = None, settings: Any = None) -> None:
         self.clock = FakeClock(MONDAY_9)
-        self.app = app or build_for_tests(settings, clock=self.clock)
-        demo.load(self.app.store, "2026-06-01T00:00:00+00:00")
-        self.engine = build_engine(self.app)
-        self.out = io.StringIO()
-        self.channel = ConsoleChannel(self.engine.handle, out=self.out, jsonl=True)
-        self.app.delivery = self.channel
-        self._labels: dict[str, list[str]] = {}
+        app = app or build_for_tests(settings, clock=self.clock)
+        demo.load(app.store, "2026-06-01T00:00:00+00:00")
+        super().__init__(app, build_engine(app))
         orders_demo.announce_now(self.app)  # the sale goes live: announcements, group lists
         self.travel()
 
-    def _read_from(self, start: int) -> list[dict[str, Any]]:
-        self.out.seek(start)
-        produced = [json.loads(text) for text in self.out.read().splitlines() if text]
-        self.out.seek(0, io.SEEK_END)
-        for line in produced:
-            if line.get("buttons") and line.get("to"):
-                self._labels[line["to"]] = [label for row in line["buttons"] for label in row]
-        return produced
-
-    def run_jobs(self) -> list[dict[str, Any]]:
-        start = self.out.tell()
-        self.app.queue.run_all(bound(self.app))  # type: ignore[attr-defined]
-        return self._read_from(start)
-
-    def travel(self, **units: float) -> list[dict[str, Any]]:
+    def travel(self, rounds: int = 3, **units: float) -> list[dict[str, Any]]:
         """Let time pass; the scheduler hands out what is due and the workers run it."""
-        start = self.out.tell()
-        if units:
-            self.clock.advance(**units)
-        for _ in range(3):
-            tick(self.app)
-            self.app.queue.run_all(bound(self.app))  # type: ignore[attr-defined]
-        return self._read_from(start)
-
-    async def send(self, **line: Any) -> list[dict[str, Any]]:
-        start = self.out.tell()
-        await self.channel.feed(json.dumps(line, ensure_ascii=False))
-        self.app.queue.run_all(bound(self.app))  # type: ignore[attr-defined]
-        return self._read_from(start)
-
-    async def say(self, user: str, text: str) -> list[dict[str, Any]]:
-        return await self.send(**{"as": user, "text": text})
+        return super().travel(rounds, **units)
 
     async def press(self, user: str, label: str) -> list[dict[str, Any]]:
         assert label in self.labels(user), f"{label!r} not offered to {user}: {self.labels(user)}"
@@ -104,9 +69,6 @@ class World:
                 self._labels[line["to"]] = [c.label for row in message.reply.choices for c in row]
             lines.append(line)
         return lines
-
-    def labels(self, user: str) -> list[str]:
-        return self._labels.get(user, [])
 
     def value(self, user: str, label: str) -> str:
         """The value behind a label the user was shown last."""
