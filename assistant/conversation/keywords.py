@@ -62,7 +62,7 @@ def _stop_words() -> frozenset[str]:
 
 def is_stop(text: str) -> bool:
     """Whether ``text`` says only "stop" (in either language, punctuation aside)."""
-    words = _normal(text).strip().strip(" .,!?。，！？~～…").strip()
+    words = _normal(text).strip(" .,!?。~…")  # NFKC made ，！？～ the ASCII ones
     return bool(words) and words in _STOP
 
 

@@ -56,7 +56,7 @@ from assistant.channels.common.media import (
     UnknownMedia,
     bytes_of,
 )
-from assistant.channels.matrix import render, translate
+from assistant.channels.matrix import render
 from assistant.channels.matrix.memory import Latest, Memory
 from assistant.channels.matrix.rooms import DirectRooms, NoRoom
 from assistant.channels.matrix.translate import ident_of, is_room
@@ -198,7 +198,7 @@ class Sender:
                 values,
                 message.language,
                 message=event_id,
-                shared=translate.is_room(message.to),  # a group's "我也要": any neighbour's
+                shared=is_room(message.to),  # a group's "我也要": any neighbour's
             )
         if not edited:  # an edited offer is not what the person looks at now
             labels = tuple(render.labels(reply))

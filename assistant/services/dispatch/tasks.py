@@ -36,7 +36,7 @@ from assistant.services.dispatch.records import (
     wave_key,
 )
 from assistant.services.people import volunteers
-from assistant.store.base import Tx, new_id
+from assistant.store.base import Doc, Tx, new_id
 
 if TYPE_CHECKING:
     from assistant.app import App
@@ -148,8 +148,12 @@ def revise_summary(tx: Tx, app: App, task_id: str, summary: dict[str, str]) -> N
         return
     task["summary"] = dict(summary)
     tx.put(TASKS, task_id, task)
-    now = app.clock.now()
-    for offer in tx.find(OFFERS, task_id=task_id, status=OFFER_OPEN):
+    _edit_open_offers(tx, app, task, app.clock.now())
+
+
+def _edit_open_offers(tx: Tx, app: App, task: Doc, now: datetime) -> None:
+    """Send the task's open offers again in place (its time or its words changed)."""
+    for offer in tx.find(OFFERS, task_id=task["id"], status=OFFER_OPEN):
         post_offer(tx, app, task, offer, now, edit=True)
 
 
@@ -163,8 +167,7 @@ def reschedule_task(tx: Tx, app: App, task_id: str, starts_at: datetime) -> None
     task["starts_at"] = to_iso(starts_at)
     task["ends_at"] = to_iso(starts_at + timedelta(minutes=int(task["duration_minutes"])))
     tx.put(TASKS, task_id, task)
-    for offer in tx.find(OFFERS, task_id=task_id, status=OFFER_OPEN):
-        post_offer(tx, app, task, offer, now, edit=True)
+    _edit_open_offers(tx, app, task, now)
     person = assignee(tx, task)
     if person is not None:
         volunteers.tell(

@@ -202,14 +202,19 @@ def volunteer_step(
 
 def back_to_pickup(tx: Tx, app: App, order: Doc, now: datetime, key: str) -> None:
     """Nobody was at home (or the run failed): the order waits at a pickup point; told."""
-    vendor = vendor_of(tx, order["vendor_id"])
-    point = vendor.pickup_points[0].id if vendor and vendor.pickup_points else CENTRE_POINT
-    order["fulfilment"] = PICKUP_PREFIX + point
+    order["fulfilment"] = _pickup_point(tx, order)
     order["returned_at"] = to_iso(now)
     order["updated_at"] = to_iso(now)
     order.setdefault("history", []).append({"status": "back_to_pickup", "at": to_iso(now)})
     tx.put(ORDERS, order["id"], order)
     tell_order(tx, app, order, key, now)
+
+
+def _pickup_point(tx: Tx, order: Doc) -> str:
+    """Where an order that cannot be delivered waits: its vendor's first point, else the centre."""
+    vendor = vendor_of(tx, order["vendor_id"])
+    point = vendor.pickup_points[0].id if vendor and vendor.pickup_points else CENTRE_POINT
+    return PICKUP_PREFIX + point
 
 
 def _close_if_done(tx: Tx, app: App, run: Doc) -> None:
@@ -247,9 +252,7 @@ def forget_in_runs(tx: Tx, app: App, order: Doc, now: datetime) -> None:
     if run is None or run.get("status") == "done":
         return
     if order["status"] == OrderStatus.HANDED_OVER and order["fulfilment"] == "community":
-        vendor = vendor_of(tx, order["vendor_id"])
-        point = vendor.pickup_points[0].id if vendor and vendor.pickup_points else CENTRE_POINT
-        order["fulfilment"] = PICKUP_PREFIX + point
+        order["fulfilment"] = _pickup_point(tx, order)
         order["updated_at"] = to_iso(now)
         tx.put(ORDERS, order["id"], order)
     run["orders"] = [o for o in run.get("orders", []) if o != order["id"]]

@@ -20,7 +20,7 @@ from assistant.clock import to_iso
 from assistant.conversation.buttons import ReportButton, ReportVerb
 from assistant.conversation.vocabulary import Choice
 from assistant.domain import geo, urgency
-from assistant.i18n import Translator
+from assistant.i18n import Translator, translator
 from assistant.jobs import timers
 from assistant.services.reports import index
 from assistant.services.reports.notify import (
@@ -99,7 +99,6 @@ def dispatch_case(tx: Tx, app: App, case: Doc, now: datetime) -> None:
     """Open a "patrol case" task for the case's round; the offer names no reporter."""
     category = categories(app).get(case["category"])
     skill = category.skill if category else "patrol"
-
     task_id = app.dispatch.open_task(
         tx,
         app,
@@ -123,8 +122,6 @@ def dispatch_case(tx: Tx, app: App, case: Doc, now: datetime) -> None:
 
 def _summary(app: App, case: Doc, now: datetime) -> dict[str, str]:
     """What every volunteer offered the case may read: category, count, age, grid, place."""
-    from assistant.i18n import translator
-
     zh, en = translator("zh_CN"), translator("en")
     return {
         "title_zh": _title(app, zh, case, now),
@@ -136,8 +133,6 @@ def _summary(app: App, case: Doc, now: datetime) -> dict[str, str]:
 
 def _private(case: Doc) -> dict[str, str]:
     """What only the volunteer who goes reads: the place and the neighbours' notes."""
-    from assistant.i18n import translator
-
     zh, en = translator("zh_CN"), translator("en")
     return {
         "name": "—",
