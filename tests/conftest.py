@@ -48,12 +48,8 @@ def data_dir(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[Any]:
-    """A real PostgreSQL server on a free loopback port (skips here, fails in CI, without one)."""
-    from pg_server import PostgresServer, unavailable
-
-    server = PostgresServer()
+def _serving(server: Any, unavailable: Any) -> Iterator[Any]:
+    """Start ``server`` for the run; without one, skip here and fail under CI (``unavailable``)."""
     try:
         server.start()
     except (RuntimeError, OSError) as error:
@@ -61,6 +57,14 @@ def postgres_server() -> Iterator[Any]:
         unavailable(str(error))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """A real PostgreSQL server on a free loopback port (skips here, fails in CI, without one)."""
+    from pg_server import PostgresServer, unavailable
+
+    yield from _serving(PostgresServer(), unavailable)
 
 
 @pytest.fixture(scope="session")
@@ -68,14 +72,7 @@ def rabbit_server() -> Iterator[Any]:
     """A real RabbitMQ node on free loopback ports (skips here, fails in CI, without one)."""
     from rabbitmq_server import RabbitServer, unavailable
 
-    server = RabbitServer()
-    try:
-        server.start()
-    except (RuntimeError, OSError) as error:
-        server.stop()
-        unavailable(str(error))
-    yield server
-    server.stop()
+    yield from _serving(RabbitServer(), unavailable)
 
 
 @pytest.fixture
