@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from assistant.conversation.flow import Ctx, Refused, Turn, Unexpected, end, go
 from assistant.conversation.vocabulary import Choice, Reply
+from assistant.domain import numbers
 from assistant.services import orders
 from assistant.services.orders import stock
 from assistant.services.orders.notify import listing_of
@@ -68,10 +69,8 @@ def typed_number(ctx: Ctx, hint: str) -> int:
     text = unicodedata.normalize("NFKC", ctx.text).strip()
     for tail in ("箱", "斤", "袋", "个", "份", "盒", "瓶", "只", "件"):
         text = text.removesuffix(tail).strip()
-    if not text.isascii() or not text.isdigit() or len(text) > MAX_TYPED_NUMBER:
-        raise Unexpected(hint)
-    number = int(text)
-    if number <= 0:
+    number = numbers.typed_number(text, max_digits=MAX_TYPED_NUMBER)
+    if number is None or number <= 0:
         raise Unexpected(hint)
     return number
 
