@@ -68,6 +68,25 @@ def postgres_server() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
+def _shared_database(postgres_server: Any) -> str:
+    from assistant.store.postgres import upgrade
+
+    url = str(postgres_server.create_database("contract"))
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def postgres_url(_shared_database: str) -> str:
+    """The URL of an up-to-date database, emptied before each test."""
+    import psycopg
+
+    with psycopg.connect(_shared_database, autocommit=True) as conn:
+        conn.execute("TRUNCATE documents, archive")
+    return _shared_database
+
+
+@pytest.fixture(scope="session")
 def rabbit_server() -> Iterator[Any]:
     """A real RabbitMQ node on free loopback ports (skips here, fails in CI, without one)."""
     from rabbitmq_server import RabbitServer, unavailable

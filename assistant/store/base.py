@@ -113,7 +113,27 @@ class Tx(Protocol):
         """Every hot document of a collection, in id order."""
 
     def find(self, collection: str, **equals: Any) -> list[Doc]:
-        """Hot documents whose fields equal the given values."""
+        """Hot documents whose fields equal the given values.
+
+        A field may be a dotted path into nested objects, passed as
+        ``**{"volunteer.status": "approved"}``; a missing field, or a path that
+        stops early, equals ``None`` (see :func:`field_value`).
+        """
+
+    keeps_due_index: bool
+    """Whether :meth:`due` is served by an index of the store's own (PostgreSQL's).
+
+    Where it is not, :meth:`due` reads the whole collection, and the jobs core
+    keeps its own index of timers by due time with the port's other calls.
+    """
+
+    def due(self, collection: str, upto: str, limit: int) -> list[Doc]:
+        """Hot documents whose ``next_at`` (a stored ISO time, UTC) is at most ``upto``.
+
+        Soonest first, at most ``limit``; documents without ``next_at`` are
+        never returned. It takes no lock in any store: what a unit of work
+        decides on, it reads again by id.
+        """
 
     def archive(self, collection: str, doc_id: str) -> None:
         """Move a closed document out of the hot file into the archive."""
@@ -142,6 +162,23 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release whatever the store holds open."""
+
+
+def field_value(doc: Doc, path: str) -> Any:
+    """The value at a dotted ``path`` of a document (``None`` where the path stops early)."""
+    value: Any = doc
+    for step in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(step)
+    return value
+
+
+def due_of(documents: list[Doc], upto: str, limit: int) -> list[Doc]:
+    """:meth:`Tx.due` over documents already read (the stores without an index of their own)."""
+    found = [doc for doc in documents if isinstance(doc.get("next_at"), str)]
+    found = [doc for doc in found if doc["next_at"] <= upto]
+    return sorted(found, key=lambda doc: (doc["next_at"], str(doc["id"])))[:limit]
 
 
 def atomically(store: Store, work: Callable[[Tx], T]) -> T:

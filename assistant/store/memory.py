@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from assistant.store.base import Doc, NotFound, ReadOnly
+from assistant.store.base import Doc, NotFound, ReadOnly, due_of, field_value
 
 _GONE = None
 
@@ -81,8 +81,13 @@ class _MemoryTx:
         return [
             copy.deepcopy(table[key])
             for key in sorted(table)
-            if all(table[key].get(field) == value for field, value in equals.items())
+            if all(field_value(table[key], field) == value for field, value in equals.items())
         ]
+
+    keeps_due_index = False
+
+    def due(self, collection: str, upto: str, limit: int) -> list[Doc]:
+        return due_of(self.all(collection), upto, limit)
 
     def archive(self, collection: str, doc_id: str) -> None:
         self._check_writable()

@@ -90,6 +90,16 @@ MIGRATIONS: tuple[Migration, ...] = (
         $$;
         """,
     ),
+    Migration(
+        3,
+        "index by due time",
+        """
+        -- Tx.due(): live timers by the time the scheduler must look at them next, so that
+        -- no shared index document is written by every unit of work that touches a timer.
+        CREATE INDEX documents_next_at ON documents
+            (collection, (doc ->> 'next_at') COLLATE "C", id) WHERE doc ? 'next_at';
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -136,6 +136,13 @@ def _feed(fingerprint: Any, value: Any) -> None:
         fingerprint.update(text.encode())
 
 
+def _nest(into: dict[str, Any], path: list[str], value: Any) -> None:
+    """Add ``value`` at ``path`` to a containment pattern (``{"a": {"b": value}}``)."""
+    for step in path[:-1]:
+        into = into.setdefault(step, {})
+    into[path[-1]] = value
+
+
 def _doc(text: str | None) -> Doc | None:
     """A document from the server's text of its ``jsonb``."""
     return None if text is None else cast("Doc", json.loads(text))
@@ -225,14 +232,15 @@ class _PgTx:
         params: list[Any] = [collection]
         contains: dict[str, Any] = {}
         for field, value in sorted(equals.items()):
+            path = field.split(".")  # a dotted field is a path into nested objects
             if value is None:  # a missing field equals None, as in the other stores
-                where.append("(doc -> %s IS NULL OR doc -> %s = 'null'::jsonb)")
-                params += [field, field]
+                where.append("(doc #> %s IS NULL OR doc #> %s = 'null'::jsonb)")
+                params += [path, path]
             elif isinstance(value, dict | list):  # containment is not equality for these
-                where.append("doc -> %s = %s::jsonb")
-                params += [field, json.dumps(value, ensure_ascii=False)]
+                where.append("doc #> %s = %s::jsonb")
+                params += [path, json.dumps(value, ensure_ascii=False)]
             else:
-                contains[field] = value
+                _nest(contains, path, value)
         if contains:
             where.append("doc @> %s::jsonb")
             params.append(json.dumps(contains, ensure_ascii=False))
@@ -249,6 +257,18 @@ class _PgTx:
             return [row[0] for row in conn.execute(sql.encode(), params)]
 
         return [json.loads(text) for text in self._call(step)]
+
+    keeps_due_index = True
+
+    def due(self, collection: str, upto: str, limit: int) -> list[Doc]:
+        # served by documents_next_at (migration 3); the text of to_iso sorts as its time
+        rows = self._rows(
+            "SELECT doc::text FROM documents WHERE collection = %s AND doc ? 'next_at'"
+            " AND (doc ->> 'next_at') COLLATE \"C\" <= %s"
+            " ORDER BY (doc ->> 'next_at') COLLATE \"C\", id LIMIT %s",
+            (collection, upto, limit),
+        )
+        return [json.loads(row[0]) for row in rows]
 
     def archive(self, collection: str, doc_id: str) -> None:
         self._check_writable()

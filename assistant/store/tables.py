@@ -17,7 +17,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Table
 
-from assistant.store.base import Doc, StoreError
+from assistant.store.base import Doc, StoreError, field_value
 from assistant.store.files import dumps
 
 
@@ -125,10 +125,14 @@ class Equals:
     """A TinyDB query: every field equals its value (a missing field equals ``None``)."""
 
     def __init__(self, equals: Mapping[str, Any]) -> None:
-        self._equals = dict(equals)
+        self._plain = [(key, wanted) for key, wanted in equals.items() if "." not in key]
+        self._paths = [(key, wanted) for key, wanted in equals.items() if "." in key]
 
     def __call__(self, value: Mapping[str, Any]) -> bool:
-        return all(value.get(key) == wanted for key, wanted in self._equals.items())
+        doc = cast(Doc, value)
+        return all(doc.get(key) == wanted for key, wanted in self._plain) and all(
+            field_value(doc, key) == wanted for key, wanted in self._paths
+        )
 
     def __hash__(self) -> int:
         return id(self)

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from assistant.store.archive import Archive
-from assistant.store.base import Doc, NotFound, ReadOnly, StoreError
+from assistant.store.base import Doc, NotFound, ReadOnly, StoreError, due_of
 from assistant.store.files import dumps, fsync_dir, private_dir, write_temp
 from assistant.store.journal import CommitJournal
 from assistant.store.locking import ProcessLock
@@ -150,6 +150,11 @@ class _TinyTx:
         documents = [doc for table in self._every_table(collection) for doc in table.search(query)]
         documents.sort(key=lambda doc: str(doc.doc_id))
         return _clones(documents)
+
+    keeps_due_index = False
+
+    def due(self, collection: str, upto: str, limit: int) -> list[Doc]:
+        return due_of(self.all(collection), upto, limit)
 
     def archive(self, collection: str, doc_id: str) -> None:
         self._check_writable()

@@ -117,6 +117,31 @@ def test_find_is_served_by_the_index_on_the_fields(store: PostgresStore) -> None
     assert "documents_fields" in plan, plan
 
 
+def test_due_is_served_by_the_index_by_time(store: PostgresStore) -> None:
+    # Given many timers, a few of them due
+    with store.transaction() as tx:
+        for number in range(3000):
+            hour = 10 if number % 1000 else 1
+            doc = {"next_at": f"2026-06-01T{hour:02d}:{number % 60:02d}:00+00:00"}
+            tx.put("timers", f"tm-{number:05d}", doc)
+        tx.put("timers", "tm-done", {"status": "done"})
+    with psycopg.connect(store.url, autocommit=True) as conn:
+        conn.execute("ANALYZE documents")
+        plan = "\n".join(
+            row[0]
+            for row in conn.execute(
+                "EXPLAIN SELECT doc FROM documents WHERE collection = 'timers'"
+                " AND doc ? 'next_at' AND (doc ->> 'next_at') COLLATE \"C\" <= '2026-06-01T02'"
+                " ORDER BY (doc ->> 'next_at') COLLATE \"C\", id LIMIT 500"
+            )
+        )
+    # Then the due ones come soonest first, through the index
+    with store.snapshot() as tx:
+        due = tx.due("timers", "2026-06-01T05:00:00+00:00", 500)
+    assert [doc["id"] for doc in due] == ["tm-00000", "tm-02000", "tm-01000"]  # :00, :20, :40
+    assert "documents_next_at" in plan, plan
+
+
 def test_odd_documents(store: PostgresStore) -> None:
     with store.transaction() as tx:
         with pytest.raises(StoreError, match="people/p-1"):

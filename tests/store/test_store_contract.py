@@ -121,6 +121,59 @@ def test_all_and_find_return_documents_in_id_order(store: Store) -> None:
         assert tx.find("units", complex="nowhere") == []
 
 
+def test_find_follows_dotted_paths_into_nested_objects(store: Store) -> None:
+    # Given people with and without a nested volunteer part, one a list where a word is asked
+    put(
+        store,
+        "people",
+        {"id": "p-1", "volunteer": {"status": "approved", "grid_id": "g1"}, "grid_id": "g2"},
+        {"id": "p-2", "volunteer": {"status": "pending", "grid_id": "g1"}},
+        {"id": "p-3", "volunteer": {"status": "approved", "grid_id": None, "skills": ["care"]}},
+        {"id": "p-4", "volunteer": "approved", "grid_id": "g1"},
+        {"id": "p-5", "volunteer": {"status": ["approved"]}},
+        {"id": "p-6"},
+    )
+    with store.snapshot() as tx:
+        # Then a dotted field matches the value at that path, and nothing else
+        assert ids(tx.find("people", **{"volunteer.status": "approved"})) == ["p-1", "p-3"]
+        approved_in_g1 = {"volunteer.status": "approved", "volunteer.grid_id": "g1"}
+        assert ids(tx.find("people", **approved_in_g1)) == ["p-1"]
+        assert ids(tx.find("people", **{"volunteer.status": "approved", "grid_id": "g2"})) == [
+            "p-1"
+        ]
+        # And a missing step, a missing field and a null all equal None
+        assert ids(tx.find("people", **{"volunteer.grid_id": None})) == ["p-3", "p-4", "p-5", "p-6"]
+        # And lists and objects at a path are compared whole
+        assert ids(tx.find("people", **{"volunteer.skills": ["care"]})) == ["p-3"]
+        assert ids(tx.find("people", **{"volunteer.status": ["approved"]})) == ["p-5"]
+    with store.transaction() as tx:  # a writing unit of work asks the same way
+        assert ids(tx.find("people", **{"volunteer.status": "approved"})) == ["p-1", "p-3"]
+
+
+def test_due_gives_what_is_due_soonest_first(store: Store) -> None:
+    # Given timers due at various times, one without a time and one in another collection
+    put(
+        store,
+        "timers",
+        {"id": "tm-3", "next_at": "2026-06-01T03:00:00+00:00"},
+        {"id": "tm-1", "next_at": "2026-06-01T01:00:00+00:00"},
+        {"id": "tm-2b", "next_at": "2026-06-01T02:00:00+00:00"},
+        {"id": "tm-2a", "next_at": "2026-06-01T02:00:00+00:00"},
+        {"id": "tm-9", "next_at": "2026-06-09T00:00:00+00:00"},
+        {"id": "tm-x", "status": "done"},
+    )
+    put(store, "other", {"id": "o-1", "next_at": "2026-06-01T00:00:00+00:00"})
+    upto = "2026-06-01T03:00:00+00:00"
+    with store.snapshot() as tx:
+        # Then every one due by then comes, soonest first (ties by id), up to the limit
+        assert ids(tx.due("timers", upto, 10)) == ["tm-1", "tm-2a", "tm-2b", "tm-3"]
+        assert ids(tx.due("timers", upto, 2)) == ["tm-1", "tm-2a"]
+        assert tx.due("timers", "2026-05-31T00:00:00+00:00", 10) == []
+    with store.transaction() as tx:
+        assert ids(tx.due("timers", upto, 10)) == ["tm-1", "tm-2a", "tm-2b", "tm-3"]
+        assert isinstance(tx.keeps_due_index, bool)
+
+
 def test_an_exception_rolls_the_whole_transaction_back(store: Store) -> None:
     # Given a stored document
     put(store, "people", {"id": "p-1", "name": "Lin"})
