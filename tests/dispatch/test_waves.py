@@ -24,7 +24,7 @@ from dispatch_world import (
 )
 
 from assistant.bootstrap import App
-from assistant.services import dispatch
+from assistant.services import dispatch, people
 
 
 @pytest.fixture
@@ -349,3 +349,49 @@ async def test_reschedule_edits_open_offers_with_the_new_time(app: App) -> None:
     assert sorted(m.to for m in edits) == ["console:chen", "console:huang"]
     assert all(m.reply.edit and "6月4日" in m.reply.text for m in edits)
     assert button(edits, "a:offer:accept:")
+
+
+def test_a_wave_reads_its_own_grid_first_and_widens_only_when_it_is_short() -> None:
+    from dispatch_world import make_app
+
+    # Given a wave of four: in g1 a busy volunteer, one whose profile names no grid (the
+    # person lives in g1), and one more; a neighbour in g2, and one far away in g3
+    app = make_app(wave_size=4)
+    add_grids(app)
+    with app.unit() as tx:
+        add_volunteer(tx, "chen", "g1")
+        add_volunteer(tx, "huang", "g1")
+        nogrid = add_volunteer(tx, "nogrid", "g1")
+        person = tx.require(people.PEOPLE, nogrid)
+        person["volunteer"]["grid_id"] = None
+        tx.put(people.PEOPLE, nogrid, person)
+        add_volunteer(tx, "wu", "g2")
+        add_volunteer(tx, "liu", "g3")
+        add_coordinator(tx)
+    busy_id = open_care_task(app, grid_id="g3")  # another task, at the same time
+    with app.unit() as tx:
+        other = tx.require(dispatch.TASKS, busy_id)
+        other.update(status=dispatch.ASSIGNED, assignee_id=person_id_of(app, "console:chen"))
+        tx.put(dispatch.TASKS, busy_id, other)
+    delivery(app).take()
+    # When a task in g1 is opened
+    open_care_task(app)
+    settle(app)
+    # Then g1's two free volunteers, the neighbour and the far one get it; the busy one not
+    assert offered_to(app) == ["huang", "liu", "nogrid", "wu"]
+
+
+def test_a_grid_with_enough_volunteers_is_the_whole_wave() -> None:
+    from dispatch_world import make_app
+
+    app = make_app(wave_size=2)
+    add_grids(app)
+    with app.unit() as tx:
+        add_volunteer(tx, "wu", "g2", taken=[])  # a neighbour who never took a task
+        add_volunteer(tx, "chen", "g1")
+        add_volunteer(tx, "huang", "g1")
+        add_volunteer(tx, "blocked", "g1", reachable=False)
+        add_coordinator(tx)
+    open_care_task(app)
+    settle(app)
+    assert offered_to(app) == ["chen", "huang"]

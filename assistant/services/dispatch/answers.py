@@ -23,7 +23,6 @@ from assistant.services.dispatch.messages import (
     post_offer_edit,
 )
 from assistant.services.dispatch.records import (
-    ACTIVE,
     ASSIGNED,
     OFFER_ACCEPTED,
     OFFER_DECLINED,
@@ -36,6 +35,7 @@ from assistant.services.dispatch.records import (
     Busy,
     NotEligible,
     OfferGone,
+    busy_times,
     setting,
     wave_key,
 )
@@ -205,11 +205,8 @@ def check_eligible(tx: Tx, task: Doc, person_id: str) -> None:
 def _check_free(tx: Tx, task: Doc, person_id: str) -> None:
     """Raise :class:`Busy` if the person holds another active task at an overlapping time."""
     start, end = from_iso(task["starts_at"]), from_iso(task["ends_at"])
-    for other in tx.find(TASKS, assignee_id=person_id):
-        if other["status"] in ACTIVE and other["id"] != task["id"]:
-            interval = matching.Interval(from_iso(other["starts_at"]), from_iso(other["ends_at"]))
-            if interval.overlaps(start, end):
-                raise Busy()
+    if not matching.is_free(busy_times(tx, person_id, but=task["id"]), start, end):
+        raise Busy()
 
 
 def _assign(tx: Tx, app: App, task: Doc, person_id: str, now: datetime, by: str) -> None:

@@ -11,7 +11,10 @@ coordinators answer is :mod:`~assistant.services.dispatch.answers`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from assistant.clock import from_iso, to_iso
@@ -27,13 +30,13 @@ from assistant.services.dispatch.messages import (
 )
 from assistant.services.dispatch.model import Offer
 from assistant.services.dispatch.records import (
-    ACTIVE,
     ESCALATION_CHOICES,
     OFFER_ACCEPTED,
     OFFER_OPEN,
     OFFERS,
     OPEN,
     TASKS,
+    busy_times,
     setting,
     wave_key,
 )
@@ -78,9 +81,7 @@ def run_wave(tx: Tx, app: App, task_id: str, round_no: int, wave: int) -> int:
 
 def _offer_to_best(tx: Tx, app: App, task: Doc, now: datetime) -> list[matching.Candidate]:
     """Offer the task to this wave's best volunteers; return them."""
-    picked = matching.best(
-        _candidates(tx, app, now), need(tx, task), int(setting(app, "wave_size"))
-    )
+    picked = best_volunteers(tx, app, task, int(setting(app, "wave_size")), now)
     for chosen in picked:
         person = tx.require(people.PEOPLE, chosen.person_id)
         offer_to(tx, app, task, person, now)
@@ -95,29 +96,81 @@ def _schedule_wave(tx: Tx, app: App, task: Doc, round_no: int, wave: int, now: d
     timers.schedule(tx, "dispatch.wave", [task["id"], round_no, wave], due, now, key=key)
 
 
-def need(tx: Tx, task: Doc) -> matching.Need:
-    """What the matcher must satisfy for this task now."""
+def need(tx: Tx, task: Doc, *, near: bool = True) -> matching.Need:
+    """What the matcher must satisfy for this task now (``near``: with the neighbouring grids)."""
     grid_id = task.get("grid_id")
     excluded = set(task["offered"]) | set(task["declined"]) | set(task["dropped"])
     excluded.add(task.get("requester_id") or "")
     return matching.Need(
         skill=task["skill"],
         grid_id=grid_id,
-        neighbours=frozenset(community.neighbours(tx, grid_id)) if grid_id else frozenset(),
+        neighbours=frozenset(community.neighbours(tx, grid_id))
+        if grid_id and near
+        else frozenset(),
         starts_at=from_iso(task["starts_at"]),
         ends_at=from_iso(task["ends_at"]),
         excluded=frozenset(excluded),
     )
 
 
-def _candidates(tx: Tx, app: App, now: datetime) -> list[matching.Candidate]:
-    """Every volunteer as the matcher sees them, with the times they are busy."""
-    busy: dict[str, list[matching.Interval]] = {}
-    for task in tx.all(TASKS):
-        if task["status"] in ACTIVE and task.get("assignee_id"):
-            interval = matching.Interval(from_iso(task["starts_at"]), from_iso(task["ends_at"]))
-            busy.setdefault(task["assignee_id"], []).append(interval)
-    return volunteers.candidates(tx, now, float(setting(app, "fairness_days")), busy)
+def best_volunteers(
+    tx: Tx, app: App, task: Doc, limit: int, now: datetime, *, escalation: bool = False
+) -> list[matching.Candidate]:
+    """The ``limit`` best volunteers for the task now, best first.
+
+    The task's own grid comes first in every ranking, so when its grid has
+    ``limit`` eligible volunteers nobody else is read; otherwise every approved
+    volunteer is ranked. What costs a question per volunteer (the tasks they
+    hold, whether they can be reached) is asked only down the ranking, until
+    enough are found. ``escalation``: the choices for a coordinator, who may
+    pick anyone who did not decline or drop it, also those offered it already.
+    """
+    fairness = float(setting(app, "fairness_days"))
+    grid_id = task.get("grid_id")
+    if grid_id:
+        near = _need(tx, task, escalation, near=False)
+        own = _ranked_down(tx, volunteers.pool(tx, grid_id), near, now, fairness, grid_id)
+        found = list(islice(own, limit))
+        if len(found) == limit:
+            return found
+    wide = _need(tx, task, escalation, near=True)
+    return list(islice(_ranked_down(tx, volunteers.pool(tx), wide, now, fairness), limit))
+
+
+def _need(tx: Tx, task: Doc, escalation: bool, *, near: bool) -> matching.Need:
+    """The task's need for a wave, or for a coordinator's choices."""
+    base = need(tx, task, near=near)
+    if not escalation:
+        return base
+    excluded = set(task["declined"]) | set(task["dropped"]) | {task.get("requester_id") or ""}
+    return replace(base, excluded=frozenset(excluded))
+
+
+def _ranked_down(
+    tx: Tx,
+    persons: list[Doc],
+    need: matching.Need,
+    now: datetime,
+    fairness_days: float,
+    grid_id: str | None = None,
+) -> Iterator[matching.Candidate]:
+    """Eligible volunteers, best first, each one's costly questions asked when reached.
+
+    ``grid_id``: only the volunteers who live in that grid.
+    """
+    by_id = {person["id"]: person for person in persons}
+    ranked = matching.rank((volunteers.candidate(p, now, fairness_days) for p in persons), need)
+    for ranked_one in ranked:
+        if grid_id is not None and ranked_one.grid_id != grid_id:
+            continue
+        person_id = ranked_one.person_id
+        checked = replace(
+            ranked_one,
+            reachable=volunteers.reachable(tx, by_id[person_id]),
+            busy=tuple(busy_times(tx, person_id)),
+        )
+        if matching.eligible(checked, need):
+            yield checked
 
 
 def offer_to(tx: Tx, app: App, task: Doc, person: Doc, now: datetime, asked_by: str = "") -> None:
@@ -197,8 +250,7 @@ def tell_choices(
     tx: Tx, app: App, task: Doc, coordinator: Doc, now: datetime, volunteer: str = ""
 ) -> None:
     """Send one coordinator the best volunteers to ask, remembered on the task for the check."""
-    everyone = matching.rank(_candidates(tx, app, now), _escalation_need(tx, task))
-    choices = everyone[:ESCALATION_CHOICES]
+    choices = best_volunteers(tx, app, task, ESCALATION_CHOICES, now, escalation=True)
     task["assign_choices"] = sorted(
         set(task.get("assign_choices", [])) | {c.person_id for c in choices}
     )
@@ -211,18 +263,4 @@ def tell_choices(
         coordinator,
         lambda tr: escalation_reply(app, tr, task, choices, names, grid_names, volunteer),
         now,
-    )
-
-
-def _escalation_need(tx: Tx, task: Doc) -> matching.Need:
-    """Coordinators may pick anyone eligible who did not decline or drop it."""
-    base = need(tx, task)
-    excluded = set(task["declined"]) | set(task["dropped"]) | {task.get("requester_id") or ""}
-    return matching.Need(
-        skill=base.skill,
-        grid_id=base.grid_id,
-        neighbours=base.neighbours,
-        starts_at=base.starts_at,
-        ends_at=base.ends_at,
-        excluded=frozenset(excluded),
     )

@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from assistant.clock import from_iso
+from assistant.domain import dispatch as matching
 from assistant.errors import Refusal
 from assistant.services import people
 from assistant.services.dispatch.model import OfferStatus, TaskStatus
@@ -136,3 +137,16 @@ def assignee(tx: Tx, task: Doc) -> Doc | None:
     if not task.get("assignee_id"):
         return None
     return tx.get(people.PEOPLE, task["assignee_id"])
+
+
+def busy_times(tx: Tx, person_id: str, but: str = "") -> list[matching.Interval]:
+    """When a volunteer is already committed: the times of the active tasks they hold.
+
+    ``but`` leaves one task out (the one being decided). One question per
+    person, the same one that accepting a task asks, so the two meet.
+    """
+    return [
+        matching.Interval(from_iso(task["starts_at"]), from_iso(task["ends_at"]))
+        for task in tx.find(TASKS, assignee_id=person_id)
+        if task["status"] in ACTIVE and task["id"] != but
+    ]

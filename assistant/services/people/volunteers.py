@@ -247,34 +247,50 @@ def record_task(tx: Tx, person_id: str, now: datetime, fairness_days: float) -> 
 # -- matching --------------------------------------------------------------------------------
 
 
-def candidates(
-    tx: Tx,
-    now: datetime,
-    fairness_days: float,
-    busy: Mapping[str, list[matching.Interval]],
-) -> list[matching.Candidate]:
-    """Every volunteer as the matcher sees them, in one pass over people and addresses."""
-    reachable = {doc["id"]: bool(doc.get("reachable", True)) for doc in tx.all(people.ADDRESSES)}
-    out: list[matching.Candidate] = []
-    for person in tx.all(people.PEOPLE):
-        data = person.get("volunteer")
-        if not data or person.get("forgotten"):
-            continue
-        taken = [from_iso(iso) for iso in data.get("taken", [])]
-        recent, latest = matching.recent_count(taken, now, fairness_days)
-        last = data.get("last_task_at")
-        out.append(
-            matching.Candidate(
-                person_id=person["id"],
-                grid_id=data.get("grid_id") or person.get("grid_id"),
-                skills=frozenset(data.get("skills", [])),
-                approved=data.get("status") == APPROVED
-                and people.VOLUNTEER in person.get("roles", []),
-                on_duty=bool(data.get("on_duty", True)),
-                reachable=any(reachable.get(a, False) for a in person.get("addresses", [])),
-                busy=tuple(busy.get(person["id"], ())),
-                recent_tasks=recent,
-                last_task_at=from_iso(last) if last else latest,
-            )
-        )
-    return out
+def pool(tx: Tx, grid_id: str | None = None) -> list[Doc]:
+    """Approved volunteers' person records: all of them, or those who may live in ``grid_id``.
+
+    A grid's pool is the volunteers who named that grid and the approved people
+    of that grid (a profile without a grid falls back to the person's), each an
+    indexed question, so a wave reads its own grid's volunteers and not
+    everyone. The matcher still decides who of them is in the grid.
+    """
+    if grid_id is None:
+        return tx.find(people.PEOPLE, **{"volunteer.status": APPROVED})
+    named = tx.find(people.PEOPLE, **{"volunteer.status": APPROVED, "volunteer.grid_id": grid_id})
+    living = tx.find(people.PEOPLE, **{"volunteer.status": APPROVED, "grid_id": grid_id})
+    merged = {person["id"]: person for person in named + living}
+    return [merged[person_id] for person_id in sorted(merged)]
+
+
+def candidate(person: Doc, now: datetime, fairness_days: float) -> matching.Candidate:
+    """A volunteer as the matcher ranks them, before the questions that cost a read each.
+
+    Whether they can be reached and when they are busy are left at "yes" and
+    "never": :func:`reachable` and the tasks they hold settle those for the
+    few the ranking puts first.
+    """
+    data = profile(person) or {}
+    taken = [from_iso(iso) for iso in data.get("taken", [])]
+    recent, latest = matching.recent_count(taken, now, fairness_days)
+    last = data.get("last_task_at")
+    return matching.Candidate(
+        person_id=person["id"],
+        grid_id=data.get("grid_id") or person.get("grid_id"),
+        skills=frozenset(data.get("skills", [])),
+        approved=data.get("status") == APPROVED
+        and people.VOLUNTEER in person.get("roles", [])
+        and not person.get("forgotten"),
+        on_duty=bool(data.get("on_duty", True)),
+        recent_tasks=recent,
+        last_task_at=from_iso(last) if last else latest,
+    )
+
+
+def reachable(tx: Tx, person: Mapping[str, Any]) -> bool:
+    """Whether the bot can write to at least one of the person's addresses."""
+    for address in person.get("addresses", []):
+        found = tx.get(people.ADDRESSES, address)
+        if found is not None and found.get("reachable", True):
+            return True
+    return False
