@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from itertools import islice
 from typing import TYPE_CHECKING
 
 from assistant.clock import from_iso
@@ -32,7 +31,7 @@ def tick(app: App, limit: int = ROUND_LIMIT) -> int:
     """One round: hand every due timer (and every lapsed lease) to the workers; how many."""
     now = app.clock.now()
     with app.store.snapshot() as view:
-        noted = list(islice(timers.noted(view, now), limit))
+        noted = list(timers.noted(view, now, limit))
     if not noted:
         return 0
     handed = 0

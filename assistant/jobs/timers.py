@@ -23,6 +23,11 @@ that counts as an attempt). It is written with the store port only: one
 ``heads`` document listing the buckets in use and one document per ten minutes
 of due times, so a scheduler round reads the buckets that are due, not the
 timers of next week.
+
+A store with an index of its own (``tx.keeps_due_index``: PostgreSQL) needs no
+buckets: the timer's ``next_at`` is the note, and ``tx.due`` finds the due
+ones. There the buckets would be the one document that every unit of work
+touching a timer writes, and so waits for.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from assistant.clock import from_iso, to_iso
@@ -240,6 +246,9 @@ def bucket_of(moment: datetime) -> str:
 def index(tx: Tx, timer: Doc, when: datetime) -> None:
     """Note that the scheduler must look at ``timer`` at ``when`` (replacing any earlier note)."""
     unindex(tx, timer)
+    if tx.keeps_due_index:  # the store finds it by its next_at
+        timer["next_at"] = to_iso(when)
+        return
     key = bucket_of(when)
     bucket = tx.get(INDEX, key) or {"timers": {}}
     bucket["timers"][timer["id"]] = to_iso(when)
@@ -271,8 +280,19 @@ def unindex(tx: Tx, timer: Doc) -> None:
     tx.put(INDEX, HEADS, heads)
 
 
-def noted(tx: Tx, now: datetime) -> Iterator[tuple[str, str]]:
-    """(bucket, timer id) of each index note due at ``now``, soonest first (only due buckets)."""
+def noted(tx: Tx, now: datetime, limit: int) -> Iterator[tuple[str, str]]:
+    """(bucket, timer id) of the first ``limit`` notes due at ``now``, soonest first.
+
+    Only due buckets are read; in a store with its own index the bucket is ``""``.
+    """
+    if tx.keeps_due_index:
+        for timer in tx.due(TIMERS, to_iso(now), limit):
+            yield "", str(timer["id"])
+        return
+    yield from islice(_noted_in_buckets(tx, now), limit)
+
+
+def _noted_in_buckets(tx: Tx, now: datetime) -> Iterator[tuple[str, str]]:
     heads = tx.get(INDEX, HEADS) or {"buckets": []}
     last = bucket_of(now)
     for key in heads["buckets"]:
@@ -288,9 +308,10 @@ def rebuild_index(tx: Tx, lease: timedelta = LEASE) -> int:
     """Index every live timer again (timers written before the index existed); return how many."""
     count = 0
     for timer in tx.all(TIMERS):
-        if timer["status"] == PENDING and not timer.get("slot"):
+        noted = timer.get("next_at") if tx.keeps_due_index else timer.get("slot")
+        if timer["status"] == PENDING and not noted:
             index(tx, timer, from_iso(timer["due"]))
-        elif timer["status"] == ENQUEUED and not timer.get("slot"):
+        elif timer["status"] == ENQUEUED and not noted:
             since = timer.get("enqueued_at") or timer["due"]
             index(tx, timer, from_iso(since) + lease)
         else:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from assistant.bootstrap import App, build_for_tests, job_table
-from assistant.clock import FakeClock, from_iso
+from assistant.clock import FakeClock, from_iso, to_iso
 from assistant.config import defaults
 from assistant.delivery import MemoryDelivery
 from assistant.jobs import firing, scheduler, timers
@@ -57,11 +57,19 @@ JOBS = {
 }
 
 
-@pytest.fixture
-def app() -> App:
+@pytest.fixture(params=["memory", "postgres"])
+def app(request: pytest.FixtureRequest) -> Iterator[App]:
+    """The jobs core on the in-memory twin, and on PostgreSQL (its own index by due time)."""
     RAN.clear()
     settings = defaults().with_values(roles={"admins": [ADMIN]})
-    return build_for_tests(settings, jobs=JOBS)
+    if request.param == "memory":
+        yield build_for_tests(settings, jobs=JOBS)
+        return
+    from assistant.store.postgres import PostgresStore
+
+    store = PostgresStore(request.getfixturevalue("postgres_url"))
+    yield build_for_tests(settings, store=store, jobs=JOBS)
+    store.close()
 
 
 def queue(app: App) -> MemoryQueue:
@@ -334,6 +342,36 @@ def test_the_scheduler_reads_only_what_is_due(tmp_path: Path) -> None:
     assert [(j.name, j.args) for j in queue(app).jobs] == [("timers.fire", (soon,))]
 
 
+def test_on_postgresql_the_scheduler_asks_the_store_s_own_index(postgres_url: str) -> None:
+    from assistant.store.postgres import PostgresStore
+
+    store = CountingStore(PostgresStore(postgres_url))
+    app = build_for_tests(store=store, jobs=JOBS)
+    # Given a hundred timers due next week, one due in a minute, and one written before the
+    # store kept its own index (pending, no note)
+    with app.unit() as tx:
+        now = app.clock.now()
+        for number in range(100):
+            timers.schedule(tx, "test.flaky", [str(number)], now + timedelta(days=7), now)
+        soon = timers.schedule(tx, "test.flaky", ["soon"], now + timedelta(minutes=1), now)
+        old = timers.Timer("tm-old", "test.flaky", ("old",), now).to_doc()
+        tx.put(timers.TIMERS, "tm-old", old)
+        assert timers.rebuild_index(tx) == 1
+    # Then no index document is written: each timer carries its own note
+    with app.store.snapshot() as tx:
+        assert tx.all(timers.INDEX) == []
+        assert tx.require(timers.TIMERS, soon)["next_at"] == to_iso(now + timedelta(minutes=1))
+    # And a round hands out the old one, reading no timer of next week
+    store.reads.clear()
+    assert scheduler.tick(app) == 1
+    assert [r for r in store.reads if r[0] == timers.TIMERS] == [(timers.TIMERS, "tm-old")]
+    # And when the minute has passed, the one due
+    clock(app).advance(minutes=1)
+    assert scheduler.tick(app) == 1
+    assert [j.args for j in queue(app).jobs] == [("tm-old",), (soon,)]
+    store.close()
+
+
 def test_cancelled_and_done_timers_leave_the_index(app: App) -> None:
     later = schedule(app, "test.flaky", "later", later=timedelta(hours=2), key="later")
     schedule(app, "test.flaky", "now")
@@ -341,7 +379,11 @@ def test_cancelled_and_done_timers_leave_the_index(app: App) -> None:
         assert timers.cancel(tx, "later") == 1
     run(app)
     with app.store.snapshot() as tx:
-        assert tx.all(timers.INDEX) == [{"id": timers.HEADS, "buckets": []}]
+        if tx.keeps_due_index:  # the store's own index: no buckets, and no note left
+            assert tx.all(timers.INDEX) == []
+            assert tx.due(timers.TIMERS, "9999", 10) == []
+        else:
+            assert tx.all(timers.INDEX) == [{"id": timers.HEADS, "buckets": []}]
         assert tx.get(timers.TIMERS, later) is not None
 
 
