@@ -3,7 +3,8 @@
 Real Redis (the embedded server), real dramatiq worker processes and the real
 TinyDB store, with 500 volunteers in 20 micro-grids. For each rate (1, 10 and
 50 bookings a second) it opens care tasks as the booking side does (``open_task``
-in one unit of work, whose first wave goes to the queue after the commit) and
+in one unit of work, whose first wave goes to the queue after the commit; from
+``--senders`` threads, as residents book at the same time) and
 measures until the first offer of each task is delivered; in the same run it
 sends an empty dramatiq actor at the same rate and measures its round trip, for
 reference. Every process counts its store commits (a wrapper around the store's
@@ -35,6 +36,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -181,7 +183,7 @@ def start_worker(
 
 
 def run_rate(
-    rate: float, seconds: float, workers: int, threads: int, pg_server: str = ""
+    rate: float, seconds: float, workers: int, threads: int, pg_server: str = "", senders: int = 4
 ) -> dict[str, float]:
     """One rate on a fresh store (TinyDB, or a new database on ``pg_server``), Redis and workers."""
     base = Path(tempfile.mkdtemp(prefix="bench-dispatch-"))
@@ -207,15 +209,25 @@ def run_rate(
         commits_before = commits_counted(counted)
         confirmed: dict[str, float] = {}
         count = int(rate * seconds)
-        started = time.perf_counter()
-        for number in range(count):
-            target = started + number / rate
-            pause = target - time.perf_counter()
-            if pause > 0:
-                time.sleep(pause)
+
+        def send(number: int) -> None:
             task_id, at = open_one(app, number)
             confirmed[task_id] = at
             ping.send(time.time(), f"p{number}")
+
+        started = time.perf_counter()
+        # several booking sides at once, as several residents book at once: one sender
+        # would measure its own round trips, not what the workers keep up with
+        with ThreadPoolExecutor(senders) as pool:
+            sent = []
+            for number in range(count):
+                target = started + number / rate
+                pause = target - time.perf_counter()
+                if pause > 0:
+                    time.sleep(pause)
+                sent.append(pool.submit(send, number))
+            for done in sent:
+                done.result()
         sent_for = time.perf_counter() - started
         pings_file = out.with_suffix(".pings")
         poll(
@@ -323,6 +335,7 @@ def main() -> int:
         "--stores", default="tinydb,postgresql", help="tinydb and/or postgresql, comma-separated"
     )
     parser.add_argument("--pg-url", help="a PostgreSQL server to use (default: start our own)")
+    parser.add_argument("--senders", type=int, default=4, help="threads that book at once")
     parser.add_argument(
         "--sweep", action="store_true", help="per store, stop at the first rate whose p95 > 300 ms"
     )
@@ -331,7 +344,8 @@ def main() -> int:
     print(f"machine: {machine()}")
     print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(
-        f"{VOLUNTEERS} volunteers in {GRIDS} grids; {args.workers} workers x {args.threads} threads"
+        f"{VOLUNTEERS} volunteers in {GRIDS} grids; {args.workers} workers x {args.threads}"
+        f" threads; {args.senders} booking threads"
     )
     print("ranking (pure, best 3):")
     ranking = time_ranking()
@@ -356,6 +370,7 @@ def main() -> int:
                     args.workers,
                     args.threads,
                     pg_server if kind == "postgresql" else "",
+                    args.senders,
                 )
                 print(
                     f"{row['rate']:6.0f}  {row['achieved']:8.1f}  {row['n']:4.0f}  "
