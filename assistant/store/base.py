@@ -135,8 +135,11 @@ class Tx(Protocol):
         decides on, it reads again by id.
         """
 
-    def archive(self, collection: str, doc_id: str) -> None:
-        """Move a closed document out of the hot file into the archive."""
+    def archive(self, collection: str, doc_id: str, final: Doc | None = None) -> None:
+        """Move a closed document out of the hot file into the archive.
+
+        ``final``: the version to archive, as if put first (one step instead of two).
+        """
 
     def archived(self, collection: str) -> Iterator[Doc]:
         """Every archived document of a collection (slow; for reports)."""
@@ -159,6 +162,13 @@ class Store(Protocol):
 
     def snapshot(self) -> AbstractContextManager[Tx]:
         """A read-only view that takes no lock."""
+
+    def read(self, collection: str, doc_id: str) -> Doc | None:
+        """One document as committed now (hot first, then archived), outside any unit of work.
+
+        What a snapshot's one ``get`` gives; a database answers it in one round trip
+        instead of three (begin, read, end).
+        """
 
     def close(self) -> None:
         """Release whatever the store holds open."""

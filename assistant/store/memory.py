@@ -89,8 +89,10 @@ class _MemoryTx:
     def due(self, collection: str, upto: str, limit: int) -> list[Doc]:
         return due_of(self.all(collection), upto, limit)
 
-    def archive(self, collection: str, doc_id: str) -> None:
+    def archive(self, collection: str, doc_id: str, final: Doc | None = None) -> None:
         self._check_writable()
+        if final is not None:
+            self.put(collection, doc_id, final)
         doc = self._find(collection, doc_id)
         if doc is not None:
             self._write(collection, doc_id, _GONE)
@@ -145,6 +147,10 @@ class MemoryStore:
     def snapshot(self) -> Iterator[_MemoryTx]:
         with self._lock:
             yield _MemoryTx(self, writable=False)
+
+    def read(self, collection: str, doc_id: str) -> Doc | None:
+        with self.snapshot() as tx:
+            return tx.get(collection, doc_id)
 
     def close(self) -> None:
         """Nothing to release."""

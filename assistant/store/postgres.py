@@ -166,6 +166,14 @@ def _lost(error: psycopg.Error, conn: Conn | None) -> bool:
     return isinstance(error, psycopg.OperationalError) and error.sqlstate is None
 
 
+_READ = (
+    "SELECT doc::text, 0 AS cold FROM documents WHERE collection = %s AND id = %s"
+    " UNION ALL SELECT doc::text, 1 FROM archive WHERE collection = %s AND id = %s"
+    " ORDER BY cold LIMIT 1"
+)
+"""One document by id, hot first, without a lock (a snapshot's ``get``, ``Store.read``)."""
+
+
 class _PgTx:
     """One unit of work on one connection, with the log of its steps for a replay."""
 
@@ -185,12 +193,7 @@ class _PgTx:
             sql = "SELECT assistant_get_for_update(%s, %s)::text"
             row = self._one(sql, (collection, doc_id))
             return _doc(row[0] if row else None)
-        row = self._one(
-            "SELECT doc::text, 0 AS cold FROM documents WHERE collection = %s AND id = %s"
-            " UNION ALL SELECT doc::text, 1 FROM archive WHERE collection = %s AND id = %s"
-            " ORDER BY cold LIMIT 1",
-            (collection, doc_id, collection, doc_id),
-        )
+        row = self._one(_READ, (collection, doc_id, collection, doc_id))
         return _doc(row[0] if row else None)
 
     def require(self, collection: str, doc_id: str) -> Doc:
@@ -270,8 +273,24 @@ class _PgTx:
         )
         return [json.loads(row[0]) for row in rows]
 
-    def archive(self, collection: str, doc_id: str) -> None:
+    def archive(self, collection: str, doc_id: str, final: Doc | None = None) -> None:
         self._check_writable()
+        if final is not None:  # put and move in one statement, which tells the xid as put does
+            sql = (
+                b"WITH gone AS (DELETE FROM documents WHERE collection = %s AND id = %s)"
+                b" INSERT INTO archive (collection, id, doc) VALUES (%s, %s, %s::jsonb)"
+                b" ON CONFLICT (collection, id) DO UPDATE SET doc = EXCLUDED.doc,"
+                b" archived_at = now() RETURNING pg_current_xact_id()::text"
+            )
+            params = (collection, doc_id, collection, doc_id, _json(collection, doc_id, final))
+
+            def step(conn: Conn) -> None:
+                row = conn.execute(sql, params).fetchone()
+                self._xid = str(row[0]) if row else self._xid
+
+            self._wrote = True
+            self._call(step)
+            return
         self._write(
             "WITH moved AS (DELETE FROM documents WHERE collection = %s AND id = %s"
             " RETURNING collection, id, doc)"
@@ -514,6 +533,27 @@ class PostgresStore:
             yield tx
         finally:
             tx.rollback()
+
+    def read(self, collection: str, doc_id: str) -> Doc | None:
+        """One document as committed now: a single statement, outside any transaction."""
+        for attempt in range(RETRIES + 1):
+            conn = self.checkout(writable=False)
+            try:
+                conn.autocommit = True
+                row = conn.execute(_READ.encode(), (collection, doc_id, collection, doc_id))
+                found = row.fetchone()
+            except psycopg.Error as error:
+                lost = _lost(error, conn)
+                self.checkin(conn, broken=True)
+                if not lost:
+                    raise StoreError(f"the database refused a read: {error}") from error
+                if attempt == RETRIES:
+                    raise StoreUnavailable(f"the database failed a read: {error}") from error
+                continue
+            conn.autocommit = False
+            self.checkin(conn, broken=False)
+            return _doc(found[0] if found else None)
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         """Close every connection; the store cannot be used afterwards."""

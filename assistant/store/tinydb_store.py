@@ -156,8 +156,10 @@ class _TinyTx:
     def due(self, collection: str, upto: str, limit: int) -> list[Doc]:
         return due_of(self.all(collection), upto, limit)
 
-    def archive(self, collection: str, doc_id: str) -> None:
+    def archive(self, collection: str, doc_id: str, final: Doc | None = None) -> None:
         self._check_writable()
+        if final is not None:
+            self.put(collection, doc_id, final)
         doc = self._table(collection, doc_id).pop(doc_id)
         if doc is not None:
             self._moves.setdefault(collection, {})[doc_id] = doc
@@ -265,6 +267,11 @@ class TinyDbStore:
         """A read-only view that takes no lock."""
         self._check_open()
         yield _TinyTx(self, writable=False)
+
+    def read(self, collection: str, doc_id: str) -> Doc | None:
+        """One document as committed now, read as a snapshot reads it."""
+        with self.snapshot() as tx:
+            return tx.get(collection, doc_id)
 
     def close(self) -> None:
         """Close the lock and archive descriptors; the store cannot be used afterwards."""

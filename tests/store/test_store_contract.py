@@ -174,6 +174,32 @@ def test_due_gives_what_is_due_soonest_first(store: Store) -> None:
         assert isinstance(tx.keeps_due_index, bool)
 
 
+def test_read_gives_one_document_as_committed_now(store: Store) -> None:
+    # Given one hot and one archived document
+    put(store, "people", {"id": "p-1", "name": "Lin"}, {"id": "p-2", "name": "Wang"})
+    with store.transaction() as tx:
+        tx.archive("people", "p-2")
+        # Then a read outside the unit of work does not see what it has not committed
+        assert store.read("people", "p-1") == {"id": "p-1", "name": "Lin"}
+        tx.put("people", "p-1", {"name": "changed"})
+    # And after the commit it does; archived documents are read too, missing ones are None
+    assert store.read("people", "p-1") == {"id": "p-1", "name": "changed"}
+    assert store.read("people", "p-2") == {"id": "p-2", "name": "Wang"}
+    assert store.read("people", "p-9") is None
+
+
+def test_archive_with_a_final_version_puts_and_moves_at_once(store: Store) -> None:
+    put(store, "timers", {"id": "tm-1", "status": "enqueued"})
+    with store.transaction() as tx:
+        tx.archive("timers", "tm-1", final={"status": "done"})
+        tx.archive("timers", "tm-2", final={"status": "cancelled"})  # never hot before
+        assert tx.get("timers", "tm-1") == {"id": "tm-1", "status": "done"}
+    with store.snapshot() as tx:
+        assert tx.all("timers") == []
+        assert sorted(ids(list(tx.archived("timers")))) == ["tm-1", "tm-2"]
+        assert tx.get("timers", "tm-1") == {"id": "tm-1", "status": "done"}
+
+
 def test_an_exception_rolls_the_whole_transaction_back(store: Store) -> None:
     # Given a stored document
     put(store, "people", {"id": "p-1", "name": "Lin"})
