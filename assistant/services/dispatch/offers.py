@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import islice
 from typing import TYPE_CHECKING
@@ -83,10 +83,9 @@ def _offer_to_best(tx: Tx, app: App, task: Doc, now: datetime) -> list[matching.
     """Offer the task to this wave's best volunteers; return them."""
     picked = best_volunteers(tx, app, task, int(setting(app, "wave_size")), now)
     for chosen in picked:
-        person = tx.require(people.PEOPLE, chosen.person_id)
-        offer_to(tx, app, task, person, now)
-    task["offered"] = sorted(set(task["offered"]) | {c.person_id for c in picked})
-    return picked
+        offer_to(tx, app, task, chosen.person, now, addresses=chosen.addresses)
+    task["offered"] = sorted(set(task["offered"]) | {c.candidate.person_id for c in picked})
+    return [chosen.candidate for chosen in picked]
 
 
 def _schedule_wave(tx: Tx, app: App, task: Doc, round_no: int, wave: int, now: datetime) -> None:
@@ -113,9 +112,18 @@ def need(tx: Tx, task: Doc, *, near: bool = True) -> matching.Need:
     )
 
 
+@dataclass(frozen=True)
+class Pick:
+    """One volunteer the ranking chose: as the matcher saw them, their record, where to write."""
+
+    candidate: matching.Candidate
+    person: Doc
+    addresses: tuple[str, ...]
+
+
 def best_volunteers(
     tx: Tx, app: App, task: Doc, limit: int, now: datetime, *, escalation: bool = False
-) -> list[matching.Candidate]:
+) -> list[Pick]:
     """The ``limit`` best volunteers for the task now, best first.
 
     The task's own grid comes first in every ranking, so when its grid has
@@ -153,7 +161,7 @@ def _ranked_down(
     now: datetime,
     fairness_days: float,
     grid_id: str | None = None,
-) -> Iterator[matching.Candidate]:
+) -> Iterator[Pick]:
     """Eligible volunteers, best first, each one's costly questions asked when reached.
 
     ``grid_id``: only the volunteers who live in that grid.
@@ -163,25 +171,37 @@ def _ranked_down(
     for ranked_one in ranked:
         if grid_id is not None and ranked_one.grid_id != grid_id:
             continue
-        person_id = ranked_one.person_id
+        person = by_id[ranked_one.person_id]
+        addresses = tuple(people.reachable_addresses(tx, person))
         checked = replace(
             ranked_one,
-            reachable=volunteers.reachable(tx, by_id[person_id]),
-            busy=tuple(busy_times(tx, person_id)),
+            reachable=bool(addresses),
+            busy=tuple(busy_times(tx, ranked_one.person_id)),
         )
         if matching.eligible(checked, need):
-            yield checked
+            yield Pick(checked, person, addresses)
 
 
-def offer_to(tx: Tx, app: App, task: Doc, person: Doc, now: datetime, asked_by: str = "") -> None:
-    """Record one offer of the task to one volunteer (asked by a coordinator, or not); send it."""
+def offer_to(
+    tx: Tx,
+    app: App,
+    task: Doc,
+    person: Doc,
+    now: datetime,
+    asked_by: str = "",
+    addresses: tuple[str, ...] | None = None,
+) -> None:
+    """Record one offer of the task to one volunteer (asked by a coordinator, or not); send it.
+
+    ``addresses``: where to write, when the caller just asked (else asked here).
+    """
     offer = Offer(
         id=new_id("of"),
         task_id=task["id"],
         person_id=person["id"],
         round=task["round"],
         wave=task["wave"],
-        addresses=tuple(people.reachable_addresses(tx, person)),
+        addresses=tuple(people.reachable_addresses(tx, person)) if addresses is None else addresses,
         language=person.get("language") or app.settings.get("community", "language"),
         name=person.get("name", ""),
         created_at=to_iso(now),
@@ -250,13 +270,14 @@ def tell_choices(
     tx: Tx, app: App, task: Doc, coordinator: Doc, now: datetime, volunteer: str = ""
 ) -> None:
     """Send one coordinator the best volunteers to ask, remembered on the task for the check."""
-    choices = best_volunteers(tx, app, task, ESCALATION_CHOICES, now, escalation=True)
+    picked = best_volunteers(tx, app, task, ESCALATION_CHOICES, now, escalation=True)
+    choices = [chosen.candidate for chosen in picked]
     task["assign_choices"] = sorted(
         set(task.get("assign_choices", [])) | {c.person_id for c in choices}
     )
     tx.put(TASKS, task["id"], task)
     grid_names = {g["id"]: str(g.get("name", g["id"])) for g in tx.all(community.GRIDS)}
-    names = {c.person_id: tx.require(people.PEOPLE, c.person_id).get("name", "") for c in choices}
+    names = {c.candidate.person_id: c.person.get("name", "") for c in picked}
     volunteers.tell(
         tx,
         app,

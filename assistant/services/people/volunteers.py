@@ -267,8 +267,8 @@ def candidate(person: Doc, now: datetime, fairness_days: float) -> matching.Cand
     """A volunteer as the matcher ranks them, before the questions that cost a read each.
 
     Whether they can be reached and when they are busy are left at "yes" and
-    "never": :func:`reachable` and the tasks they hold settle those for the
-    few the ranking puts first.
+    "never": their addresses and the tasks they hold settle those for the few
+    the ranking puts first.
     """
     data = profile(person) or {}
     taken = [from_iso(iso) for iso in data.get("taken", [])]
@@ -285,12 +285,3 @@ def candidate(person: Doc, now: datetime, fairness_days: float) -> matching.Cand
         recent_tasks=recent,
         last_task_at=from_iso(last) if last else latest,
     )
-
-
-def reachable(tx: Tx, person: Mapping[str, Any]) -> bool:
-    """Whether the bot can write to at least one of the person's addresses."""
-    for address in person.get("addresses", []):
-        found = tx.get(people.ADDRESSES, address)
-        if found is not None and found.get("reachable", True):
-            return True
-    return False
