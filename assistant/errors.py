@@ -9,6 +9,7 @@
      │    ├── services.dispatch.records.DispatchError   OfferGone, AlreadyTaken, WrongStep, …
      │    └── services.people.volunteers.VolunteerError NotAVolunteer
      ├── store.base.StoreError                  NotFound, ReadOnly
+     ├── TryLater                               a job cannot be done yet; ``seconds`` says when
      ├── config.SettingsError                   (also a ValueError)
      └── services.people.imports.ImportError_   (also a ValueError)
 
@@ -36,3 +37,16 @@ class Refusal(AssistantError):
     def __init__(self, *args: object, **values: object) -> None:
         super().__init__(*(args or (self.key,)))
         self.values = values
+
+
+class TryLater(AssistantError):
+    """A job that cannot be done now, and how long to wait (``seconds``).
+
+    The jobs core retries it after that wait instead of its back-off (an
+    attempt is still counted): a message another worker claimed goes out when
+    the claim lapses, not one doubled back-off later.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"try again in {seconds:.0f} s")
+        self.seconds = seconds

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from assistant.clock import to_iso
+from assistant.errors import TryLater
 from assistant.jobs import deadletters, timers
 from assistant.jobs.table import JobSpec
 from assistant.store.base import Doc, Tx
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
     from assistant.app import App
 
 log = logging.getLogger(__name__)
+
+MIN_WAIT = 0.5
+"""The shortest wait a :class:`~assistant.errors.TryLater` gets, so a job never spins."""
 
 FIRE = "timers.fire"
 LAPSED = "LeaseLapsed"
@@ -50,8 +54,7 @@ def fire(app: App, timer_id: str, reraise: bool = False) -> None:
     data; the traceback goes to DEBUG) and not raised to dramatiq, which must
     not retry; ``reraise`` raises it too (tests that must see their bugs).
     """
-    with app.store.snapshot() as tx:
-        timer = tx.get(timers.TIMERS, timer_id)
+    timer = app.store.read(timers.TIMERS, timer_id)
     if timer is None or timer["status"] != timers.ENQUEUED:
         return
     spec = app.jobs.get(timer["job"])
@@ -76,8 +79,9 @@ def fire(app: App, timer_id: str, reraise: bool = False) -> None:
             _failed(tx, app, timer_id, type(error).__name__, final=True)
     except Exception as error:
         log.debug("timer %s (%s) raised", timer_id, timer["job"], exc_info=True)
+        wait = error.seconds if isinstance(error, TryLater) else None
         with app.unit() as tx:
-            _failed(tx, app, timer_id, type(error).__name__)
+            _failed(tx, app, timer_id, type(error).__name__, wait=wait)
         if reraise:
             raise
 
@@ -97,21 +101,30 @@ def _done(tx: Tx, app: App, timer_id: str) -> None:
     timers.close(tx, timer, app.jobs)
 
 
-def _failed(tx: Tx, app: App, timer_id: str, error: str, final: bool = False) -> None:
+def _failed(
+    tx: Tx, app: App, timer_id: str, error: str, final: bool = False, wait: float | None = None
+) -> None:
     """Count a failed attempt: back off, or end ``failed`` (``final``) or ``dead``."""
     timer = tx.get(timers.TIMERS, timer_id)
     if timer is None or timer["status"] not in timers.LIVE:
         return
-    failed_attempt(tx, app, timer, error, app.clock.now(), final=final)
+    failed_attempt(tx, app, timer, error, app.clock.now(), final=final, wait=wait)
 
 
 def failed_attempt(
-    tx: Tx, app: App, timer: Doc, error: str, now: datetime, final: bool = False
+    tx: Tx,
+    app: App,
+    timer: Doc,
+    error: str,
+    now: datetime,
+    final: bool = False,
+    wait: float | None = None,
 ) -> None:
     """Record one failed attempt of a live timer and decide what comes next; puts the timer.
 
     ``final`` (an error the job throws) ends it ``failed``; past ``max_retries``
-    it is dead; else it waits ``backoff_ms(attempts)`` as ``pending``.
+    it is dead; else it waits as ``pending``: ``wait`` seconds when the job said
+    how long (:class:`~assistant.errors.TryLater`), else ``backoff_ms(attempts)``.
     """
     spec = app.jobs.get(timer["job"]) or JobSpec(function=_missing, max_retries=0)
     timer["attempts"] = int(timer.get("attempts", 0)) + 1
@@ -134,11 +147,15 @@ def failed_attempt(
     elif timer["attempts"] > spec.max_retries:
         _die(tx, app, timer, now)
     else:
-        wait = timedelta(milliseconds=spec.backoff_ms(timer["attempts"]))
+        pause = (
+            timedelta(seconds=max(MIN_WAIT, wait))
+            if wait is not None
+            else timedelta(milliseconds=spec.backoff_ms(timer["attempts"]))
+        )
         timer["status"] = timers.PENDING
         timer["enqueued_at"] = None
-        timer["due"] = to_iso(now + wait)
-        timers.index(tx, timer, now + wait)
+        timer["due"] = to_iso(now + pause)
+        timers.index(tx, timer, now + pause)
         tx.put(timers.TIMERS, timer["id"], timer)
         log.warning(
             "timer %s (%s) attempt %d failed (%s); again in %.1f s",
@@ -146,7 +163,7 @@ def failed_attempt(
             timer["job"],
             timer["attempts"],
             error,
-            wait.total_seconds(),
+            pause.total_seconds(),
         )
 
 

@@ -39,7 +39,11 @@ def tick(app: App, limit: int = ROUND_LIMIT) -> int:
         for bucket, timer_id in noted:
             timer = tx.get(timers.TIMERS, timer_id)
             if timer is None or timer["status"] not in timers.LIVE:
-                timers.unindex(tx, {"id": timer_id, "slot": bucket})  # a stale note
+                if timer is not None and tx.keeps_due_index and "next_at" in timer:
+                    timers.unindex(tx, timer)  # a stale note on the timer itself
+                    tx.put(timers.TIMERS, timer_id, timer)
+                else:
+                    timers.unindex(tx, {"id": timer_id, "slot": bucket})  # a stale note
                 continue
             if from_iso(timer.get("next_at") or timer["due"]) > now:
                 continue  # moved meanwhile

@@ -201,8 +201,7 @@ def close(tx: Tx, timer: Doc, table: JobTable | None = None) -> None:
     """Archive a done, failed or cancelled timer, keeping of its arguments what its job audits."""
     unindex(tx, timer)
     timer["args"] = audited(timer, table)
-    tx.put(TIMERS, timer["id"], timer)
-    tx.archive(TIMERS, timer["id"])
+    tx.archive(TIMERS, timer["id"], final=timer)
 
 
 def audited(timer: Doc, table: JobTable | None = None) -> list[Any]:

@@ -89,6 +89,9 @@ class StopBeforeOffersCommit:
     def snapshot(self) -> Any:
         return self.inner.snapshot()
 
+    def read(self, collection: str, doc_id: str) -> Doc | None:
+        return self.inner.read(collection, doc_id)
+
     def close(self) -> None:
         self.inner.close()
 
@@ -112,6 +115,9 @@ class CommitCounter:
 
     def snapshot(self) -> Any:
         return self.inner.snapshot()
+
+    def read(self, collection: str, doc_id: str) -> Doc | None:
+        return self.inner.read(collection, doc_id)
 
     def close(self) -> None:
         self.inner.close()

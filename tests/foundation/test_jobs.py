@@ -15,6 +15,7 @@ from assistant.bootstrap import App, build_for_tests, job_table
 from assistant.clock import FakeClock, from_iso, to_iso
 from assistant.config import defaults
 from assistant.delivery import MemoryDelivery
+from assistant.errors import TryLater
 from assistant.jobs import firing, scheduler, timers
 from assistant.jobs.firing import bound
 from assistant.jobs.table import DuplicateJob, JobSpec
@@ -41,6 +42,12 @@ def refusing(app: App, tag: str) -> None:
     raise Refused(tag)
 
 
+def later(app: App, tag: str) -> None:
+    RAN.append(tag)
+    if len(RAN) == 1:
+        raise TryLater(37.0)  # e.g. another worker's claim on the message lives 37 s more
+
+
 def writes(tx: Tx, app: App, tag: str) -> None:
     tx.put("notes", tag, {"tag": tag})
     if tag == "bad":
@@ -50,6 +57,7 @@ def writes(tx: Tx, app: App, tag: str) -> None:
 JOBS = {
     "test.flaky": JobSpec(flaky, max_retries=2, min_backoff_ms=1000, max_backoff_ms=3000),
     "test.refusing": JobSpec(refusing, throws=(Refused,)),
+    "test.later": JobSpec(later, max_retries=3, min_backoff_ms=1000),
     "test.writes": JobSpec(writes, max_retries=1, in_unit=True),
     "test.private": JobSpec(
         flaky, max_retries=1, min_backoff_ms=1000, audit=lambda args: [len(args)], private_args=True
@@ -205,6 +213,21 @@ def test_a_failing_timer_backs_off_then_dies_and_the_admins_hear_once(app: App) 
     assert JobSpec(flaky, min_backoff_ms=1000, max_backoff_ms=3000).backoff_ms(5) == 3000
 
 
+def test_a_job_that_says_when_to_try_again_waits_that_long(app: App) -> None:
+    # Given a job that says "try again in 37 s" the first time
+    timer_id = schedule(app, "test.later", "once")
+    run(app)
+    # Then it waits 37 s, not its back-off of 1 s, and the attempt counts
+    found = timer(app, timer_id)
+    assert (found["status"], found["attempts"], found["error"]) == ("pending", 1, "TryLater")
+    assert from_iso(found["due"]) - app.clock.now() == timedelta(seconds=37)
+    clock(app).advance(seconds=36)
+    assert scheduler.tick(app) == 0
+    clock(app).advance(seconds=1)
+    assert scheduler.tick(app) == 1 and run(app) == 1
+    assert RAN == ["once", "once"] and timer(app, timer_id)["status"] == timers.DONE
+
+
 def test_a_timer_with_private_arguments_gives_up_without_keeping_them(app: App) -> None:
     # Given a job whose arguments are someone's forgotten data, and that always fails
     timer_id = schedule(app, "test.private", "bad 林奶奶")
@@ -311,6 +334,10 @@ class CountingStore:
     def snapshot(self) -> Iterator[Tx]:
         with self.inner.snapshot() as tx, self._counted(tx) as spy:
             yield spy
+
+    def read(self, collection: str, doc_id: str) -> Any:
+        self.reads.append((collection, doc_id))
+        return self.inner.read(collection, doc_id)
 
     def close(self) -> None:
         self.inner.close()

@@ -47,6 +47,7 @@ from typing import Any, TypeVar
 import aiohttp
 from nio import AsyncClient, LocalProtocolError, RoomSendResponse, UploadResponse
 
+from assistant import errors
 from assistant.channels.common.edits import Remembered
 from assistant.channels.common.limits import TooLongWait
 from assistant.channels.common.media import (
@@ -82,12 +83,8 @@ class Outcome(enum.Enum):
     REFUSED = "refused"  # the homeserver will never accept this message
 
 
-class TryLater(Exception):
+class TryLater(errors.TryLater):
     """The message could not be sent within the budget; send it again later."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"try again in {seconds:.0f} s")
-        self.seconds = seconds
 
 
 class Stopped(TryLater):

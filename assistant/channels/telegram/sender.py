@@ -59,6 +59,7 @@ from telegram.error import (
 )
 from telegram.ext import ExtBot
 
+from assistant import errors
 from assistant.channels.common.edits import Remembered
 from assistant.channels.common.limits import TooLongWait, reserved
 from assistant.channels.common.media import (
@@ -92,12 +93,8 @@ class Outcome(enum.Enum):
     REFUSED = "refused"  # 400: Telegram will never accept this message
 
 
-class TryLater(Exception):
+class TryLater(errors.TryLater):
     """The message could not be sent within the budget; send it again later."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"try again in {seconds:.0f} s")
-        self.seconds = seconds
 
 
 class Stopped(TryLater):
