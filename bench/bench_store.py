@@ -16,7 +16,9 @@ measures, as p50/p95:
 Then claims per second, with 1, 4 and 8 competing processes, two ways: "find
 the first open task" (every claimer asks the same question, so they queue on it
 in either store) and "claim by id" (each claimer tries the tasks in its own
-order, first claim wins: how offers are accepted).
+order, first claim wins: how offers are accepted). By id every process tries
+every task, so N processes do N times the units of work for the same claims:
+the units of work per second are printed beside the claims.
 
 Usage::
 
@@ -254,8 +256,9 @@ def claim_until_none(
         random.Random(worker).shuffle(order)
     ready.put(worker)
     start.wait(600)
-    claimed = 0
+    claimed = attempts = 0
     while not by_id or order:
+        attempts += 1
         with store.transaction() as tx:
             if by_id:  # one task per unit of work: taken already, or ours
                 task: Doc | None = tx.require("tasks", order.pop())
@@ -270,12 +273,13 @@ def claim_until_none(
         if task is None:
             break
         claimed += 1
-    results.put(claimed)
+    results.put((claimed, attempts))
     store.close()
 
 
-def measure_claims(where: str, tasks: int, processes: int, *, by_id: bool) -> float:
-    """Claims per second when ``processes`` processes compete for ``tasks`` open tasks."""
+def measure_claims(where: str, tasks: int, processes: int, *, by_id: bool) -> tuple[float, float]:
+    """Claims per second when ``processes`` processes compete for ``tasks`` open tasks, and
+    units of work per second (by id every process tries every task: a claim or a refusal)."""
     store = open_store(where)
     with store.transaction() as tx:
         for number in range(tasks):
@@ -292,8 +296,10 @@ def measure_claims(where: str, tasks: int, processes: int, *, by_id: bool) -> fl
         ready.get(timeout=600)
     began = time.perf_counter()
     start.set()
-    claimed = sum(results.get(timeout=600) for _ in workers)
+    answers = [results.get(timeout=600) for _ in workers]
     elapsed = time.perf_counter() - began
+    claimed = sum(done for done, _ in answers)
+    attempts = sum(tried for _, tried in answers)
     for worker in workers:
         worker.join(60)
     with store.snapshot() as tx:
@@ -303,7 +309,7 @@ def measure_claims(where: str, tasks: int, processes: int, *, by_id: bool) -> fl
         for number in range(tasks):
             tx.delete("tasks", f"t-{number:04d}")
     store.close()
-    return tasks / elapsed
+    return tasks / elapsed, attempts / elapsed
 
 
 # --- report -------------------------------------------------------------------------------------
@@ -407,7 +413,8 @@ def run(
         row = [f"{count} process(es), {tasks} tasks"]
         for by_id in (False, True):
             for where in stores.values():
-                row.append(f"{measure_claims(where, tasks, count, by_id=by_id):.0f}")
+                rate, units = measure_claims(where, tasks, count, by_id=by_id)
+                row.append(f"{rate:.0f} ({units:.0f} units/s)" if by_id else f"{rate:.0f}")
         claims.append(row)
     print_table("Claims (mark an open task claimed, one unit of work each)", header, claims)
 
