@@ -18,7 +18,7 @@ from assistant.conversation.buttons import LISTING, ORDER, SHOP, SUPERVISION
 from assistant.conversation.flow import Action, Ctx, Flow, State, Turn, Unexpected, end, go
 from assistant.conversation.vocabulary import Choice, Reply, rows
 from assistant.services import orders, people
-from assistant.services.orders import announce, listings, ordering, stock
+from assistant.services.orders import announce, listings, ordering
 from assistant.services.orders.notify import fulfilment_text, listing_of, price_line, when_text
 from assistant.store.base import Doc, Tx
 from handlers import orders_buttons
@@ -27,6 +27,7 @@ from handlers.orders_common import (
     commit,
     fresh,
     hold_for,
+    join_waitlist,
     me,
     stop_row,
     stoppable,
@@ -140,18 +141,10 @@ async def got_waitlist(ctx: Ctx) -> Turn:
         return end(Reply(ctx.t("orders.wait_not")))
     if ctx.press != YES:
         raise Unexpected()
-    entry = await commit(
-        ctx,
-        stock.join_waitlist,
-        ctx.data["listing"],
-        ctx.data["for"],
-        ctx.data["by"],
-        ctx.data.get("quantity", 1),
+    data = ctx.data
+    return await join_waitlist(
+        ctx, data["listing"], data["for"], data["by"], data.get("quantity", 1)
     )
-    if entry["status"] == "offered":
-        return end(Reply(ctx.t("orders.wait_offered_at_once")))
-    place = await ctx.view(stock.waiting_position, entry)
-    return end(Reply(ctx.t("orders.waiting", place=place)))
 
 
 def _ways(tx: Tx, ctx: Ctx, listing_id: str) -> list[tuple[str, str]]:

@@ -31,7 +31,7 @@ from assistant.services import orders, people
 from assistant.services.orders import announce, listings, ordering, runs, stock, supervision
 from assistant.services.orders.notify import listing_of
 from assistant.store.base import Doc, Tx
-from handlers.orders_common import FLOW, commit, fresh, hold_for, me
+from handlers.orders_common import FLOW, commit, fresh, hold_for, join_waitlist, me
 
 
 def item_value(listing_id: str) -> str:
@@ -49,11 +49,15 @@ async def on_shop(ctx: Ctx, button: ShopButton) -> Turn:
     if button.verb is ShopVerb.ITEM:
         return await _item(ctx, button.ref)
     if button.verb is ShopVerb.HOLD:
+        outside_form = not ctx.data  # no question open: an announcement or the group list
         if ctx.data.get("flow") != FLOW or ctx.data.get("listing") != button.ref:
             fresh(ctx, button.ref)
-        return await hold_for(ctx, button.ref, button.quantity)
+        return await hold_for(ctx, button.ref, button.quantity, outside_form=outside_form)
     if button.verb is ShopVerb.CLAIM:
         return await _claim(ctx, button.ref)
+    if button.verb is ShopVerb.WAIT:  # for the person pressing, whatever the button says
+        person_id = me(ctx)["id"]
+        return await join_waitlist(ctx, button.ref, person_id, person_id, button.quantity)
     await commit(ctx, stock.release, button.ref, me(ctx)["id"])
     ctx.data = {}
     return end(Reply(ctx.t("orders.dropped")))

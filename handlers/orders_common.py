@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from assistant.conversation.buttons import ShopButton, ShopVerb
 from assistant.conversation.flow import Ctx, Refused, Turn, Unexpected, end, go
 from assistant.conversation.vocabulary import Choice, Reply
 from assistant.domain import numbers
@@ -84,13 +85,44 @@ def fresh(ctx: Ctx, listing_id: str = "") -> None:
         ctx.data["listing"] = listing_id
 
 
-async def hold_for(ctx: Ctx, listing_id: str, quantity: int) -> Turn:
-    """Hold the units atomically; sold out leads to the waiting list, an ended sale ends the form."""
+def sold_out_reply(ctx: Ctx, listing_id: str, quantity: int) -> Reply:
+    """Sold out, and one button that puts the person on the waiting list.
+
+    The button says everything (``a:shop:wait:<listing>:<quantity>``), so a sold-out
+    answer writes nothing: hundreds of late residents cost the store no commit.
+    """
+    wait = ShopButton(ShopVerb.WAIT, listing_id, quantity).encode()
+    text = f"{ctx.t('orders.sold_out')}\n{ctx.t('orders.ask_waitlist')}"
+    return Reply(text, choices=((Choice(ctx.t("orders.wait_yes"), wait),),))
+
+
+async def join_waitlist(ctx: Ctx, listing_id: str, whom: str, by: str, quantity: int) -> Turn:
+    """Put the person on the waiting list and say their place (or that some came back)."""
+    entry = await commit(ctx, stock.join_waitlist, listing_id, whom, by, quantity)
+    ctx.data = {}
+    if entry["status"] == "offered":
+        return end(Reply(ctx.t("orders.wait_offered_at_once")))
+    place = await ctx.view(stock.waiting_position, entry)
+    return end(Reply(ctx.t("orders.waiting", place=place)))
+
+
+async def hold_for(ctx: Ctx, listing_id: str, quantity: int, *, outside_form: bool = False) -> Turn:
+    """Hold the units atomically; sold out leads to the waiting list, an ended sale ends the form.
+
+    ``outside_form``: pressed on a card while no question was open (an announcement, the
+    group list), where a sold-out answer needs no form at all.
+    """
+    whom, by = ctx.data["for"], ctx.data["by"]
     try:
-        held = await commit(ctx, stock.hold, listing_id, ctx.data["for"], ctx.data["by"], quantity)
+        # a sold-out listing says so from a snapshot: its late residents never queue on it
+        await ctx.view(stock.refusal_now, listing_id, whom, by, quantity, ctx.app.clock.now())
+        held = await commit(ctx, stock.hold, listing_id, whom, by, quantity)
     except orders.SoldOut:
+        if outside_form and whom == by:  # one button, and nothing to remember meanwhile
+            ctx.data = {}
+            return end(sold_out_reply(ctx, listing_id, quantity))
         ctx.data.update({"listing": listing_id, "quantity": quantity})
-        return go("shop.waitlist")
+        return go("shop.waitlist")  # in the form: it goes on (and keeps whom it is for)
     except (orders.SaleEnded, orders.NotOnSale) as refusal:
         ctx.data = {}
         return end(Reply(ctx.t(refusal.key)), ctx.menu())

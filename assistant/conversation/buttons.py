@@ -385,27 +385,34 @@ SUPERVISION = "sup"
 
 
 class ShopVerb(StrEnum):
-    """What a shop button does: show an item, hold a quantity, claim or drop an offered hold."""
+    """What a shop button does: show an item, hold a quantity, claim or drop an offered hold,
+    wait for a sold-out item."""
 
     ITEM = "item"
     HOLD = "hold"
     CLAIM = "claim"
     DROP = "drop"
+    WAIT = "wait"
+
+
+_COUNTED = (ShopVerb.HOLD, ShopVerb.WAIT)
+"""The shop verbs whose button carries a quantity."""
 
 
 @dataclass(frozen=True)
 class ShopButton:
-    """``a:shop:item:<listing>`` · ``a:shop:hold:<listing>:<quantity>`` · ``a:shop:claim|drop:<hold>``."""
+    """``a:shop:item:<listing>`` · ``a:shop:hold|wait:<listing>:<quantity>`` ·
+    ``a:shop:claim|drop:<hold>``."""
 
     ACTION: ClassVar[str] = SHOP
     verb: ShopVerb
     ref: str
     """The listing (item, hold) or the hold (claim, drop)."""
     quantity: int = 0
-    """Only with ``hold``: a whole number from 1 (checked again on the server)."""
+    """Only with ``hold`` and ``wait``: a whole number from 1 (checked again on the server)."""
 
     def encode(self) -> str:
-        extra = (str(self.quantity),) if self.verb is ShopVerb.HOLD else ()
+        extra = (str(self.quantity),) if self.verb in _COUNTED else ()
         return value(self.ACTION, self.verb, self.ref, *extra)
 
     @classmethod
@@ -413,7 +420,7 @@ class ShopButton:
         verb = _member(ShopVerb, parts[0]) if parts else None
         if verb is None:
             return None
-        if verb is ShopVerb.HOLD:
+        if verb in _COUNTED:
             if not _tokens(parts, 3) or not is_digits(parts[2]) or len(parts[2]) > 4:
                 return None
             return cls(verb, parts[1], int(parts[2]))

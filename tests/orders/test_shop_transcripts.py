@@ -14,6 +14,7 @@ from orders_world import GROUP, ORANGE_TITLE, World, buttons, texts
 from assistant.conversation.buttons import ShopButton, ShopVerb
 from assistant.i18n import translator
 from assistant.services import orders
+from assistant.services.orders import stock
 
 ZH = translator("zh_CN")
 ORANGES = "赣南脐橙（10斤装） ¥39.90/箱"
@@ -274,3 +275,70 @@ async def test_pressing_order_twice_makes_one_order() -> None:
     second = await w.forge("lin", value)
     assert "下单成功" in texts(first) and "下单成功" not in texts(second)
     assert len(w.orders()) == 1
+
+
+def test_the_snapshot_before_a_hold_refuses_as_the_hold_would() -> None:
+    w = World()
+    listing = w.listing("五常大米（5公斤）")
+    lin, wang = w.person("lin")["id"], w.person("wang")["id"]
+    now = w.app.clock.now()
+    with w.app.store.transaction() as tx:
+        doc = tx.require(orders.LISTINGS, listing["id"])
+        doc["available"], doc["stock"] = 1, 1
+        tx.put(orders.LISTINGS, listing["id"], doc)
+    # Given 林奶奶 holds the last bag
+    with w.app.unit() as tx:
+        stock.hold(tx, w.app, listing["id"], lin, lin, 1, now)
+
+    def refused(person: str, quantity: object) -> type[Exception] | None:
+        with w.app.store.snapshot() as tx:
+            try:
+                stock.refusal_now(tx, listing["id"], person, person, quantity, now)
+            except orders.OrdersError as error:
+                return type(error)
+        return None
+
+    # Then a snapshot tells 王先生 it is sold out, and a bad quantity is refused first
+    assert refused(wang, 1) is orders.SoldOut
+    assert refused(wang, 0) is orders.BadQuantity
+    # And it says nothing to her (a new hold gives hers back first), nor for a listing with stock
+    assert refused(lin, 1) is None
+    with w.app.store.transaction() as tx:
+        doc = tx.require(orders.LISTINGS, listing["id"])
+        doc["available"], doc["stock"] = 5, 6
+        tx.put(orders.LISTINGS, listing["id"], doc)
+    assert refused(wang, 1) is None
+    # And over the household limit it refuses as the hold does, before any stock question
+    assert refused(wang, 2) is orders.OverLimit
+
+
+async def test_sold_out_on_the_card_is_one_button_and_writes_nothing() -> None:
+    from assistant.conversation.records import CONVERSATIONS
+
+    w = World()
+    listing = w.listing("五常大米（5公斤）")
+    with w.app.store.transaction() as tx:
+        doc = tx.require(orders.LISTINGS, listing["id"])
+        doc["available"], doc["stock"] = 0, 1
+        tx.put(orders.LISTINGS, listing["id"], doc)
+    with w.app.store.snapshot() as tx:
+        before = tx.get(CONVERSATIONS, "console:wang")
+    # When 王先生 presses "1 bag" on the announcement card of the sold-out rice
+    hold = ShopButton(ShopVerb.HOLD, listing["id"], 1).encode()
+    sold = await w.forge("wang", hold)
+    # Then he is told kindly, with one button to wait in line, and nothing was written
+    assert "已经卖完了" in texts(sold) and buttons(sold) == ["帮我排队"]
+    with w.app.store.snapshot() as tx:
+        assert tx.get(CONVERSATIONS, "console:wang") == before
+    # And the button puts him on the list, once
+    wait = ShopButton(ShopVerb.WAIT, listing["id"], 1).encode()
+    queued = await w.forge("wang", wait)
+    assert "排在第 1 位" in texts(queued)
+    again = await w.forge("wang", wait)
+    assert "已经在排队" in texts(again)
+    # And forged waiting buttons get kind answers: an unknown item, an absurd quantity
+    gone = await w.forge("wang", ShopButton(ShopVerb.WAIT, "ls-nothing", 1).encode())
+    assert texts(gone) and "Traceback" not in texts(gone)
+    huge = await w.forge("wang", f"a:shop:wait:{listing['id']}:9999")
+    assert texts(huge) and "排在" not in texts(huge)
+    assert await w.forge("wang", f"a:shop:wait:{listing['id']}:x") != []

@@ -166,29 +166,11 @@ def hold(
     Raises:
         BadQuantity, SaleEnded, NotOnSale, OverLimit, SoldOut, NotEnough.
     """
-    units = check_quantity(quantity)
-    doc = require_listing(tx, listing_id)
-    listing = Listing.from_doc(doc)
-    check_on_sale(listing, now)
-    person = tx.get(people.PEOPLE, person_id)
-    if person is None or person.get("forgotten"):
-        raise NotYours()
-    for earlier in tx.find(HOLDS, listing_id=listing_id, by=by, status=HoldStatus.HELD):
-        if earlier["person_id"] == person_id:
-            _close(tx, app, earlier, HoldStatus.RELEASED, now, offer=False)
-            doc = tx.require(LISTINGS, listing_id)
-    household = household_key(person)
-    asker = tx.get(people.PEOPLE, by) or person
-    chinese = str(asker.get("language", "zh_CN")) != "en"
-    left_for_household = max(0, listing.limit - quota_used(tx, listing_id, household))
-    if units > left_for_household:
-        unit = listing.unit_in(chinese, left_for_household)
-        raise OverLimit(left=left_for_household, limit=listing.limit, unit=unit)
-    available = int(doc["available"])
-    if available <= 0:
-        raise SoldOut()
-    if units > available:
-        raise NotEnough(left=available, unit=listing.unit_in(chinese, available))
+    units, doc, listing, person = _admitted(tx, listing_id, person_id, quantity, now)
+    for earlier in _own_holds(tx, listing_id, person_id, by):
+        _close(tx, app, earlier, HoldStatus.RELEASED, now, offer=False)
+        doc = tx.require(LISTINGS, listing_id)
+    household = _check_left(tx, listing, doc, person, by, units)
     _available_add(tx, doc, -units)
     expires = now + timedelta(minutes=hold_minutes(app))
     hold_id = new_id("hd")
@@ -208,6 +190,61 @@ def hold(
     record["id"] = hold_id
     log.info("hold %s of %d on %s", hold_id, units, listing_id)
     return record
+
+
+def refusal_now(
+    tx: Tx, listing_id: str, person_id: str, by: str, quantity: object, now: datetime
+) -> None:
+    """Raise what :func:`hold` would refuse now, read without taking the listing.
+
+    For a snapshot before the hold: a sold-out listing answers its hundreds of
+    late residents without each waiting for the listing's lock. It says nothing
+    (and the hold decides) when a hold could be had, or the person holds some
+    already (the hold gives those back first).
+
+    Raises:
+        BadQuantity, SaleEnded, NotOnSale, NotYours, OverLimit, SoldOut, NotEnough.
+    """
+    units, doc, listing, person = _admitted(tx, listing_id, person_id, quantity, now)
+    if not _own_holds(tx, listing_id, person_id, by):
+        _check_left(tx, listing, doc, person, by, units)
+
+
+def _admitted(
+    tx: Tx, listing_id: str, person_id: str, quantity: object, now: datetime
+) -> tuple[int, Doc, Listing, Doc]:
+    """The units asked, the listing (document and record) and the person, if a hold may be asked."""
+    units = check_quantity(quantity)
+    doc = require_listing(tx, listing_id)
+    listing = Listing.from_doc(doc)
+    check_on_sale(listing, now)
+    person = tx.get(people.PEOPLE, person_id)
+    if person is None or person.get("forgotten"):
+        raise NotYours()
+    return units, doc, listing, person
+
+
+def _own_holds(tx: Tx, listing_id: str, person_id: str, by: str) -> list[Doc]:
+    """The live holds this asker has for this person on this listing."""
+    held = tx.find(HOLDS, listing_id=listing_id, by=by, status=HoldStatus.HELD)
+    return [doc for doc in held if doc["person_id"] == person_id]
+
+
+def _check_left(tx: Tx, listing: Listing, doc: Doc, person: Doc, by: str, units: int) -> str:
+    """Refuse more than the household may still have, or than is left; the household's key."""
+    household = household_key(person)
+    asker = tx.get(people.PEOPLE, by) or person
+    chinese = str(asker.get("language", "zh_CN")) != "en"
+    left_for_household = max(0, listing.limit - quota_used(tx, listing.id, household))
+    if units > left_for_household:
+        unit = listing.unit_in(chinese, left_for_household)
+        raise OverLimit(left=left_for_household, limit=listing.limit, unit=unit)
+    available = int(doc["available"])
+    if available <= 0:
+        raise SoldOut()
+    if units > available:
+        raise NotEnough(left=available, unit=listing.unit_in(chinese, available))
+    return household
 
 
 def live_hold(tx: Tx, hold_id: str, actor_id: str, now: datetime) -> Doc:
