@@ -733,9 +733,19 @@ async def pick_among_namesakes(world: World) -> None:
         check_replies(world, coordinator, STEPS, replies)
 
 
+async def link_a_new_phone(world: World) -> None:
+    """``linking.code`` asks for the code from the other chat, which only a chat the centre does
+    not know yet is asked (a known one is shown a code). The walk meets one only after someone
+    asked to be forgotten; so a new chat types /link."""
+    sender = make_address("console", "newphone")
+    replies = await handle(world, Incoming.from_text(sender, "/link"))
+    check_replies(world, "newphone", STEPS, replies)
+
+
 RECIPES: dict[str, Callable[[World], Awaitable[None]]] = {
     "care.comment": rate_a_done_visit,
     "care.pick": pick_among_namesakes,
+    "linking.code": link_a_new_phone,
 }
 """States the sweep reaches by a fixed path, because random bursts reach them only sometimes."""
 
