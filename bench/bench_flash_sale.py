@@ -5,10 +5,12 @@ What it measures, in one run:
 - **through the engine**: ``--clients`` processes, each with the product's engine on the shared
   TinyDB folder and the real Redis broker, play ``--residents`` residents who press "1 box" on the
   announcement card at the same moment (``a:shop:hold:<listing>:1``), then choose the pickup point
-  and confirm, as in chat; two real worker processes run the jobs the units hand out (the group
-  list edit, outbox messages). Reported: orders handled per second (every resident's whole story,
+  and confirm, as in chat (a sold-out one reads the answer and goes); two real worker processes
+  run the jobs the units hand out (the group list edit, outbox messages). Reported: orders handled per second (every resident's whole story,
   sold-out ones included), p50 / p95 from "order" pressed to the "held" reply, and the final
-  stock accounting (``available + held + ordered == stock``; zero oversell, zero lost units);
+  stock accounting (``available + held + ordered == stock``; zero oversell, zero lost units).
+  Then the same sale again with the residents arriving evenly over ``--over`` seconds (5 by
+  default: "within a few seconds"), each as soon as it comes, however many are still busy;
 - **the bare hold primitive**: ``stock.hold`` in its own unit of work, in a loop, in one process
   and in ``--clients`` processes at once, on the same store folder (another listing).
 
@@ -101,8 +103,15 @@ def client_main(
     go: Any,
     results: Any,
     concurrency: int,
+    over: float = 0.0,
+    residents: int = 0,
 ) -> None:
-    """One client process: an engine that plays its residents, ``concurrency`` at a time."""
+    """One client process: an engine that plays its residents, ``concurrency`` at a time.
+
+    ``over`` > 0: resident ``n`` (of ``residents`` in all) comes at ``n / residents * over``
+    seconds after the start instead, however many are still busy (arrivals spread over a
+    few seconds, as a sale's announcement reaches phones).
+    """
     import logging
 
     from handlers import build_engine
@@ -122,8 +131,7 @@ def client_main(
         started = time.perf_counter()
         said = await press(hold)
         latency = time.perf_counter() - started
-        if HELD not in said:
-            await press("no")  # sold out: "no thanks" to the waiting list
+        if HELD not in said:  # sold out: they read it and go (its one button needs no answer)
             return "sold_out", latency
         await press("pickup:desk")
         said = await press("yes")
@@ -131,8 +139,14 @@ def client_main(
 
     async def run() -> list[tuple[str, float]]:
         gate = asyncio.Semaphore(concurrency)
+        begun = time.perf_counter()
 
         async def one(number: int) -> tuple[str, float]:
+            if over:
+                await asyncio.sleep(
+                    max(0.0, begun + number / residents * over - time.perf_counter())
+                )
+                return await resident(number)
             async with gate:
                 return await resident(number)
 
@@ -145,7 +159,13 @@ def client_main(
 
 
 def through_the_engine(
-    data: Path, url: str, listing: str, residents: int, clients: int, store_url: str = ""
+    data: Path,
+    url: str,
+    listing: str,
+    residents: int,
+    clients: int,
+    store_url: str = "",
+    over: float = 0.0,
 ) -> dict[str, Any]:
     out = data / "delivered.jsonl"
     workers = [start_store_worker(data, url, out, store_url, 4, data / "commits") for _ in range(2)]
@@ -154,7 +174,19 @@ def through_the_engine(
     processes = [
         SPAWN.Process(
             target=client_main,
-            args=(str(data), url, str(out), store_url, listing, share, go, results, 25),
+            args=(
+                str(data),
+                url,
+                str(out),
+                store_url,
+                listing,
+                share,
+                go,
+                results,
+                25,
+                over,
+                residents,
+            ),
         )
         for share in shares
     ]
@@ -230,6 +262,12 @@ def main() -> None:
     parser.add_argument(
         "--postgres", action="store_true", help="run on a PostgreSQL server of our own"
     )
+    parser.add_argument(
+        "--over",
+        type=float,
+        default=5.0,
+        help="a second sale whose residents arrive over this many seconds (0: none)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.residents, args.holds = 200, 200
@@ -250,27 +288,8 @@ def run(args: Any, database: Any) -> None:
     redis = EmbeddedRedis(root / "redis")
     try:
         url = redis.start()
-        data = root / "data"
-        listing, _ = make_sale(data / "store", residents=args.residents, units=args.units)
-        store_url = database("bench_flash")
-        sale_store(data / "store", store_url)
-        engine = through_the_engine(data, url, listing, args.residents, args.clients, store_url)
-        store = store_at(store_url or str(data / "store"))
-        with store.transaction() as tx:
-            counts = stock.accounting(tx, listing)
-        print(
-            f"through the engine: {args.residents} residents, {args.units} units, {args.clients} client "
-            f"processes, 2 workers: {engine['elapsed']:.1f} s, {engine['per_second']:.0f} residents/s; "
-            f"ordered {engine['ordered']}, sold out {engine['sold_out']}, lost {engine['lost']}"
-        )
-        print(
-            f"  order -> held: p50 {engine['p50_ms']:.0f} ms, p95 {engine['p95_ms']:.0f} ms "
-            f"(p95 of the 100 that got one: {engine['p95_held_ms']:.0f} ms)"
-        )
-        oversold = max(0, counts["held"] + counts["ordered"] - counts["stock"])
-        lost = counts["stock"] - counts["available"] - counts["held"] - counts["ordered"]
-        print(f"  accounting: {counts}; oversold {oversold}, lost {lost}")
-        store.close()
+        for over in (0.0, *([args.over] if args.over else [])):
+            sale(args, database, root / f"sale-{over:g}", url, over)
         prim_dir = root / "primitive" / "store"
         prim_listing, ids = make_sale(prim_dir, residents=args.holds, units=args.holds)
         prim_where = sale_store(prim_dir, database("bench_flash_primitive"))
@@ -283,10 +302,38 @@ def run(args: Any, database: Any) -> None:
         )
         print(f"  accounting: {final}")
         assert final["held"] == args.holds and final["available"] == 0, final
-        assert oversold == 0 and lost == 0 and engine["ordered"] == min(args.units, args.residents)
     finally:
         redis.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def sale(args: Any, database: Any, data: Path, url: str, over: float) -> None:
+    """One sale through the engine: all at once (``over`` 0), or arrivals over ``over`` s."""
+    listing, _ = make_sale(data / "store", residents=args.residents, units=args.units)
+    store_url = database("bench_flash")
+    sale_store(data / "store", store_url)
+    engine = through_the_engine(
+        data, url, listing, args.residents, args.clients, store_url, over=over
+    )
+    store = store_at(store_url or str(data / "store"))
+    with store.transaction() as tx:
+        counts = stock.accounting(tx, listing)
+    store.close()
+    how = f"arriving over {over:g} s" if over else "all at once, 25 at a time per client"
+    print(
+        f"through the engine, {how}: {args.residents} residents, {args.units} units, "
+        f"{args.clients} client processes, 2 workers: {engine['elapsed']:.1f} s, "
+        f"{engine['per_second']:.0f} residents/s; "
+        f"ordered {engine['ordered']}, sold out {engine['sold_out']}, lost {engine['lost']}"
+    )
+    print(
+        f"  order -> held: p50 {engine['p50_ms']:.0f} ms, p95 {engine['p95_ms']:.0f} ms "
+        f"(p95 of the 100 that got one: {engine['p95_held_ms']:.0f} ms)"
+    )
+    oversold = max(0, counts["held"] + counts["ordered"] - counts["stock"])
+    lost = counts["stock"] - counts["available"] - counts["held"] - counts["ordered"]
+    print(f"  accounting: {counts}; oversold {oversold}, lost {lost}")
+    assert oversold == 0 and lost == 0 and engine["ordered"] == min(args.units, args.residents)
 
 
 if __name__ == "__main__":
