@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -343,6 +343,13 @@ class CountingStore:
         self.inner.close()
 
 
+def _next_week_and_one_soon(tx: Tx, now: datetime) -> str:
+    """A hundred timers due in a week and one due in a minute; the soon one's id."""
+    for number in range(100):
+        timers.schedule(tx, "test.flaky", [str(number)], now + timedelta(days=7), now)
+    return timers.schedule(tx, "test.flaky", ["soon"], now + timedelta(minutes=1), now)
+
+
 def test_the_scheduler_reads_only_what_is_due(tmp_path: Path) -> None:
     from assistant.store.tinydb_store import TinyDbStore
 
@@ -351,9 +358,7 @@ def test_the_scheduler_reads_only_what_is_due(tmp_path: Path) -> None:
     # Given a hundred timers due next week and one due in a minute
     with app.unit() as tx:
         now = app.clock.now()
-        for number in range(100):
-            timers.schedule(tx, "test.flaky", [str(number)], now + timedelta(days=7), now)
-        soon = timers.schedule(tx, "test.flaky", ["soon"], now + timedelta(minutes=1), now)
+        soon = _next_week_and_one_soon(tx, now)
     # When a round runs with nothing due, it reads the index head and this ten minutes' bucket,
     # no timer, and commits nothing
     store.reads.clear()
@@ -378,9 +383,7 @@ def test_on_postgresql_the_scheduler_asks_the_store_s_own_index(postgres_url: st
     # store kept its own index (pending, no note)
     with app.unit() as tx:
         now = app.clock.now()
-        for number in range(100):
-            timers.schedule(tx, "test.flaky", [str(number)], now + timedelta(days=7), now)
-        soon = timers.schedule(tx, "test.flaky", ["soon"], now + timedelta(minutes=1), now)
+        soon = _next_week_and_one_soon(tx, now)
         old = timers.Timer("tm-old", "test.flaky", ("old",), now).to_doc()
         tx.put(timers.TIMERS, "tm-old", old)
         assert timers.rebuild_index(tx) == 1
