@@ -49,10 +49,11 @@ class FileDelivery:
 
 
 def read_lines(path: Path) -> list[dict[str, Any]]:
-    """Every message delivered so far."""
+    """Every message delivered so far (a line still being written is not one yet)."""
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    finished = path.read_bytes().decode("utf-8", errors="replace").split("\n")[:-1]
+    return [json.loads(line) for line in finished if line]
 
 
 class _SpyTx:
