@@ -12,13 +12,16 @@ the supervision line in :mod:`handlers.orders_complain`; this module's
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from assistant.conversation.buttons import LISTING, ORDER, SHOP, SUPERVISION
 from assistant.conversation.flow import Action, Ctx, Flow, State, Turn, Unexpected, end, go
 from assistant.conversation.vocabulary import Choice, Reply, rows
 from assistant.services import orders, people
-from assistant.services.orders import announce, listings, ordering
+from assistant.services.orders import announce, listings, ordering, stock
 from assistant.services.orders.notify import fulfilment_text, listing_of, price_line, when_text
 from assistant.store.base import Doc, Tx
 from handlers import orders_buttons
@@ -36,6 +39,8 @@ from handlers.orders_common import (
 from handlers.orders_complain import COMPLAIN
 from handlers.orders_mine import ORDERS_FLOW
 from handlers.orders_vendor import NEW_LISTING, ON_STREAM, VENDOR
+
+log = logging.getLogger(__name__)
 
 YES, NO, SELF, AGAIN = "yes", "no", "self", "again"
 
@@ -245,9 +250,20 @@ def _ordered_text(tx: Tx, ctx: Ctx, order: Doc) -> str:
     )
 
 
+async def give_back_hold(ctx: Ctx, data: Mapping[str, Any]) -> None:
+    """Leaving the shop form (/cancel, a stop word, another flow) gives a live hold back now,
+    so neighbours need not wait for it to lapse; an ordered or lapsed one stays as it is."""
+    hold_id = data.get("hold")
+    if not isinstance(hold_id, str) or ctx.person is None:
+        return
+    if await commit(ctx, stock.release, hold_id, ctx.person["id"]):
+        log.info("a hold was given back as its form was left")
+
+
 SHOP_FLOW = Flow(
     name=FLOW,
     start=start,
+    on_leave=give_back_hold,
     commands=("shop",),
     menu_key="orders.menu_shop",
     help_key="orders.help_shop",

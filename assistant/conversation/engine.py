@@ -137,6 +137,7 @@ class Engine:
         decided: list[str | None] = []
         ctx.decided = functools.partial(self.records.decide, ctx, state, decided)
         turn, state = await self._route(ctx, state, conversation)
+        await self._left(ctx, conversation, turn.state)
         replies = before + list(turn.replies)
         offered: list[str] = []
         if turn.state is not None:
@@ -160,6 +161,17 @@ class Engine:
             save = functools.partial(self.records.save, incoming.sender, record, loaded.unreachable)
             await write(save)
         return self._outs(ctx, replies)
+
+    async def _left(self, ctx: Ctx, conversation: Mapping[str, Any], now: str | None) -> None:
+        """Run the flow's ``on_leave`` when this turn left the flow the person was in."""
+        was = self.owners.get(conversation.get("state") or "")
+        flow = self.flows.get(was or "")
+        if flow is None or flow.on_leave is None or (now and self.owners.get(now) == was):
+            return
+        try:
+            await flow.on_leave(ctx, dict(conversation.get("data") or {}))
+        except Refusal as refusal:  # nothing left to give back, or no longer theirs
+            log.info("leaving %s: %s", flow.name, type(refusal).__name__)
 
     # -- routing -------------------------------------------------------------
 
@@ -228,12 +240,15 @@ class Engine:
         action = self.actions.get(name)
         if action is None:
             return self._stay(state, Reply(ctx.t("core.button_expired")))
+        saved = dict(ctx.data)
         try:
             turn = await action(ctx, parts)
         except Refusal as refusal:
             return self._refused(ctx, state, refusal)
         if turn.state is None and state is not None:
-            # An action answered outside the current flow: keep the flow where it was.
+            # An action answered outside the current flow: keep the flow where it was,
+            # with its own data (an action that began and ended a flow of its own cleared it).
+            ctx.data = saved
             return Turn(state, turn.replies)
         return turn
 

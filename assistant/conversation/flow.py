@@ -210,6 +210,10 @@ class Flow:
         keywords_key: message id of the comma-separated words that, typed outside
             any flow, start it ("预约, 上门照料, home care"; empty: none). Every
             language's list counts, whatever the person's language.
+        on_leave: called with the flow's data when a turn leaves it: its own last
+            step, /cancel, a stop word, another flow begun, a form dropped as idle.
+            It gives back what the form still holds (a hold of stock), so it must be
+            harmless when there is nothing left to give back.
     """
 
     name: str
@@ -221,6 +225,7 @@ class Flow:
     menu_key: str = ""
     help_key: str = ""
     keywords_key: str = ""
+    on_leave: Callable[[Ctx, Mapping[str, Any]], Awaitable[None]] | None = None
 
 
 @dataclass(frozen=True)

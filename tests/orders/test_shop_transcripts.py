@@ -342,3 +342,50 @@ async def test_sold_out_on_the_card_is_one_button_and_writes_nothing() -> None:
     huge = await w.forge("wang", f"a:shop:wait:{listing['id']}:9999")
     assert texts(huge) and "排在" not in texts(huge)
     assert await w.forge("wang", f"a:shop:wait:{listing['id']}:x") != []
+
+
+async def test_leaving_the_form_gives_a_held_unit_back_at_once() -> None:
+    w = World()
+    # Given 林奶奶 holds 2 boxes three times over, and leaves the form each time another way
+    for leave in ("/cancel", "算了", "/care"):
+        await w.say("lin", "/shop")
+        await w.press("lin", ORANGES)
+        held = await w.press("lin", "2箱")
+        assert "已经给您留了 2箱" in texts(held)
+        assert w.accounting(ORANGE_TITLE)["held"] == 2
+        await w.say("lin", leave)
+        # Then the boxes are back for her neighbours at once, not when the hold lapses
+        assert w.accounting(ORANGE_TITLE) == {
+            "stock": 100,
+            "available": 100,
+            "held": 0,
+            "ordered": 0,
+        }, leave
+    # And an order placed is not given back by leaving afterwards
+    await w.say("lin", "/cancel")
+    await w.say("lin", "/shop")
+    await w.press("lin", ORANGES)
+    await w.press("lin", "2箱")
+    await w.press("lin", "自提：幸福邻里中心")
+    await w.press("lin", "确认下单")
+    await w.say("lin", "/cancel")
+    assert w.accounting(ORANGE_TITLE)["ordered"] == 2
+
+
+async def test_a_button_of_another_kind_mid_question_keeps_the_question_whole() -> None:
+    w = World()
+    await w.say("lin", "/shop")
+    await w.press("lin", ORANGES)
+    await w.press("lin", "2箱")
+    await w.press("lin", "自提：幸福邻里中心")
+    await w.press("lin", "确认下单")
+    await w.say("lin", "/orders")
+    sure = await w.press("lin", "取消第1单")
+    question = sure[-1]["text"]
+    assert ORANGE_TITLE in question
+    # When a "do you mean my bookings?" button is pressed in the middle (a flow that shows
+    # her list and ends at once)
+    gone = await w.forge("lin", "a:guess:mine")
+    # Then she is told, and the question about cancelling is asked again, whole
+    assert gone[-1]["text"] == question
+    assert ZH.t("core.error") not in texts(gone)
