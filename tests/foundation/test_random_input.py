@@ -35,14 +35,14 @@ from assistant import demo
 from assistant.bootstrap import App, build_for_tests
 from assistant.channels.console.channel import ConsoleChannel
 from assistant.clock import FakeClock, from_iso, to_iso
-from assistant.conversation.buttons import CareChange, ChangeVerb, Rating
+from assistant.conversation.buttons import CareChange, ChangeVerb, ListingStep, ListingVerb, Rating
 from assistant.conversation.cleaning import clean_incoming
 from assistant.conversation.engine import Engine
 from assistant.conversation.vocabulary import Incoming, Kind, Outbound, make_address
 from assistant.i18n import catalog
 from assistant.jobs.firing import bound
 from assistant.jobs.scheduler import tick
-from assistant.services import care, dispatch, people
+from assistant.services import care, dispatch, orders, people
 from assistant.services.care import records as care_records
 from assistant.services.people import imports
 from assistant.store.base import seed_ids
@@ -742,7 +742,22 @@ async def link_a_new_phone(world: World) -> None:
     check_replies(world, "newphone", STEPS, replies)
 
 
+async def restock_a_listing(world: World) -> None:
+    """``vendor.add_stock`` asks how many units staff add, which the walk reaches only when a
+    coordinator happens on a listing's card in /vendor; so one presses "add stock" on one."""
+    with world.app.store.snapshot() as tx:
+        listing = tx.all(orders.LISTINGS)[0]
+    coordinator = (await holders(world, (people.COORDINATOR,)))[0]
+    sender = make_address("console", coordinator)
+    stock = ListingStep(ListingVerb.STOCK, listing["id"]).encode()
+    replies = await handle(world, Incoming(sender=sender, kind=Kind.PRESS, press=stock))
+    check_replies(world, coordinator, STEPS, replies)
+    replies = await handle(world, Incoming.from_text(sender, "5"))
+    check_replies(world, coordinator, STEPS, replies)
+
+
 RECIPES: dict[str, Callable[[World], Awaitable[None]]] = {
+    "vendor.add_stock": restock_a_listing,
     "care.comment": rate_a_done_visit,
     "care.pick": pick_among_namesakes,
     "linking.code": link_a_new_phone,
