@@ -13,15 +13,13 @@ the supervision line in :mod:`handlers.orders_complain`; this module's
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from assistant.conversation.buttons import LISTING, ORDER, SHOP, SUPERVISION
 from assistant.conversation.flow import Action, Ctx, Flow, State, Turn, Unexpected, end, go
 from assistant.conversation.vocabulary import Choice, Reply, rows
 from assistant.services import orders, people
-from assistant.services.orders import announce, listings, ordering, stock
+from assistant.services.orders import announce, listings, ordering
 from assistant.services.orders.notify import fulfilment_text, listing_of, price_line, when_text
 from assistant.store.base import Doc, Tx
 from handlers import orders_buttons
@@ -29,6 +27,7 @@ from handlers.orders_common import (
     FLOW,
     commit,
     fresh,
+    give_back_hold,
     hold_for,
     join_waitlist,
     me,
@@ -248,16 +247,6 @@ def _ordered_text(tx: Tx, ctx: Ctx, order: Doc) -> str:
         total=orders.money_text(orders.money(order["total"])),
         way=fulfilment_text(tx, order, ctx.tr),
     )
-
-
-async def give_back_hold(ctx: Ctx, data: Mapping[str, Any]) -> None:
-    """Leaving the shop form (/cancel, a stop word, another flow) gives a live hold back now,
-    so neighbours need not wait for it to lapse; an ordered or lapsed one stays as it is."""
-    hold_id = data.get("hold")
-    if not isinstance(hold_id, str) or ctx.person is None:
-        return
-    if await commit(ctx, stock.release, hold_id, ctx.person["id"]):
-        log.info("a hold was given back as its form was left")
 
 
 SHOP_FLOW = Flow(

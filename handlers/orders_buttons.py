@@ -31,7 +31,15 @@ from assistant.services import orders, people
 from assistant.services.orders import announce, listings, ordering, runs, stock, supervision
 from assistant.services.orders.notify import listing_of
 from assistant.store.base import Doc, Tx
-from handlers.orders_common import FLOW, commit, fresh, hold_for, join_waitlist, me
+from handlers.orders_common import (
+    FLOW,
+    commit,
+    fresh,
+    give_back_hold,
+    hold_for,
+    join_waitlist,
+    me,
+)
 
 
 def item_value(listing_id: str) -> str:
@@ -51,6 +59,7 @@ async def on_shop(ctx: Ctx, button: ShopButton) -> Turn:
     if button.verb is ShopVerb.HOLD:
         outside_form = not ctx.data  # no question open: an announcement or the group list
         if ctx.data.get("flow") != FLOW or ctx.data.get("listing") != button.ref:
+            await give_back_hold(ctx, ctx.data)  # another item's hold goes back at once
             fresh(ctx, button.ref)
         return await hold_for(ctx, button.ref, button.quantity, outside_form=outside_form)
     if button.verb is ShopVerb.CLAIM:
@@ -70,6 +79,7 @@ async def _item(ctx: Ctx, listing_id: str) -> Turn:
         return end(Reply(ctx.t("orders.sale_ended")))
     keep = ctx.data.get("flow") == FLOW and ctx.data.get("listing") == listing_id
     if not keep:
+        await give_back_hold(ctx, ctx.data)
         fresh(ctx, listing_id)
         if await ctx.view(people.relatives_of, ctx.data["by"]):
             return go("shop.whom")

@@ -8,8 +8,9 @@ form still has (:func:`stoppable`).
 
 from __future__ import annotations
 
+import logging
 import unicodedata
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from assistant.conversation.buttons import ShopButton, ShopVerb
@@ -22,6 +23,8 @@ from assistant.services.orders.notify import listing_of
 from assistant.store.base import Doc
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+
 FLOW = "shop"
 STOP = "orders.stop"
 SKIP = "orders.skip"
@@ -74,6 +77,17 @@ def typed_number(ctx: Ctx, hint: str) -> int:
     if number is None or number <= 0:
         raise Unexpected(hint)
     return number
+
+
+async def give_back_hold(ctx: Ctx, data: Mapping[str, Any]) -> None:
+    """Give back the live hold a shop form's ``data`` has (its ``on_leave``, and before a card
+    starts the form afresh for another item), so neighbours need not wait for it to lapse;
+    an ordered or lapsed one stays as it is."""
+    hold_id = data.get("hold")
+    if data.get("flow") != FLOW or not isinstance(hold_id, str) or ctx.person is None:
+        return
+    if await commit(ctx, stock.release, hold_id, ctx.person["id"]):
+        log.info("a hold was given back as its form was left")
 
 
 def fresh(ctx: Ctx, listing_id: str = "") -> None:

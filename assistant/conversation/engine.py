@@ -166,7 +166,8 @@ class Engine:
         """Run the flow's ``on_leave`` when this turn left the flow the person was in."""
         was = self.owners.get(conversation.get("state") or "")
         flow = self.flows.get(was or "")
-        if flow is None or flow.on_leave is None or (now and self.owners.get(now) == was):
+        stayed = now and self.owners.get(now) == was and ctx.begun != was
+        if flow is None or flow.on_leave is None or stayed:
             return
         try:
             await flow.on_leave(ctx, dict(conversation.get("data") or {}))
@@ -263,6 +264,7 @@ class Engine:
             return await self._begin(ctx, self.flows[self.onboarding])
         if flow.roles and not set(flow.roles) & set(people.roles_of(self.app, ctx.person)):
             return Turn(None, (Reply(ctx.t("core.not_allowed")),))
+        ctx.begun = flow.name
         return await self._guarded(ctx, None, flow.start)
 
     async def _idle_input(self, ctx: Ctx) -> Turn:

@@ -89,6 +89,8 @@ class Ctx:
     """Set by the engine: one more button under the question asked again (for example
     "go to: report" when the words named another wish), on the question's own message so
     that channels showing only the latest buttons can offer it too."""
+    begun: str = ""
+    """The flow this turn began (its name), set by the engine: a flow begun again was left."""
 
     @property
     def tr(self) -> Translator:

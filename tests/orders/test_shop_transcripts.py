@@ -347,7 +347,7 @@ async def test_sold_out_on_the_card_is_one_button_and_writes_nothing() -> None:
 async def test_leaving_the_form_gives_a_held_unit_back_at_once() -> None:
     w = World()
     # Given 林奶奶 holds 2 boxes three times over, and leaves the form each time another way
-    for leave in ("/cancel", "算了", "/care"):
+    for leave in ("/cancel", "算了", "/care", "/shop"):
         await w.say("lin", "/shop")
         await w.press("lin", ORANGES)
         held = await w.press("lin", "2箱")
@@ -361,8 +361,16 @@ async def test_leaving_the_form_gives_a_held_unit_back_at_once() -> None:
             "held": 0,
             "ordered": 0,
         }, leave
+    # And pressing another item's card in the form gives the first item's hold back too
+    await w.press("lin", ORANGES)
+    await w.press("lin", "2箱")
+    rice = w.listing("五常大米（5公斤）")
+    await w.forge("lin", ShopButton(ShopVerb.HOLD, rice["id"], 1).encode())
+    assert w.accounting(ORANGE_TITLE)["held"] == 0
+    assert w.accounting("五常大米（5公斤）")["held"] == 1
     # And an order placed is not given back by leaving afterwards
     await w.say("lin", "/cancel")
+    assert w.accounting("五常大米（5公斤）")["held"] == 0
     await w.say("lin", "/shop")
     await w.press("lin", ORANGES)
     await w.press("lin", "2箱")
