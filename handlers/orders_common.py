@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from assistant.conversation.buttons import ShopButton, ShopVerb
-from assistant.conversation.flow import Ctx, Refused, Turn, Unexpected, end, go
+from assistant.conversation.flow import Ctx, Refused, Turn, Unexpected, end, go, stop_on
 from assistant.conversation.vocabulary import Choice, Reply
 from assistant.domain import numbers
 from assistant.services import orders
@@ -48,20 +48,9 @@ def stop_row(ctx: Ctx, label_key: str = "orders.stop") -> tuple[Choice, ...]:
     return (Choice(ctx.t(label_key), STOP),)
 
 
-def stoppable(answer: Callable[[Ctx], Awaitable[Turn]]) -> Callable[[Ctx], Awaitable[Turn]]:
-    """Let "stop" end the form from any question, giving back a hold it still has."""
-
-    async def read(ctx: Ctx) -> Turn:
-        if ctx.incoming.press == STOP:
-            hold_id = ctx.data.get("hold")
-            if hold_id and ctx.person is not None:
-                await commit(ctx, stock.release, hold_id, ctx.person["id"])
-            ctx.data = {}
-            return end(Reply(ctx.t("core.cancelled")), ctx.menu())
-        return await answer(ctx)
-
-    read.__doc__ = answer.__doc__
-    return read
+stoppable = stop_on(STOP)
+"""Let "stop" end an orders form from any question; a shop hold goes back in the shop
+flow's ``on_leave`` (:func:`give_back_hold`), as for every other way of leaving."""
 
 
 def typed_number(ctx: Ctx, hint: str) -> int:

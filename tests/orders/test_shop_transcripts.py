@@ -347,13 +347,17 @@ async def test_sold_out_on_the_card_is_one_button_and_writes_nothing() -> None:
 async def test_leaving_the_form_gives_a_held_unit_back_at_once() -> None:
     w = World()
     # Given 林奶奶 holds 2 boxes three times over, and leaves the form each time another way
-    for leave in ("/cancel", "算了", "/care", "/shop"):
+    for leave in ("不买了", "/cancel", "算了", "/care", "/shop"):
         await w.say("lin", "/shop")
         await w.press("lin", ORANGES)
         held = await w.press("lin", "2箱")
         assert "已经给您留了 2箱" in texts(held)
         assert w.accounting(ORANGE_TITLE)["held"] == 2
-        await w.say("lin", leave)
+        if leave == "不买了":  # the form's own stop button
+            assert leave in w.labels("lin")
+            await w.press("lin", leave)
+        else:
+            await w.say("lin", leave)
         # Then the boxes are back for her neighbours at once, not when the hold lapses
         assert w.accounting(ORANGE_TITLE) == {
             "stock": 100,
