@@ -210,14 +210,7 @@ class _PgTx:
             b" ON CONFLICT (collection, id) DO UPDATE SET doc = EXCLUDED.doc"
             b" RETURNING pg_current_xact_id()::text"
         )
-        params = (collection, doc_id, _json(collection, doc_id, doc))
-
-        def step(conn: Conn) -> None:
-            row = conn.execute(sql, params).fetchone()
-            self._xid = str(row[0]) if row else self._xid
-
-        self._wrote = True
-        self._call(step)
+        self._write_telling_xid(sql, (collection, doc_id, _json(collection, doc_id, doc)))
 
     def delete(self, collection: str, doc_id: str) -> None:
         self._check_writable()
@@ -282,14 +275,8 @@ class _PgTx:
                 b" ON CONFLICT (collection, id) DO UPDATE SET doc = EXCLUDED.doc,"
                 b" archived_at = now() RETURNING pg_current_xact_id()::text"
             )
-            params = (collection, doc_id, collection, doc_id, _json(collection, doc_id, final))
-
-            def step(conn: Conn) -> None:
-                row = conn.execute(sql, params).fetchone()
-                self._xid = str(row[0]) if row else self._xid
-
-            self._wrote = True
-            self._call(step)
+            stored = _json(collection, doc_id, final)
+            self._write_telling_xid(sql, (collection, doc_id, collection, doc_id, stored))
             return
         self._write(
             "WITH moved AS (DELETE FROM documents WHERE collection = %s AND id = %s"
@@ -352,6 +339,16 @@ class _PgTx:
             "list[tuple[Any, ...]]",
             self._call(lambda conn: conn.execute(sql.encode(), params).fetchall()),
         )
+
+    def _write_telling_xid(self, sql: bytes, params: Any) -> None:
+        """A write whose statement returns ``pg_current_xact_id()``: kept for the commit."""
+
+        def step(conn: Conn) -> None:
+            row = conn.execute(sql, params).fetchone()
+            self._xid = str(row[0]) if row else self._xid
+
+        self._wrote = True
+        self._call(step)
 
     def _write(self, sql: str, params: Any) -> None:
         self._wrote = True
