@@ -81,6 +81,14 @@ class World(ConsoleWorld):
             [found] = [doc for doc in tx.all(orders.LISTINGS) if doc["title_zh"] == title]
         return found
 
+    def set_stock(self, title: str, available: int, total: int) -> Doc:
+        """Set a listing's units left and in all (as if staff had taken some); the listing."""
+        doc = self.listing(title)
+        with self.app.store.transaction() as tx:
+            doc["available"], doc["stock"] = available, total
+            tx.put(orders.LISTINGS, doc["id"], doc)
+        return doc
+
     def accounting(self, title: str) -> dict[str, int]:
         with self.app.store.snapshot() as tx:
             return stock.accounting(tx, self.listing(title)["id"])

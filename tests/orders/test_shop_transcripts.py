@@ -18,6 +18,7 @@ from assistant.services.orders import stock
 
 ZH = translator("zh_CN")
 ORANGES = "赣南脐橙（10斤装） ¥39.90/箱"
+RICE = "五常大米（5公斤）"
 EGGS = "农家土鸡蛋（30枚） ¥29.80/盒"
 PHONES = re.compile(r"1[3-9]\d{9}")
 
@@ -135,11 +136,7 @@ async def test_sold_out_leads_to_the_waiting_list_and_returned_stock_is_offered_
     w = World()
     rice = "五常大米（5公斤） ¥49.90/袋"
     # Given the rice (60 bags, one per household) is nearly gone: staff take 59 for the hall
-    listing = w.listing("五常大米（5公斤）")
-    with w.app.store.transaction() as tx:
-        doc = tx.require(orders.LISTINGS, listing["id"])
-        doc["available"], doc["stock"] = 1, 1
-        tx.put(orders.LISTINGS, listing["id"], doc)
+    w.set_stock(RICE, 1, 1)
     await w.say("lin", "/shop")
     await w.press("lin", rice)
     await w.press("lin", "1袋")  # 林奶奶 holds the last bag
@@ -153,7 +150,7 @@ async def test_sold_out_leads_to_the_waiting_list_and_returned_stock_is_offered_
     # When her hold lapses, the bag is offered to him as a hold of his own
     offered = w.travel(minutes=11)
     assert "有货了" in texts(offered, "wang")
-    assert w.accounting("五常大米（5公斤）") == {
+    assert w.accounting(RICE) == {
         "stock": 1,
         "available": 0,
         "held": 1,
@@ -279,13 +276,10 @@ async def test_pressing_order_twice_makes_one_order() -> None:
 
 def test_the_snapshot_before_a_hold_refuses_as_the_hold_would() -> None:
     w = World()
-    listing = w.listing("五常大米（5公斤）")
+    listing = w.listing(RICE)
     lin, wang = w.person("lin")["id"], w.person("wang")["id"]
     now = w.app.clock.now()
-    with w.app.store.transaction() as tx:
-        doc = tx.require(orders.LISTINGS, listing["id"])
-        doc["available"], doc["stock"] = 1, 1
-        tx.put(orders.LISTINGS, listing["id"], doc)
+    w.set_stock(RICE, 1, 1)
     # Given 林奶奶 holds the last bag
     with w.app.unit() as tx:
         stock.hold(tx, w.app, listing["id"], lin, lin, 1, now)
@@ -303,10 +297,7 @@ def test_the_snapshot_before_a_hold_refuses_as_the_hold_would() -> None:
     assert refused(wang, 0) is orders.BadQuantity
     # And it says nothing to her (a new hold gives hers back first), nor for a listing with stock
     assert refused(lin, 1) is None
-    with w.app.store.transaction() as tx:
-        doc = tx.require(orders.LISTINGS, listing["id"])
-        doc["available"], doc["stock"] = 5, 6
-        tx.put(orders.LISTINGS, listing["id"], doc)
+    w.set_stock(RICE, 5, 6)
     assert refused(wang, 1) is None
     # And over the household limit it refuses as the hold does, before any stock question
     assert refused(wang, 2) is orders.OverLimit
@@ -316,11 +307,7 @@ async def test_sold_out_on_the_card_is_one_button_and_writes_nothing() -> None:
     from assistant.conversation.records import CONVERSATIONS
 
     w = World()
-    listing = w.listing("五常大米（5公斤）")
-    with w.app.store.transaction() as tx:
-        doc = tx.require(orders.LISTINGS, listing["id"])
-        doc["available"], doc["stock"] = 0, 1
-        tx.put(orders.LISTINGS, listing["id"], doc)
+    listing = w.set_stock(RICE, 0, 1)
     with w.app.store.snapshot() as tx:
         before = tx.get(CONVERSATIONS, "console:wang")
     # When 王先生 presses "1 bag" on the announcement card of the sold-out rice
@@ -368,13 +355,13 @@ async def test_leaving_the_form_gives_a_held_unit_back_at_once() -> None:
     # And pressing another item's card in the form gives the first item's hold back too
     await w.press("lin", ORANGES)
     await w.press("lin", "2箱")
-    rice = w.listing("五常大米（5公斤）")
+    rice = w.listing(RICE)
     await w.forge("lin", ShopButton(ShopVerb.HOLD, rice["id"], 1).encode())
     assert w.accounting(ORANGE_TITLE)["held"] == 0
-    assert w.accounting("五常大米（5公斤）")["held"] == 1
+    assert w.accounting(RICE)["held"] == 1
     # And an order placed is not given back by leaving afterwards
     await w.say("lin", "/cancel")
-    assert w.accounting("五常大米（5公斤）")["held"] == 0
+    assert w.accounting(RICE)["held"] == 0
     await w.say("lin", "/shop")
     await w.press("lin", ORANGES)
     await w.press("lin", "2箱")
