@@ -30,11 +30,9 @@ import logging
 import os
 import platform
 import shutil
-import signal
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -53,6 +51,7 @@ from dispatch_processes import (  # noqa: E402
     make_app,
     poll,
     read_lines,
+    serve_jobs,
     stop,
 )
 from dispatch_world import add_volunteer  # noqa: E402
@@ -149,21 +148,10 @@ def bench_app(data: Path, url: str, out: Path, store_url: str) -> Any:
 
 def worker_main(data: str, url: str, out: str, store_url: str, threads: int, commits: str) -> None:
     """One worker process on the chosen store: run jobs until SIGTERM."""
-    import dramatiq
-
-    from workers.broker import set_app
-
     logging.basicConfig(level=logging.WARNING)
     app = bench_app(Path(data), url, Path(out), store_url)
     app.store = CommitCounter(app.store, Path(commits))
-    set_app(app)
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    worker = dramatiq.Worker(app.queue.broker, worker_threads=threads, worker_timeout=100)
-    worker.start()
-    Path(out + f".ready-{os.getpid()}").touch()
-    stopping.wait()
-    worker.stop(timeout=5000)
+    serve_jobs(app, out, threads)
 
 
 def start_worker(

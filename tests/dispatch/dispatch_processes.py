@@ -215,24 +215,26 @@ def worker_main(
     commits: str = "",
 ) -> None:
     """One worker process: run jobs until SIGTERM (or until killed)."""
-    import dramatiq
-
-    from workers.broker import set_app
-
     logging.basicConfig(level=logging.WARNING)
     app = make_app(Path(data), url, Path(out), admins=admins, **(dispatch or {}))
     if marker:
         app.store = StopBeforeOffersCommit(app.store, Path(marker))
     if commits:
         app.store = CommitCounter(app.store, Path(commits))
+    serve_jobs(app, out, threads, idle_ms)
+
+
+def serve_jobs(app: Any, out: str, threads: int, idle_ms: int = 100) -> None:
+    """Run ``app``'s jobs in a dramatiq worker until SIGTERM; ``out + ".ready-<pid>"`` says it
+    consumes (what :func:`start_worker` waits for)."""
+    import dramatiq
+
+    from workers.broker import set_app
+
     set_app(app)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    worker = dramatiq.Worker(
-        app.queue.broker,  # type: ignore[attr-defined]
-        worker_threads=threads,
-        worker_timeout=idle_ms,
-    )
+    worker = dramatiq.Worker(app.queue.broker, worker_threads=threads, worker_timeout=idle_ms)
     worker.start()
     Path(out + f".ready-{os.getpid()}").touch()
     stopping.wait()

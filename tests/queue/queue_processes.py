@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
-import signal
-import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from dispatch_processes import FileDelivery, StopBeforeOffersCommit, poll
+from dispatch_processes import FileDelivery, StopBeforeOffersCommit, poll, serve_jobs
 
 from assistant import config
 from assistant.bootstrap import App, build
@@ -107,26 +104,11 @@ def worker_main(
     threads: int = 2,
 ) -> None:
     """One worker process: run jobs until SIGTERM, or freeze before offers (``marker``)."""
-    import dramatiq
-
-    from workers.broker import set_app
-
     logging.basicConfig(level=logging.WARNING)
     app = make_app(settings, data, redis_url, queue_url, out)
     if marker:
         app.store = StopBeforeOffersCommit(app.store, Path(marker))
-    set_app(app)
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    worker = dramatiq.Worker(
-        app.queue.broker,  # type: ignore[attr-defined]
-        worker_threads=threads,
-        worker_timeout=100,
-    )
-    worker.start()
-    Path(out + f".ready-{os.getpid()}").touch()
-    stopping.wait()
-    worker.stop(timeout=5000)
+    serve_jobs(app, out, threads)
     app.queue.broker.close()  # type: ignore[attr-defined]
 
 
