@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from assistant.queue import TaskQueue
     from assistant.services.dispatch.kinds import TaskKinds
     from assistant.services.dispatch.port import DispatchPort
+    from assistant.services.orders.counter import Counter
     from assistant.services.people.forgetters import Forgetter
     from assistant.store.base import Store, Tx
 
@@ -46,6 +47,8 @@ class App(Protocol):
     """The kinds of dispatch task the contexts registered."""
     forgetters: tuple[Forgetter[App], ...]
     """What each context forgets of a person (``/forget``), registered by the composition root."""
+    holds: Counter
+    """The live holds of the produce sale, across every process (docs/ORDERS.md)."""
 
     def unit(self) -> AbstractContextManager[Tx]:
         """A unit of work: one transaction; its due timers go to the queue after commit."""

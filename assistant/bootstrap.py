@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from assistant.jobs.table import JobSpec, JobTable
     from assistant.services.dispatch.kinds import TaskKind, TaskKinds
     from assistant.services.dispatch.port import DispatchPort
+    from assistant.services.orders.counter import Counter
     from assistant.services.people.forgetters import Forgetter
 
 
@@ -67,6 +68,8 @@ class App:
     """The kinds of dispatch task the contexts registered (see :func:`task_kinds`)."""
     forgetters: tuple[Forgetter[AppPort], ...] = field(default_factory=lambda: forgetters())
     """What each context forgets of a person at ``/forget`` (see :func:`forgetters`)."""
+    holds: Counter = field(default_factory=lambda: memory_counter())
+    """The live holds of the produce sale (Redis in a running deployment, docs/ORDERS.md)."""
 
     def unit(self) -> AbstractContextManager[Tx]:
         """A unit of work: one transaction; its due timers go to the queue after commit."""
@@ -148,6 +151,20 @@ def _reports() -> ModuleType:
     return reports
 
 
+def memory_counter() -> Counter:
+    """The hold counter of one process (tests, ``console --inline``)."""
+    from assistant.services.orders.counter import MemoryCounter
+
+    return MemoryCounter()
+
+
+def redis_counter(url: str) -> Counter:
+    """The hold counter in Redis at ``url``, shared by every process and machine."""
+    from assistant.services.orders.counter import RedisCounter
+
+    return RedisCounter(url)
+
+
 def real_dispatch() -> DispatchPort[AppPort]:
     """The dispatch engine as the port that other contexts use (checked by mypy here)."""
     from assistant.services import dispatch
@@ -165,11 +182,13 @@ def build(
     delivery: Delivery | None = None,
     dispatch: DispatchPort[AppPort] | None = None,
     jobs: Mapping[str, JobSpec] | None = None,
+    holds: Counter | None = None,
 ) -> App:
     """Build the app; ports left out become the real ones for these settings.
 
     ``dispatch`` replaces the dispatch engine (a test's twin); ``jobs`` adds
-    jobs to the table (a test's own).
+    jobs to the table (a test's own); ``holds`` is the hold counter (one of
+    this process when left out: every process of a deployment passes Redis's).
     """
     if store is None and settings.get("storage", "url"):
         from assistant.store.postgres import PostgresStore
@@ -192,6 +211,7 @@ def build(
         jobs=job_table(jobs),
         task_kinds=task_kinds(),
         forgetters=forgetters(),
+        holds=holds if holds is not None else memory_counter(),
     )
 
 
@@ -208,4 +228,5 @@ def build_for_tests(settings: Settings | None = None, **ports: object) -> App:
         delivery=ports.get("delivery") or MemoryDelivery(),  # type: ignore[arg-type]
         dispatch=ports.get("dispatch"),  # type: ignore[arg-type]
         jobs=ports.get("jobs"),  # type: ignore[arg-type]
+        holds=ports.get("holds"),  # type: ignore[arg-type]
     )

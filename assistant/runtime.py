@@ -84,9 +84,10 @@ def production_app(settings: Settings, url: str) -> App:
 
     The queue's broker is RabbitMQ when ``[queue] url`` is set, else Redis at ``url``.
     """
+    from assistant.bootstrap import redis_counter
     from workers.broker import DramatiqQueue, broker_for
 
-    app = build(settings, queue=DramatiqQueue(broker_for(settings, url)))
+    app = build(settings, queue=DramatiqQueue(broker_for(settings, url)), holds=redis_counter(url))
     app.delivery = production_delivery(settings, url, app.store)
     return app
 

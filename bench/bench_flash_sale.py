@@ -11,8 +11,11 @@ What it measures, in one run:
   stock accounting (``available + held + ordered == stock``; zero oversell, zero lost units).
   Then the same sale again with the residents arriving evenly over ``--over`` seconds (5 by
   default: "within a few seconds"), each as soon as it comes, however many are still busy;
-- **the bare hold primitive**: ``stock.hold`` in its own unit of work, in a loop, in one process
-  and in ``--clients`` processes at once, on the same store folder (another listing).
+- **the bare hold primitive**: the hold counter's atomic step on its own (``Counter.hold``: one
+  Lua script in Redis, given the store's figures as a snapshot read them), in a loop, in one
+  process and in ``--clients`` processes at once; then the hold as chat runs it, ``stock.hold_now``
+  (the snapshot read of the listing, the person and the household's count, then that script), the
+  same way, on the same store and Redis (other listings).
 
 Run: ``.venv/bin/python bench/bench_flash_sale.py`` (``--quick`` for 200 residents). The machine
 is printed first; the figures go to ``docs/BENCHMARKS.md``. ``--postgres`` runs the same on
@@ -27,6 +30,7 @@ import argparse
 import asyncio
 import os
 import platform
+import queue
 import shutil
 import statistics
 import sys
@@ -49,14 +53,16 @@ from bench_store import durable_postgres, fresh_database, open_store  # noqa: E4
 from dispatch_processes import SPAWN, stop  # noqa: E402
 from flash_world import make_sale  # noqa: E402
 
-from assistant.bootstrap import SHARDED, build_for_tests  # noqa: E402
+from assistant.bootstrap import SHARDED, build_for_tests, redis_counter  # noqa: E402
 from assistant.clock import SystemClock  # noqa: E402
 from assistant.conversation.buttons import ShopButton, ShopVerb  # noqa: E402
 from assistant.conversation.vocabulary import Incoming, Kind, make_address  # noqa: E402
 from assistant.redis_server import EmbeddedRedis  # noqa: E402
+from assistant.services import orders  # noqa: E402
 from assistant.services.orders import stock  # noqa: E402
+from assistant.services.orders.records import household_key  # noqa: E402
 from assistant.store import transfer  # noqa: E402
-from assistant.store.base import Store  # noqa: E402
+from assistant.store.base import Store, new_id  # noqa: E402
 from assistant.store.tinydb_store import TinyDbStore  # noqa: E402
 
 HELD = "已经给您留了"
@@ -221,21 +227,55 @@ def through_the_engine(
 # -- the bare primitive ----------------------------------------------------------------------------
 
 
-def primitive_main(store_dir: str, listing: str, ids: list[str], go: Any, results: Any) -> None:
-    app = build_for_tests(store=store_at(store_dir), clock=SystemClock())
+def primitive_main(
+    store_dir: str, url: str, listing: str, ids: list[str], go: Any, results: Any
+) -> None:
+    app = build_for_tests(store=store_at(store_dir), clock=SystemClock(), holds=redis_counter(url))
     go.wait()
     started = time.perf_counter()
     for person in ids:
-        with app.unit() as tx:
-            stock.hold(tx, app, listing, person, person, 1, app.clock.now())
+        stock.hold_now(app, listing, person, person, 1, app.clock.now())
     results.put(time.perf_counter() - started)
 
 
-def primitive(store_dir: str, listing: str, ids: list[str], processes: int) -> float:
+def counter_main(
+    store_dir: str, url: str, listing: str, ids: list[str], go: Any, results: Any
+) -> None:
+    """The counter's step alone: the figures are read once, as a snapshot would read them."""
+    app = build_for_tests(store=store_at(store_dir), clock=SystemClock(), holds=redis_counter(url))
+    with app.store.snapshot() as tx:
+        doc = tx.require(orders.LISTINGS, listing)
+        people_of = {p: tx.require("people", p) for p in ids}
+    mirror, quota, limit = stock.mirror_of(doc), stock.quota_of(None), int(doc["limit"])
+    expires = time.time() + 600
+    records = [
+        {
+            "id": new_id("hd"),
+            "listing_id": listing,
+            "person_id": p,
+            "by": p,
+            "household": household_key(people_of[p]),
+            "quantity": 1,
+            "expires": expires,
+            "waitlist_id": "",
+        }
+        for p in ids
+    ]
+    go.wait()
+    started = time.perf_counter()
+    for record in records:
+        outcome = app.holds.hold(record, mirror, quota, limit)
+        assert outcome.kind == "ok", outcome
+    results.put(time.perf_counter() - started)
+
+
+def primitive(
+    store_dir: str, url: str, listing: str, ids: list[str], processes: int, target: Any
+) -> float:
     go, results = SPAWN.Event(), SPAWN.Queue()
     shares = [ids[n::processes] for n in range(processes)]
     started_all = [
-        SPAWN.Process(target=primitive_main, args=(str(store_dir), listing, s, go, results))
+        SPAWN.Process(target=target, args=(str(store_dir), url, listing, s, go, results))
         for s in shares
     ]
     for process in started_all:
@@ -244,7 +284,13 @@ def primitive(store_dir: str, listing: str, ids: list[str], processes: int) -> f
     started = time.perf_counter()
     go.set()
     for _ in started_all:
-        results.get(timeout=600)
+        while True:
+            try:
+                results.get(timeout=5)
+                break
+            except queue.Empty:
+                if not all(process.is_alive() for process in started_all):
+                    raise RuntimeError("a primitive process died") from None
     elapsed = time.perf_counter() - started
     for process in started_all:
         process.join(30)
@@ -256,7 +302,7 @@ def main() -> None:
     parser.add_argument("--residents", type=int, default=1000)
     parser.add_argument("--units", type=int, default=100)
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--holds", type=int, default=600, help="holds for the primitive")
+    parser.add_argument("--holds", type=int, default=20000, help="holds for the primitive")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--store-url", default="", help="run on this PostgreSQL server")
     parser.add_argument(
@@ -270,7 +316,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.quick:
-        args.residents, args.holds = 200, 200
+        args.residents, args.holds = 200, 2000
     print("machine:", machine())
     print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if args.postgres or args.store_url:
@@ -290,18 +336,21 @@ def run(args: Any, database: Any) -> None:
         url = redis.start()
         for over in (0.0, *([args.over] if args.over else [])):
             sale(args, database, root / f"sale-{over:g}", url, over)
-        prim_dir = root / "primitive" / "store"
-        prim_listing, ids = make_sale(prim_dir, residents=args.holds, units=args.holds)
-        prim_where = sale_store(prim_dir, database("bench_flash_primitive"))
-        one = primitive(prim_where, prim_listing, ids[: args.holds // 2], 1)
-        many = primitive(prim_where, prim_listing, ids[args.holds // 2 :], args.clients)
-        with store_at(prim_where).transaction() as tx:
-            final = stock.accounting(tx, prim_listing)
-        print(
-            f"bare hold primitive: {one:.0f} holds/s in 1 process, {many:.0f} holds/s in {args.clients} processes"
-        )
-        print(f"  accounting: {final}")
-        assert final["held"] == args.holds and final["available"] == 0, final
+        for name, target in (("the counter's step", counter_main), ("hold_now", primitive_main)):
+            prim_dir = root / f"primitive-{target.__name__}" / "store"
+            prim_listing, ids = make_sale(prim_dir, residents=args.holds, units=args.holds)
+            prim_where = sale_store(prim_dir, database(f"bench_flash_{target.__name__}"))
+            half = args.holds // 2
+            one = primitive(prim_where, url, prim_listing, ids[:half], 1, target)
+            many = primitive(prim_where, url, prim_listing, ids[half:], args.clients, target)
+            with store_at(prim_where).transaction() as tx:
+                final = stock.accounting(tx, redis_counter(url), prim_listing)
+            print(
+                f"bare hold primitive, {name}: {one:.0f} holds/s in 1 process, "
+                f"{many:.0f} holds/s in {args.clients} processes"
+            )
+            print(f"  accounting: {final}")
+            assert final["held"] == args.holds and final["available"] == 0, final
     finally:
         redis.stop()
         shutil.rmtree(root, ignore_errors=True)
@@ -317,7 +366,7 @@ def sale(args: Any, database: Any, data: Path, url: str, over: float) -> None:
     )
     store = store_at(store_url or str(data / "store"))
     with store.transaction() as tx:
-        counts = stock.accounting(tx, listing)
+        counts = stock.accounting(tx, redis_counter(url), listing)
     store.close()
     how = f"arriving over {over:g} s" if over else "all at once, 25 at a time per client"
     print(

@@ -19,7 +19,7 @@ from assistant.conversation.buttons import LISTING, ORDER, SHOP, SUPERVISION
 from assistant.conversation.flow import Action, Ctx, Flow, State, Turn, Unexpected, end, go
 from assistant.conversation.vocabulary import Choice, Reply, rows
 from assistant.services import orders, people
-from assistant.services.orders import announce, listings, ordering
+from assistant.services.orders import announce, listings, ordering, stock
 from assistant.services.orders.notify import fulfilment_text, listing_of, price_line, when_text
 from assistant.store.base import Doc, Tx
 from handlers import orders_buttons
@@ -85,8 +85,8 @@ async def ask_items(ctx: Ctx) -> list[Reply]:
                 number=number,
                 title=listing.title(ctx.tr.is_chinese),
                 price=price_line(listing, ctx.tr),
-                left=listing.available,
-                unit=listing.unit_in(ctx.tr.is_chinese, listing.available),
+                left=(left := stock.left_now(ctx.app, listing)),
+                unit=listing.unit_in(ctx.tr.is_chinese, left),
                 limit=listing.limit,
             )
         )
@@ -187,7 +187,7 @@ async def got_fulfil(ctx: Ctx) -> Turn:
 
 def _summary(tx: Tx, ctx: Ctx) -> str:
     listing = listing_of(tx, ctx.data["listing"])
-    held = tx.get(orders.HOLDS, ctx.data["hold"]) or {}
+    held = ctx.app.holds.get(ctx.data["hold"]) or {}
     if listing is None or not held:
         return ctx.t("orders.hold_lapsed")
     quantity = int(held.get("quantity", ctx.data.get("quantity", 1)))

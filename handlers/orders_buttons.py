@@ -89,7 +89,7 @@ async def _item(ctx: Ctx, listing_id: str) -> Turn:
 async def _claim(ctx: Ctx, hold_id: str) -> Turn:
     """A hold offered from the waiting list: go on to pickup or delivery."""
     person = me(ctx)
-    held = await ctx.view(stock.live_hold, hold_id, person["id"], ctx.app.clock.now())
+    held = await ctx.view(stock.live_hold, ctx.app, hold_id, person["id"], ctx.app.clock.now())
     whom = await ctx.view(lambda tx: tx.get(people.PEOPLE, held["person_id"]) or {})
     ctx.data = {
         "flow": FLOW,

@@ -117,9 +117,9 @@ async def hold_for(ctx: Ctx, listing_id: str, quantity: int, *, outside_form: bo
     """
     whom, by = ctx.data["for"], ctx.data["by"]
     try:
-        # a sold-out listing says so from a snapshot: its late residents never queue on it
-        await ctx.view(stock.refusal_now, listing_id, whom, by, quantity, ctx.app.clock.now())
-        held = await commit(ctx, stock.hold, listing_id, whom, by, quantity)
+        # decided by the hold counter on a snapshot's figures: no store commit, no queue
+        now = ctx.app.clock.now()
+        held = await ctx.run(stock.hold_now, ctx.app, listing_id, whom, by, quantity, now)
     except orders.SoldOut:
         if outside_form and whom == by:  # one button, and nothing to remember meanwhile
             ctx.data = {}

@@ -22,7 +22,7 @@ from assistant.conversation.flow import Ctx, Flow, State, Turn, Unexpected, end,
 from assistant.conversation.vocabulary import Choice, Kind, Reply, rows
 from assistant.domain.numbers import is_digits
 from assistant.services import orders, people
-from assistant.services.orders import announce, listings, ordering, vendors
+from assistant.services.orders import announce, listings, ordering, stock, vendors
 from assistant.services.orders.notify import fulfilment_text, order_title, when_text
 from assistant.services.orders.records import STAFF_ROLE, Delivery, building_unit
 from assistant.store.base import Doc, Tx
@@ -212,8 +212,8 @@ async def ask_listings(ctx: Ctx) -> list[Reply]:
             ctx.t(
                 "orders.listing_button",
                 title=x.title(ctx.tr.is_chinese),
-                left=x.available,
-                unit=x.unit_in(ctx.tr.is_chinese, x.available),
+                left=(left := stock.left_now(ctx.app, x)),
+                unit=x.unit_in(ctx.tr.is_chinese, left),
             ),
             ListingStep(ListingVerb.OPEN, x.id).encode(),
         )
@@ -280,8 +280,8 @@ async def got_add_stock(ctx: Ctx) -> Turn:
         Reply(
             ctx.t(
                 "orders.stock_added",
-                left=doc["available"],
-                unit=orders.unit_words(doc["unit"], ctx.tr.is_chinese, int(doc["available"])),
+                left=(left := stock.left_now(ctx.app, orders.Listing.from_doc(doc))),
+                unit=orders.unit_words(doc["unit"], ctx.tr.is_chinese, left),
             )
         ),
     )

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from assistant.bootstrap import App, build
+from assistant.bootstrap import App, build, redis_counter
 from assistant.clock import Clock
 from assistant.config import defaults
 from assistant.conversation.vocabulary import Outbound, outbound_to_dict
@@ -161,6 +161,7 @@ def make_app(
         queue=DramatiqQueue(broker),
         delivery=FileDelivery(out),
         jobs=TEST_JOBS,
+        holds=redis_counter(url),
     )
     app.task_kinds.register(TaskKind(name="test", title_zh="测试", title_en="Test"))
     return app

@@ -223,6 +223,7 @@ def test_the_app_protocol_imports_only_ports() -> None:
         "assistant.queue",
         "assistant.services.dispatch.kinds",
         "assistant.services.dispatch.port",
+        "assistant.services.orders.counter",
         "assistant.services.people.forgetters",
         "assistant.store.base",
     }

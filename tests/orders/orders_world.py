@@ -86,12 +86,13 @@ class World(ConsoleWorld):
         doc = self.listing(title)
         with self.app.store.transaction() as tx:
             doc["available"], doc["stock"] = available, total
+            doc["ver"] = int(doc.get("ver", 0)) + 1  # the hold counter takes the new figures
             tx.put(orders.LISTINGS, doc["id"], doc)
         return doc
 
     def accounting(self, title: str) -> dict[str, int]:
         with self.app.store.snapshot() as tx:
-            return stock.accounting(tx, self.listing(title)["id"])
+            return stock.accounting(tx, self.app.holds, self.listing(title)["id"])
 
     def orders(self) -> list[Doc]:
         with self.app.store.snapshot() as tx:

@@ -18,6 +18,7 @@ JOB_NAMES = {
     "orders.lapse",
     "orders.go_live",
     "orders.sale_end",
+    "orders.offer",
     "orders.list_edit",
     "orders.dispatch_run",
     "orders.follow_up",

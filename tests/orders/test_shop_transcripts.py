@@ -274,33 +274,35 @@ async def test_pressing_order_twice_makes_one_order() -> None:
     assert len(w.orders()) == 1
 
 
-def test_the_snapshot_before_a_hold_refuses_as_the_hold_would() -> None:
+def test_the_counter_refuses_a_hold_as_the_store_would() -> None:
     w = World()
     listing = w.listing(RICE)
     lin, wang = w.person("lin")["id"], w.person("wang")["id"]
     now = w.app.clock.now()
     w.set_stock(RICE, 1, 1)
-    # Given 林奶奶 holds the last bag
-    with w.app.unit() as tx:
-        stock.hold(tx, w.app, listing["id"], lin, lin, 1, now)
+    # Given 林奶奶 holds the last bag (no store commit: the counter decides)
+    stock.hold_now(w.app, listing["id"], lin, lin, 1, now)
 
     def refused(person: str, quantity: object) -> type[Exception] | None:
-        with w.app.store.snapshot() as tx:
-            try:
-                stock.refusal_now(tx, listing["id"], person, person, quantity, now)
-            except orders.OrdersError as error:
-                return type(error)
+        try:
+            stock.hold_now(w.app, listing["id"], person, person, quantity, now)
+        except orders.OrdersError as error:
+            return type(error)
         return None
 
-    # Then a snapshot tells 王先生 it is sold out, and a bad quantity is refused first
+    # Then 王先生 is told it is sold out, and a bad quantity is refused first
     assert refused(wang, 1) is orders.SoldOut
     assert refused(wang, 0) is orders.BadQuantity
-    # And it says nothing to her (a new hold gives hers back first), nor for a listing with stock
+    assert refused(wang, 10**9) is orders.BadQuantity
+    # And she may choose again: her earlier hold is given back in the same step
     assert refused(lin, 1) is None
+    assert w.accounting(RICE) == {"stock": 1, "available": 0, "held": 1, "ordered": 0}
+    # And when staff count more, the next hold brings the counter the store's new figures
     w.set_stock(RICE, 5, 6)
     assert refused(wang, 1) is None
-    # And over the household limit it refuses as the hold does, before any stock question
+    # And over the household limit it refuses before any stock question
     assert refused(wang, 2) is orders.OverLimit
+    assert w.accounting(RICE) == {"stock": 6, "available": 3, "held": 2, "ordered": 0}
 
 
 async def test_sold_out_on_the_card_is_one_button_and_writes_nothing() -> None:

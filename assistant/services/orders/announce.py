@@ -28,6 +28,7 @@ from assistant.conversation.vocabulary import Choice, Reply, rows
 from assistant.i18n import Translator, translator
 from assistant.jobs import timers
 from assistant.services import people
+from assistant.services.orders import stock
 from assistant.services.orders.notify import post_to, post_to_chat, price_line, when_text
 from assistant.services.orders.records import (
     FINISHED_ORDERS,
@@ -63,8 +64,8 @@ def card_text(app: App, listing: Listing, tr: Translator) -> str:
         "orders.card",
         title=listing.title(tr.is_chinese),
         price=price_line(listing, tr),
-        left=listing.available,
-        unit=listing.unit_in(tr.is_chinese, listing.available),
+        left=(left := stock.left_now(app, listing)),
+        unit=listing.unit_in(tr.is_chinese, left),
         limit=listing.limit,
         until=when_text(app, listing.closes_at(), tr),
     )
@@ -245,7 +246,7 @@ def refresh_list(tx: Tx, app: App, listing_id: str, grid_id: str, now: datetime)
     )
     open_now = listing.on_sale(now)
     if open_now:
-        left = listing.available
+        left = stock.left_now(app, listing)
         foot = tr.t("orders.list_foot", left=left, unit=listing.unit_in(tr.is_chinese, left))
     else:
         foot = tr.t("orders.list_closed")

@@ -23,7 +23,6 @@ from assistant.services.orders.records import (
     ORDERS,
     SUBSCRIBERS,
     WAITLIST,
-    HoldStatus,
     OrderStatus,
 )
 from assistant.store.base import Doc, Tx
@@ -36,9 +35,7 @@ log = logging.getLogger(__name__)
 
 def forget(tx: Tx, app: App, person_id: str, addresses: frozenset[str], now: datetime) -> None:
     """The orders context's forgetter (registered by ``bootstrap.forgetters``)."""
-    for held in tx.find(HOLDS, status=HoldStatus.HELD):
-        if person_id in (held["person_id"], held["by"]):
-            stock.release(tx, app, held["id"], held["by"], now)
+    stock.forget_holds(tx, app, person_id, now)
     for order in tx.all(ORDERS):
         if person_id not in (order["person_id"], order["by"]):
             continue
@@ -50,7 +47,7 @@ def forget(tx: Tx, app: App, person_id: str, addresses: frozenset[str], now: dat
     for order in list(tx.archived(ORDERS)):
         if person_id in (order["person_id"], order["by"]):
             tx.purge(ORDERS, order["id"], _anonymous(order))
-    for collection in (WAITLIST,):
+    for collection in (WAITLIST, HOLDS):  # holds: those an earlier version kept in the store
         for entry in [*tx.all(collection), *tx.archived(collection)]:
             if person_id in (entry.get("person_id"), entry.get("by")):
                 tx.purge(collection, entry["id"])
@@ -68,9 +65,7 @@ def _cancel_quietly(tx: Tx, app: App, order: Doc, now: datetime) -> None:
     order["status"] = OrderStatus.CANCELLED.value
     order["updated_at"] = to_iso(now)
     order["cancelled_by"] = "forget"
-    stock.give_back(
-        tx, app, order["listing_id"], order["household_key"], order["quantity"], now, ordered=True
-    )
+    stock.give_back(tx, app, order["listing_id"], order["household_key"], order["quantity"], now)
     announce.order_changed(tx, app, order, now)
 
 

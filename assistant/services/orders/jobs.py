@@ -1,6 +1,7 @@
 """What the orders context registers from the composition root: its jobs and its task kind.
 
     orders.lapse         a hold not confirmed in time gives its units back, once
+    orders.offer         units came back (cancelled, added): the waiting list is offered them
     orders.go_live       a sale window opens: subscribers told, group lists begun
     orders.sale_end      a sale ends: the waiting list closes, the group lists say so
     orders.list_edit     one coalesced edit of a neighbours' group list
@@ -24,6 +25,7 @@ from assistant.services.orders.records import RUN_KIND
 
 JOBS: dict[str, JobSpec] = {
     stock.LAPSE_JOB: JobSpec(stock.lapse_job, max_retries=8, in_unit=True),
+    stock.OFFER_JOB: JobSpec(stock.offer_job, max_retries=8, in_unit=True),
     listings.GO_LIVE_JOB: JobSpec(announce.go_live_job, max_retries=5, in_unit=True),
     listings.SALE_END_JOB: JobSpec(listings.sale_end_job, max_retries=5, in_unit=True),
     announce.LIST_EDIT_JOB: JobSpec(announce.list_edit_job, max_retries=5, in_unit=True),

@@ -38,7 +38,7 @@ from assistant.services.orders.records import (
     money,
 )
 from assistant.services.orders.vendors import require_staff
-from assistant.store.base import Doc, Tx, new_id
+from assistant.store.base import Doc, Tx
 
 if TYPE_CHECKING:
     from assistant.app import App
@@ -69,12 +69,13 @@ def confirm(tx: Tx, app: App, hold_id: str, actor_id: str, fulfilment: str, now:
         AlreadyOrdered: this hold is already an order (a second press).
         BadFulfilment: a way of delivery the listing does not offer.
     """
-    held = stock.live_hold(tx, hold_id, actor_id, now)
-    listing = Listing.from_doc(stock.require_listing(tx, held["listing_id"]))
+    preview = stock.live_hold(tx, app, hold_id, actor_id, now)
+    listing = Listing.from_doc(stock.require_listing(tx, preview["listing_id"]))
     if fulfilment not in fulfilments(listing):
         raise BadFulfilment()
+    held = stock.take(tx, app, hold_id, actor_id, now)
     person = tx.require(people.PEOPLE, held["person_id"])
-    order_id = new_id("od")
+    order_id = stock.order_id_for(hold_id)
     quantity = int(held["quantity"])
     order: Doc = {
         "listing_id": listing.id,
@@ -98,9 +99,9 @@ def confirm(tx: Tx, app: App, hold_id: str, actor_id: str, fulfilment: str, now:
         "updated_at": to_iso(now),
         "history": [{"status": OrderStatus.CONFIRMED.value, "at": to_iso(now)}],
     }
+    stock.confirmed(tx, app, held, order_id, now)
     tx.put(ORDERS, order_id, order)
     order["id"] = order_id
-    stock.confirmed(tx, held, order_id, now)
     if order["by"] != order["person_id"]:
         tell_order(tx, app, order, "orders.note_ordered_for_you", now, skip=order["by"])
     announce.order_changed(tx, app, order, now)
@@ -161,9 +162,7 @@ def cancel(tx: Tx, app: App, order_id: str, actor: Doc | None, now: datetime) ->
     _move(order, OrderStatus.CANCELLED, now)
     order["cancelled_by"] = actor["id"]
     _save(tx, order)
-    stock.give_back(
-        tx, app, order["listing_id"], order["household_key"], order["quantity"], now, ordered=True
-    )
+    stock.give_back(tx, app, order["listing_id"], order["household_key"], order["quantity"], now)
     tell_order(tx, app, order, "orders.note_cancelled", now, skip=actor["id"])
     announce.order_changed(tx, app, order, now)
     log.info("order %s cancelled", order_id)

@@ -1,39 +1,44 @@
 """Where stock is decided: holds, their lapse, the household limit, and giving units back.
 
-**Where and why.** A listing's ``available`` count (units neither held nor
-ordered) and each household's ``order_quota`` count are changed only here,
-and only inside the store's locked unit of work (``app.unit()`` /
-``ctx.atomic``). That transaction holds one exclusive lock across every thread
-and process (``flock`` on the store folder), reads the files fresh and commits
-atomically, so the check "enough left and within the limit" and the change
-"take them" are one step: two residents can never take the last unit, and a
-household's members in different processes can never pass its limit
-together. The hold, its lapse timer and the stock change commit together, so
-there is no moment when stock is taken without a hold that will give it back.
+**Two places, each for what it is good at.** A hold is a lease of a few
+minutes; an order is a durable record. So live holds are kept and decided in
+the hold counter (:mod:`~.counter`: Redis, one Lua script per step, atomic
+across every process and machine, no disk write), and everything that must
+survive is in the store: each listing's ``stock`` and ``available`` (units
+not in an order), each household's ordered units (``order_quota``) and the
+orders. A store document changes its ``ver`` with every change of those
+counts, and the counter keeps a copy with the version (see :mod:`~.counter`),
+so the counter decides a hold with the store's committed figures::
 
-We chose the store over a Redis script (the usual flash-sale pattern) on
-purpose: the order, the hold and the timer that returns it are durable records
-in the store anyway, and keeping the counter beside them makes the accounting
-one transaction instead of two systems that can disagree after a crash or a
-Redis restart (a Redis counter decremented whose order was never written, or
-an order written whose decrement was lost). The price is throughput: every
-hold is a durable commit, bounded by fsync (a few hundred per second on one
-disk), which is far more than a community's sale needs; ``bench/bench_flash_sale.py``
-measures it. A community that outgrows it moves the store to PostgreSQL
-behind the same port, where this code becomes a row-locked update.
+    left to hold = available (store) - Σ live holds (counter)
 
-**The invariant**, true after every commit::
+**Why not all in the store** (as before): every hold was then a durable commit
+under the listing's lock, one after another: a few hundred holds per second,
+and the hundredth resident of a flash sale waited for the ninety-nine before
+them. **Why not all in Redis**: an order must survive any crash, and the
+store's unit of work already decides it with its timers and messages.
+docs/ORDERS.md has the whole reasoning and the failure cases.
 
-    listing.available + Σ held holds + Σ live and finished orders == listing.stock
+**An order is decided twice, so it can never oversell.** The counter admits the
+hold; the order's own unit of work checks again, under the listing's lock,
+that ``available`` and the household's ordered units stay within bounds. The
+second check only ever refuses after the counter lost its memory (Redis
+restarted empty, or a hold was lost), and then the resident is told kindly.
 
-**Lapse exactly once.** A hold lives until ``expires_at`` (``[orders]
-hold_minutes``). Its lapse is a durable timer (``orders.lapse``) in the store,
-scheduled in the same commit as the hold (one keyed timer per listing and
-minute, so most holds find it there already), run in its own unit of work: it
-returns the units of a hold only if the hold is still ``held`` and marks it
-``lapsed`` in that same commit, so a redelivered job, a second worker, or a
-confirm racing it changes nothing twice. A process killed between hold and confirm loses
-nothing: the timer is in the store and the scheduler hands it out when due.
+**Confirming** (:func:`take` then :func:`confirmed` in the order's unit of
+work): the counter marks the hold ``confirming`` (it no longer lapses at its
+time); the store writes the order, with an id made from the hold's, so a
+second press finds it; after the commit the counter drops the hold and takes
+the store's new figures (:func:`settle`). If the process dies in between, the
+sweep finds the order by that id and settles the hold instead of lapsing it.
+
+**Lapse exactly once.** A hold lives until ``expires`` (``[orders]
+hold_minutes``). A durable timer per listing and minute (``orders.lapse``)
+sweeps the counter's due holds; the counter's release is the one atomic step
+that gives units back, so a second sweep, a release racing it or a redelivered
+job changes nothing twice. A process killed between hold and confirm loses
+nothing: the hold is in the counter and the timer in the store (the timer of a
+minute is written before the first hold of that minute).
 """
 
 from __future__ import annotations
@@ -47,12 +52,15 @@ from assistant.conversation.buttons import ShopButton, ShopVerb
 from assistant.conversation.vocabulary import Choice, Reply
 from assistant.i18n import Translator
 from assistant.jobs import timers
+from assistant.jobs.unit import after_commit
 from assistant.services import people
+from assistant.services.orders.counter import CONFIRMING, Counter, Mirror, Quota, Record, left_of
 from assistant.services.orders.notify import listing_of, tell
 from assistant.services.orders.records import (
     HOLDS,
     LISTINGS,
     MAX_QUANTITY,
+    ORDERS,
     QUOTA,
     WAITLIST,
     AlreadyOrdered,
@@ -77,6 +85,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LAPSE_JOB = "orders.lapse"
+OFFER_JOB = "orders.offer"
+CONFIRM_GRACE = 120.0
+"""Seconds a ``confirming`` hold waits for its order's commit before the sweep looks at it."""
 
 
 def hold_minutes(app: App) -> float:
@@ -114,34 +125,79 @@ def check_quantity(quantity: object) -> int:
     return quantity
 
 
-def quota_used(tx: Tx, listing_id: str, household: str) -> int:
-    """Units this household holds or ordered of a listing.
-
-    Ordered units are counted in ``order_quota`` (orders leave the hot file
-    later, the limit must not); held units are the live holds themselves, so a
-    hold writes no quota record.
-    """
-    doc = tx.get(QUOTA, f"{listing_id}|{household}")
-    ordered = int(doc["units"]) if doc else 0
-    held = tx.find(HOLDS, listing_id=listing_id, household=household, status=HoldStatus.HELD)
-    return ordered + sum(int(h["quantity"]) for h in held)
+# -- the store's figures ---------------------------------------------------------------------
 
 
-def _quota_add(tx: Tx, listing_id: str, household: str, change: int) -> None:
+def mirror_of(doc: Doc) -> Mirror:
+    """A listing document's ``available`` with its version, for the counter."""
+    return Mirror(int(doc.get("ver", 0)), int(doc["available"]))
+
+
+def _quota_doc(tx: Tx, listing_id: str, household: str) -> Doc | None:
+    return tx.get(QUOTA, f"{listing_id}|{household}")
+
+
+def quota_of(doc: Doc | None) -> Quota:
+    """A household's ordered units of a listing with their version, for the counter."""
+    if doc is None:
+        return Quota(0, 0)
+    return Quota(int(doc.get("ver", 0)), int(doc["units"]))
+
+
+def left_now(app: App, listing: Listing) -> int:
+    """Units left to hold now: not ordered (the store), less what is held (the counter)."""
+    return left_of(listing.available, app.holds.held(listing.id))
+
+
+def quota_used(tx: Tx, app: App, listing_id: str, household: str) -> int:
+    """Units this household holds or ordered of a listing."""
+    ordered = quota_of(_quota_doc(tx, listing_id, household)).units
+    held = sum(
+        int(h["quantity"])
+        for h in app.holds.holds()
+        if h["listing_id"] == listing_id and h["household"] == household
+    )
+    return ordered + held
+
+
+def _quota_add(tx: Tx, listing_id: str, household: str, change: int, limit: int = 0) -> Quota:
+    """Change a household's ordered units; with ``limit``, refuse to pass it (:class:`OverLimit`)."""
     doc_id = f"{listing_id}|{household}"
-    doc = tx.get(QUOTA, doc_id) or {"listing_id": listing_id, "units": 0}
-    doc["units"] = max(0, int(doc["units"]) + change)
-    if doc["units"]:
-        tx.put(QUOTA, doc_id, doc)
-    else:
-        tx.delete(QUOTA, doc_id)
+    doc = tx.get(QUOTA, doc_id) or {"listing_id": listing_id, "units": 0, "ver": 0}
+    units = max(0, int(doc["units"]) + change)
+    if limit and change > 0 and units > limit:
+        left = max(0, limit - int(doc["units"]))
+        raise OverLimit(left=left, limit=limit, unit="")
+    doc["units"], doc["ver"] = units, int(doc.get("ver", 0)) + 1
+    tx.put(QUOTA, doc_id, doc)  # kept at zero too: its version must never go back
+    return quota_of(doc)
 
 
-def _available_add(tx: Tx, listing: Doc, change: int) -> None:
-    listing["available"] = int(listing["available"]) + change
-    if listing["available"] < 0 or listing["available"] > int(listing["stock"]):
+def _available_add(tx: Tx, listing: Doc, change: int, stock_change: int = 0) -> Mirror:
+    """Change a listing's units not in an order (and its stock); refuse to go below zero."""
+    available = int(listing["available"]) + change
+    stock = int(listing["stock"]) + stock_change
+    if available < 0:
+        raise SoldOut()
+    if available > stock:
         raise AssertionError(f"listing {listing['id']} stock accounting broke")  # never happens
+    listing["available"], listing["stock"] = available, stock
+    listing["ver"] = int(listing.get("ver", 0)) + 1
     tx.put(LISTINGS, listing["id"], listing)
+    return mirror_of(listing)
+
+
+def _sync_after_commit(
+    tx: Tx,
+    app: App,
+    listing_id: str,
+    mirror: Mirror,
+    household: str = "",
+    quota: Quota | None = None,
+) -> None:
+    """Once committed, the counter takes the new figures (else the next hold brings them)."""
+    counter = app.holds
+    after_commit(tx, lambda: counter.sync(listing_id, mirror, household, quota))
 
 
 # -- holding ---------------------------------------------------------------------------------
@@ -156,64 +212,21 @@ def hold(
     quantity: object,
     now: datetime,
     waitlist_id: str | None = None,
+    *,
+    timer: bool = True,
 ) -> Doc:
     """Hold ``quantity`` units for ``person_id`` (asked by ``by``) for a few minutes.
 
-    The decision and the change are one step of the caller's unit of work. A
-    live hold the same person already had on this listing is given back first,
-    so choosing another quantity never holds twice.
-
-    Raises:
-        BadQuantity, SaleEnded, NotOnSale, OverLimit, SoldOut, NotEnough.
-    """
-    units, doc, listing, person = _admitted(tx, listing_id, person_id, quantity, now)
-    for earlier in _own_holds(tx, listing_id, person_id, by):
-        _close(tx, app, earlier, HoldStatus.RELEASED, now, offer=False)
-        doc = tx.require(LISTINGS, listing_id)
-    household = _check_left(tx, listing, doc, person, by, units)
-    _available_add(tx, doc, -units)
-    expires = now + timedelta(minutes=hold_minutes(app))
-    hold_id = new_id("hd")
-    record: Doc = {
-        "listing_id": listing_id,
-        "person_id": person_id,
-        "by": by,
-        "household": household,
-        "quantity": units,
-        "status": HoldStatus.HELD.value,
-        "expires_at": to_iso(expires),
-        "created_at": to_iso(now),
-        "waitlist_id": waitlist_id,
-    }
-    tx.put(HOLDS, hold_id, record)
-    _lapse_timer(tx, listing_id, expires, now)
-    record["id"] = hold_id
-    log.info("hold %s of %d on %s", hold_id, units, listing_id)
-    return record
-
-
-def refusal_now(
-    tx: Tx, listing_id: str, person_id: str, by: str, quantity: object, now: datetime
-) -> None:
-    """Raise what :func:`hold` would refuse now, read without taking the listing.
-
-    For a snapshot before the hold: a sold-out listing answers its hundreds of
-    late residents without each waiting for the listing's lock. It says nothing
-    (and the hold decides) when a hold could be had, or the person holds some
-    already (the hold gives those back first).
+    ``tx`` is only read (a snapshot will do with ``timer=False``), but for the
+    lapse timer of the minute, written in it (``timer``: a job's or a form's
+    unit of work). Its listing must be as committed: a unit of work that
+    changed the listing's counts offers them with :func:`offer_later`. A live
+    hold the same person already had on this listing is given back in the same
+    step, so choosing another quantity never holds twice.
 
     Raises:
         BadQuantity, SaleEnded, NotOnSale, NotYours, OverLimit, SoldOut, NotEnough.
     """
-    units, doc, listing, person = _admitted(tx, listing_id, person_id, quantity, now)
-    if not _own_holds(tx, listing_id, person_id, by):
-        _check_left(tx, listing, doc, person, by, units)
-
-
-def _admitted(
-    tx: Tx, listing_id: str, person_id: str, quantity: object, now: datetime
-) -> tuple[int, Doc, Listing, Doc]:
-    """The units asked, the listing (document and record) and the person, if a hold may be asked."""
     units = check_quantity(quantity)
     doc = require_listing(tx, listing_id)
     listing = Listing.from_doc(doc)
@@ -221,109 +234,202 @@ def _admitted(
     person = tx.get(people.PEOPLE, person_id)
     if person is None or person.get("forgotten"):
         raise NotYours()
-    return units, doc, listing, person
-
-
-def _own_holds(tx: Tx, listing_id: str, person_id: str, by: str) -> list[Doc]:
-    """The live holds this asker has for this person on this listing."""
-    held = tx.find(HOLDS, listing_id=listing_id, by=by, status=HoldStatus.HELD)
-    return [doc for doc in held if doc["person_id"] == person_id]
-
-
-def _check_left(tx: Tx, listing: Listing, doc: Doc, person: Doc, by: str, units: int) -> str:
-    """Refuse more than the household may still have, or than is left; the household's key."""
     household = household_key(person)
+    expires = now + timedelta(minutes=hold_minutes(app))
+    if timer:
+        lapse_timer(tx, listing_id, expires, now)
+    record: Record = {
+        "id": new_id("hd"),
+        "listing_id": listing_id,
+        "person_id": person_id,
+        "by": by,
+        "household": household,
+        "quantity": units,
+        "expires": expires.timestamp(),
+        "expires_at": to_iso(expires),
+        "created_at": to_iso(now),
+        "waitlist_id": waitlist_id or "",
+    }
+    quota = quota_of(_quota_doc(tx, listing_id, household))
+    outcome = app.holds.hold(record, mirror_of(doc), quota, listing.limit)
+    if outcome.kind != "ok":
+        _refuse(tx, listing, person, by, outcome.kind, outcome.left)
+    if outcome.released:
+        log.info("hold %s given back for a new one", outcome.released)
+    log.info("hold %s of %d on %s", record["id"], units, listing_id)
+    return dict(record, status=HoldStatus.HELD.value)
+
+
+def hold_now(
+    app: App, listing_id: str, person_id: str, by: str, quantity: object, now: datetime
+) -> Doc:
+    """:func:`hold` from chat: read from a snapshot, decided by the counter, no store commit.
+
+    Only the first hold of a listing's minute writes: the lapse timer of that
+    minute, in a unit of work of its own, before the hold (so a process killed
+    right after holding leaves its timer behind).
+    """
+    expires = now + timedelta(minutes=hold_minutes(app))
+    due = _lapse_due(expires)
+    if not app.holds.timer_noted(listing_id, to_iso(due)):
+        with app.unit() as tx:
+            lapse_timer(tx, listing_id, expires, now)
+        app.holds.note_timer(listing_id, to_iso(due), int((due - now).total_seconds()) + 3600)
+    with app.store.snapshot() as tx:
+        return hold(tx, app, listing_id, person_id, by, quantity, now, timer=False)
+
+
+def _refuse(tx: Tx, listing: Listing, person: Doc, by: str, kind: str, left: int) -> None:
+    """Raise the refusal the counter decided, in the asker's words for the unit."""
     asker = tx.get(people.PEOPLE, by) or person
     chinese = str(asker.get("language", "zh_CN")) != "en"
-    left_for_household = max(0, listing.limit - quota_used(tx, listing.id, household))
-    if units > left_for_household:
-        unit = listing.unit_in(chinese, left_for_household)
-        raise OverLimit(left=left_for_household, limit=listing.limit, unit=unit)
-    available = int(doc["available"])
-    if available <= 0:
-        raise SoldOut()
-    if units > available:
-        raise NotEnough(left=available, unit=listing.unit_in(chinese, available))
-    return household
+    if kind == "over":
+        raise OverLimit(left=left, limit=listing.limit, unit=listing.unit_in(chinese, left))
+    if kind == "not_enough":
+        raise NotEnough(left=left, unit=listing.unit_in(chinese, left))
+    raise SoldOut()
 
 
-def live_hold(tx: Tx, hold_id: str, actor_id: str, now: datetime) -> Doc:
+def _lapse_due(expires: datetime) -> datetime:
+    return expires.replace(second=0, microsecond=0) + timedelta(minutes=1)
+
+
+def lapse_timer(tx: Tx, listing_id: str, expires: datetime, now: datetime) -> None:
+    """The durable timer that sweeps this listing's holds of one minute (one timer per minute).
+
+    Holds expiring within the same minute share one keyed timer due at the end
+    of that minute; the job lapses every hold that is past its time.
+    """
+    due = _lapse_due(expires)
+    minute = f"lapse:{listing_id}:{to_iso(due)}"
+    timers.schedule(tx, LAPSE_JOB, [listing_id, to_iso(due)], due, now, key=minute)
+
+
+def order_id_for(hold_id: str) -> str:
+    """The id of the order a hold becomes: a second press, or the sweep, finds it by the hold."""
+    return "od" + hold_id.removeprefix("hd")
+
+
+def live_hold(tx: Tx, app: App, hold_id: str, actor_id: str, now: datetime) -> Doc:
     """The hold, if it is the actor's and still held (a hold past its time counts as lapsed).
+
+    One being confirmed counts as held: its order's unit of work may have failed and be
+    tried again (a second press meanwhile waits for the first at the order's id).
 
     Raises:
         HoldLapsed: it lapsed or was given back (or never existed).
         AlreadyOrdered: it already became an order.
         NotYours: someone else holds it.
     """
-    doc = tx.get(HOLDS, hold_id)
-    if doc is None:
+    record = app.holds.get(hold_id)
+    if record is None:
+        if tx.get(ORDERS, order_id_for(hold_id)) is not None:
+            raise AlreadyOrdered()
         raise HoldLapsed()
-    if doc["by"] != actor_id and doc["person_id"] != actor_id:
+    if actor_id not in (record["by"], record["person_id"]):
         raise NotYours()
-    if doc["status"] == HoldStatus.CONFIRMED:
-        raise AlreadyOrdered()
-    if doc["status"] != HoldStatus.HELD or now >= from_iso(doc["expires_at"]):
+    if record["status"] != CONFIRMING and now.timestamp() >= float(record["expires"]):
         raise HoldLapsed()
-    return doc
+    return record
 
 
-def _lapse_timer(tx: Tx, listing_id: str, expires: datetime, now: datetime) -> None:
-    """The durable timer that lapses this listing's holds of one minute (one timer per minute).
+def take(tx: Tx, app: App, hold_id: str, actor_id: str, now: datetime) -> Doc:
+    """Begin turning a live hold into an order (the order's unit of work goes on with it).
 
-    Holds expiring within the same minute share one keyed timer due at the end
-    of that minute, so a hold rarely writes the timers file; the job lapses
-    each hold of the listing that is still held and past its time.
+    Raises:
+        AlreadyOrdered, HoldLapsed, NotYours.
     """
-    due = expires.replace(second=0, microsecond=0) + timedelta(minutes=1)
-    minute = f"lapse:{listing_id}:{to_iso(due)}"
-    timers.schedule(tx, LAPSE_JOB, [listing_id, to_iso(due)], due, now, key=minute)
+    if tx.get(ORDERS, order_id_for(hold_id)) is not None:  # locks the order's id meanwhile
+        raise AlreadyOrdered()
+    kind, record = app.holds.take(hold_id, actor_id, now.timestamp(), CONFIRM_GRACE)
+    if kind == "not_yours":
+        raise NotYours()
+    if record is None:
+        raise HoldLapsed()
+    return record
 
 
-def confirmed(tx: Tx, hold: Doc, order_id: str, now: datetime) -> None:
-    """Mark a live hold as turned into an order: its units stay taken, by the order now."""
-    _quota_add(tx, hold["listing_id"], hold["household"], int(hold["quantity"]))
-    hold["status"] = HoldStatus.CONFIRMED.value
-    hold["order_id"] = order_id
-    hold["closed_at"] = to_iso(now)
-    tx.put(HOLDS, hold["id"], hold)
-    tx.archive(HOLDS, hold["id"])
-    entry_id = hold.get("waitlist_id")
+def confirmed(tx: Tx, app: App, held: Doc, order_id: str, now: datetime) -> None:
+    """The hold's units become the order's: checked again and counted in the store.
+
+    Raises:
+        HoldLapsed: only when the counter had lost its memory (the store says no
+            unit or no more for the household is left): the hold is given back,
+            and nothing of the order is written.
+    """
+    listing_id, household = held["listing_id"], held["household"]
+    units = int(held["quantity"])
+    doc = require_listing(tx, listing_id)
+    try:
+        mirror = _available_add(tx, doc, -units)
+        quota = _quota_add(tx, listing_id, household, units, limit=int(doc["limit"]))
+    except (SoldOut, OverLimit):
+        app.holds.release(held["id"], any_state=True)
+        log.warning("hold %s refused at its order: the counter had lost count", held["id"])
+        raise HoldLapsed() from None
+    entry_id = held.get("waitlist_id")
     if entry_id:
         _finish_entry(tx, entry_id, "ordered")
+    counter, hold_id = app.holds, held["id"]
+    after_commit(tx, lambda: counter.settle(hold_id, listing_id, mirror, household, quota))
 
 
 def release(tx: Tx, app: App, hold_id: str, actor_id: str, now: datetime) -> bool:
     """The resident gives a hold back (stop, "not now"); whether it was still held."""
-    doc = tx.get(HOLDS, hold_id)
-    if doc is None or doc["status"] != HoldStatus.HELD:
+    try:
+        record = app.holds.release(hold_id, actor_id)
+    except PermissionError:
+        raise NotYours() from None
+    if record is None:
         return False
-    if actor_id not in (doc["by"], doc["person_id"]):
-        raise NotYours()
-    _close(tx, app, doc, HoldStatus.RELEASED, now)
+    _closed(tx, app, record, HoldStatus.RELEASED, now)
     return True
 
 
+def _closed(tx: Tx, app: App, record: Record, status: HoldStatus, now: datetime) -> None:
+    """A hold's units came back: its waiting-list entry ends, the waiting are offered them."""
+    if record.get("waitlist_id"):
+        _finish_entry(tx, record["waitlist_id"], status.value)
+    offer_waiting(tx, app, record["listing_id"], now)
+
+
 def lapse_job(tx: Tx, app: App, listing_id: str, due: str = "") -> int:
-    """``orders.lapse``: every hold of the listing past its time gives its units back; how many."""
+    """``orders.lapse``: every hold past its time gives its units back (or is settled); how many."""
     now = app.clock.now()
     lapsed = 0
-    for doc in tx.find(HOLDS, listing_id=listing_id, status=HoldStatus.HELD):
-        if from_iso(doc["expires_at"]) <= now:
-            lapse_hold(tx, app, doc["id"], now)
-            lapsed += 1
+    for legacy in tx.find(HOLDS, listing_id=listing_id, status=HoldStatus.HELD):
+        lapsed += _lapse_stored(tx, app, legacy, now)
+    for record in app.holds.due(now.timestamp()):
+        order = tx.get(ORDERS, order_id_for(record["id"]))
+        if order is not None:  # its process died between the order's commit and settling
+            _settle_found(tx, app, record)
+        else:
+            lapsed += lapse_hold(tx, app, record, now)
     return lapsed
 
 
-def lapse_hold(tx: Tx, app: App, hold_id: str, now: datetime) -> None:
+def _settle_found(tx: Tx, app: App, record: Record) -> None:
+    listing = tx.get(LISTINGS, record["listing_id"])
+    quota = quota_of(_quota_doc(tx, record["listing_id"], record["household"]))
+    mirror = mirror_of(listing) if listing else Mirror(-1, 0)
+    app.holds.settle(record["id"], record["listing_id"], mirror, record["household"], quota)
+
+
+def lapse_hold(tx: Tx, app: App, record: Record, now: datetime) -> int:
     """A hold not confirmed in time gives its units back, exactly once, and its resident is told."""
-    doc = tx.get(HOLDS, hold_id)
-    if doc is None or doc["status"] != HoldStatus.HELD:
-        return  # confirmed, released, or lapsed already: nothing to give back twice
-    _close(tx, app, doc, HoldStatus.LAPSED, now)
-    listing = listing_of(tx, doc["listing_id"])
+    if app.holds.release(record["id"], due_by=now.timestamp(), any_state=True) is None:
+        return 0  # confirmed, released, or lapsed already: nothing to give back twice
+    _closed(tx, app, record, HoldStatus.LAPSED, now)
+    _tell_lapsed(tx, app, record, now)
+    log.info("hold %s lapsed", record["id"])
+    return 1
+
+
+def _tell_lapsed(tx: Tx, app: App, record: Record, now: datetime) -> None:
+    listing = listing_of(tx, record["listing_id"])
     if listing is None:
         return
-    entry_id = doc.get("waitlist_id")
+    entry_id = record.get("waitlist_id")
 
     def build(tr: Translator) -> Reply:
         key = "orders.note_offer_lapsed" if entry_id else "orders.note_lapsed"
@@ -331,56 +437,56 @@ def lapse_hold(tx: Tx, app: App, hold_id: str, now: datetime) -> None:
         title = listing.title(tr.is_chinese)
         return Reply(tr.t(key, title=title, minutes=int(hold_minutes(app))), choices=(again,))
 
-    tell(tx, [doc["by"]], build, now)
-    log.info("hold %s lapsed", hold_id)
+    tell(tx, [record["by"]], build, now)
 
 
-def _close(
-    tx: Tx, app: App, doc: Doc, status: HoldStatus, now: datetime, offer: bool = True
-) -> None:
-    """End a live hold: its units back, the hold archived; then offer them to the waiting."""
-    doc["status"] = status.value
-    doc["closed_at"] = to_iso(now)
+def _lapse_stored(tx: Tx, app: App, doc: Doc, now: datetime) -> int:
+    """A hold kept in the store by an earlier version: its units go back to ``available``."""
+    if from_iso(doc["expires_at"]) > now:
+        return 0
+    doc["status"], doc["closed_at"] = HoldStatus.LAPSED.value, to_iso(now)
     tx.put(HOLDS, doc["id"], doc)
     tx.archive(HOLDS, doc["id"])
-    if doc.get("waitlist_id"):
-        _finish_entry(tx, doc["waitlist_id"], status.value)
-    give_back(tx, app, doc["listing_id"], doc["household"], int(doc["quantity"]), now, offer)
+    listing = tx.get(LISTINGS, doc["listing_id"])
+    if listing is not None:
+        _sync_after_commit(
+            tx, app, listing["id"], _available_add(tx, listing, int(doc["quantity"]))
+        )
+        offer_later(tx, app, listing["id"], now)
+    _tell_lapsed(tx, app, {**doc, "waitlist_id": doc.get("waitlist_id") or ""}, now)
+    return 1
 
 
 def give_back(
-    tx: Tx,
-    app: App,
-    listing_id: str,
-    household: str,
-    quantity: int,
-    now: datetime,
-    offer: bool = True,
-    ordered: bool = False,
+    tx: Tx, app: App, listing_id: str, household: str, quantity: int, now: datetime
 ) -> None:
-    """Units come back (a lapsed or released hold, a cancelled order, ``ordered``).
-
-    A cancelled order also frees its household's quota. Then the waiting list
-    is offered what there is, in order (``offer``).
-    """
+    """A cancelled order's units come back, and its household's quota; then the waiting."""
+    quota = _quota_add(tx, listing_id, household, -quantity)
     listing = tx.get(LISTINGS, listing_id)
-    if ordered:
-        _quota_add(tx, listing_id, household, -quantity)
     if listing is None:
         return
-    _available_add(tx, listing, quantity)
-    if offer:
-        offer_waiting(tx, app, listing_id, now)
+    mirror = _available_add(tx, listing, quantity)
+    _sync_after_commit(tx, app, listing_id, mirror, household, quota)
+    offer_later(tx, app, listing_id, now)
 
 
 def add_units(tx: Tx, app: App, listing_id: str, quantity: int, now: datetime) -> Doc:
     """Staff add stock: the total and the available count grow together, then the waiting."""
     units = check_quantity(quantity)
     listing = require_listing(tx, listing_id)
-    listing["stock"] = int(listing["stock"]) + units
-    _available_add(tx, listing, units)
-    offer_waiting(tx, app, listing_id, now)
+    mirror = _available_add(tx, listing, units, stock_change=units)
+    _sync_after_commit(tx, app, listing_id, mirror)
+    offer_later(tx, app, listing_id, now)
     return tx.require(LISTINGS, listing_id)
+
+
+def forget_holds(tx: Tx, app: App, person_id: str, now: datetime) -> None:
+    """Every live hold for or by a forgotten person goes back (their waiting neighbours offered)."""
+    for record in app.holds.holds():
+        if person_id in (record["person_id"], record["by"]):
+            gone = app.holds.release(record["id"], any_state=True)
+            if gone is not None:
+                _closed(tx, app, gone, HoldStatus.RELEASED, now)
 
 
 # -- the waiting list --------------------------------------------------------------------------
@@ -439,11 +545,26 @@ def offer_waiting(tx: Tx, app: App, listing_id: str, now: datetime) -> int:
     line.sort(key=lambda e: (e["created_at"], e["id"]))
     offered = 0
     for entry in line:
-        available = int(tx.require(LISTINGS, listing_id)["available"])
+        available = left_now(app, listing)
         if available <= 0:
             break
         offered += _offer_one(tx, app, listing, entry, available, now)
     return offered
+
+
+def offer_later(tx: Tx, app: App, listing_id: str, now: datetime) -> None:
+    """Offer the waiting list in a unit of work of its own, once this one committed.
+
+    For a unit of work that changed the listing's counts (a cancellation, added
+    stock): a hold must be decided on committed figures.
+    """
+    if tx.find(WAITLIST, listing_id=listing_id, status="waiting"):
+        timers.schedule(tx, OFFER_JOB, [listing_id], now, now)
+
+
+def offer_job(tx: Tx, app: App, listing_id: str) -> int:
+    """``orders.offer``: the waiting list of a listing is offered what is left now."""
+    return offer_waiting(tx, app, listing_id, app.clock.now())
 
 
 def _offer_one(
@@ -454,12 +575,15 @@ def _offer_one(
     if person is None or person.get("forgotten"):
         _finish_entry(tx, entry["id"], "gone")
         return 0
-    left = listing.limit - quota_used(tx, listing.id, household_key(person))
+    left = listing.limit - quota_used(tx, app, listing.id, household_key(person))
     units = min(int(entry["quantity"]), available, left)
     if units <= 0:
         _finish_entry(tx, entry["id"], "over_limit")
         return 0
-    held = hold(tx, app, listing.id, entry["person_id"], entry["by"], units, now, entry["id"])
+    try:
+        held = hold(tx, app, listing.id, entry["person_id"], entry["by"], units, now, entry["id"])
+    except (SoldOut, NotEnough, OverLimit):
+        return 0  # taken meanwhile by a neighbour: the entry waits on
     entry["status"] = "offered"
     entry["hold_id"] = held["id"]
     tx.put(WAITLIST, entry["id"], entry)
@@ -491,28 +615,41 @@ def _finish_entry(tx: Tx, entry_id: str, status: str) -> None:
     tx.archive(WAITLIST, entry_id)
 
 
-def accounting(tx: Tx, listing_id: str) -> dict[str, int]:
-    """Where every unit of a listing is: available, held, ordered (for tests and the benchmark)."""
-    from assistant.services.orders.records import LIVE_ORDERS, ORDERS, OrderStatus
+def accounting(tx: Tx, holds: Counter, listing_id: str) -> dict[str, int]:
+    """Where every unit of a listing is (for tests and the benchmark).
+
+    ``ordered`` is summed from the orders, ``held`` from the counter's holds
+    (one whose order is written already counts as ordered), and ``available``
+    is what is left: the store's units not in an order less the held ones. So
+    ``available + held + ordered == stock`` says the store's count matches its
+    orders, and ``available >= 0`` that no more is held than there is.
+
+    Raises:
+        AssertionError: the counter's total of a listing is not the sum of its holds.
+    """
+    from assistant.services.orders.records import LIVE_ORDERS, OrderStatus
 
     listing = tx.get(LISTINGS, listing_id)
     if listing is None:
         raise NotFound(listing_id)
-    held = sum(
-        int(h["quantity"]) for h in tx.find(HOLDS, listing_id=listing_id, status=HoldStatus.HELD)
-    )
     counted = (*LIVE_ORDERS, OrderStatus.PICKED_UP, OrderStatus.DELIVERED)
-    ordered = sum(
-        int(o["quantity"]) for o in tx.find(ORDERS, listing_id=listing_id) if o["status"] in counted
-    )
-    ordered += sum(
-        int(o["quantity"])
-        for o in tx.archived(ORDERS)
-        if o["listing_id"] == listing_id and o["status"] in counted
+    orders = [o for o in tx.find(ORDERS, listing_id=listing_id) if o["status"] in counted]
+    orders += [
+        o for o in tx.archived(ORDERS) if o["listing_id"] == listing_id and o["status"] in counted
+    ]
+    ordered = sum(int(o["quantity"]) for o in orders)
+    ordered_holds = {o.get("hold_id") for o in orders}
+    counted_held, records = holds.census(listing_id)
+    total = sum(int(h["quantity"]) for h in records)
+    if counted_held != total:
+        raise AssertionError(f"the counter says {counted_held} held, its holds {total}")
+    held = sum(int(h["quantity"]) for h in records if h["id"] not in ordered_holds)
+    legacy = sum(
+        int(h["quantity"]) for h in tx.find(HOLDS, listing_id=listing_id, status=HoldStatus.HELD)
     )
     return {
         "stock": int(listing["stock"]),
-        "available": int(listing["available"]),
-        "held": held,
+        "available": int(listing["available"]) - held,  # the store's count left out legacy holds
+        "held": held + legacy,
         "ordered": ordered,
     }
