@@ -28,28 +28,38 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 T = TypeVar("T")
 
-_WRITER: tuple[int, ThreadPoolExecutor] | None = None
+_WRITER: tuple[int, int, ThreadPoolExecutor] | None = None
 
 
-def _writer() -> ThreadPoolExecutor:
-    """The one thread of this process that runs the conversation's store transactions.
+def _writer(threads: int) -> ThreadPoolExecutor:
+    """The threads of this process that run the conversation's store transactions.
 
-    Transactions take the store lock one at a time anyway; running them on one
-    thread of their own keeps them from filling the default executor, where the
-    lock-free reads (loading a conversation, ``ctx.view``) would otherwise queue
-    behind writers waiting for the lock. Made at first use, again after a fork.
+    On a store with one lock (TinyDB, the in-memory twin) transactions run one
+    at a time anyway: one thread of their own keeps them from filling the
+    default executor, where the lock-free reads (loading a conversation,
+    ``ctx.view``) would otherwise queue behind writers waiting for the lock. A
+    store whose transactions run side by side (PostgreSQL's row locks) says
+    how many may (``concurrent_writers``), so one turn waiting for a row
+    another holds does not hold up every other turn of the process. Made at
+    first use, again after a fork.
     """
     global _WRITER
-    if _WRITER is None or _WRITER[0] != os.getpid():
-        _WRITER = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="store-writer"))
-    return _WRITER[1]
+    if _WRITER is None or _WRITER[0] != os.getpid() or _WRITER[1] != threads:
+        pool = ThreadPoolExecutor(threads, thread_name_prefix="store-writer")
+        _WRITER = (os.getpid(), threads, pool)
+    return _WRITER[2]
 
 
-async def write(work: Callable[[], T]) -> T:
-    """Run a blocking store transaction on the writer thread, off the event loop."""
+def writers_of(app: App) -> int:
+    """How many store transactions of one process may run side by side."""
+    return max(1, int(getattr(app.store, "concurrent_writers", 1)))
+
+
+async def write(work: Callable[[], T], writers: int = 1) -> T:
+    """Run a blocking store transaction on a writer thread, off the event loop."""
     context = contextvars.copy_context()
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_writer(), functools.partial(context.run, work))
+    return await loop.run_in_executor(_writer(writers), functools.partial(context.run, work))
 
 
 class Unexpected(Exception):
@@ -159,7 +169,7 @@ class Ctx:
                     self.decided(tx)
                 return result
 
-        return await write(work)
+        return await write(work, writers_of(self.app))
 
     async def run(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run blocking service code off the event loop."""

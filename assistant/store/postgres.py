@@ -479,6 +479,8 @@ class PostgresStore:
 
     def __init__(self, url: str, *, max_connections: int = 10) -> None:
         self.url = url
+        self.concurrent_writers = max(1, max_connections // 2)
+        """Transactions of one process that may run side by side (half the pool: reads need some)."""
         self.where = redact(url)
         self._local = threading.local()
         self._pool: ConnectionPool[Conn] = ConnectionPool(

@@ -19,6 +19,7 @@ from assistant.errors import TryLater
 from assistant.jobs import firing, scheduler, timers
 from assistant.jobs.firing import bound
 from assistant.jobs.table import DuplicateJob, JobSpec
+from assistant.jobs.unit import after_commit
 from assistant.queue import MemoryQueue, SchedulerQueue
 from assistant.services import dispatch
 from assistant.store.base import Store, Tx
@@ -144,6 +145,26 @@ def test_a_failed_unit_hands_nothing_out(app: App) -> None:
     assert queue(app).jobs == []
     with app.store.snapshot() as tx:
         assert timers.pending(tx) == []
+
+
+def test_steps_after_a_commit_run_once_it_committed_and_never_after_a_rollback(app: App) -> None:
+    seen: list[str] = []
+    # Given a unit of work with a step after its commit, and one that fails
+    with app.unit() as tx:
+        tx.put("notes", "n1", {"text": "kept"})
+        assert after_commit(tx, lambda: seen.append("ran"))
+        after_commit(tx, lambda: 1 / 0)  # a failing step is logged; the commit stands
+        assert seen == []  # not before the commit
+    # Then it ran after the commit, with the change in place
+    assert seen == ["ran"]
+    assert app.store.read("notes", "n1") == {"id": "n1", "text": "kept"}
+    # And a unit of work that rolls back runs none, and a bare transaction takes none
+    with pytest.raises(ZeroDivisionError), app.unit() as tx:
+        after_commit(tx, lambda: seen.append("rolled back"))
+        _ = 1 / 0
+    with app.store.transaction() as tx:
+        assert not after_commit(tx, lambda: seen.append("bare"))
+    assert seen == ["ran"]
 
 
 def test_a_process_without_workers_leaves_due_timers_to_the_scheduler() -> None:

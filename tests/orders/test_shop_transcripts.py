@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from orders_world import GROUP, ORANGE_TITLE, World, buttons, texts
 
 from assistant.conversation.buttons import ShopButton, ShopVerb
@@ -390,3 +391,36 @@ async def test_a_button_of_another_kind_mid_question_keeps_the_question_whole() 
     # Then she is told, and the question about cancelling is asked again, whole
     assert gone[-1]["text"] == question
     assert ZH.t("core.error") not in texts(gone)
+
+
+async def test_a_confirm_cut_short_is_settled_or_given_back_by_the_sweep() -> None:
+    from assistant.services.orders import ordering
+
+    w = World()
+    wang, lin = w.person("wang")["id"], w.person("lin")["id"]
+    listing = w.listing(ORANGE_TITLE)
+    now = w.app.clock.now()
+    first = stock.hold_now(w.app, listing["id"], wang, wang, 2, now)
+    second = stock.hold_now(w.app, listing["id"], lin, lin, 1, now)
+    # Given 王先生's order commits but its process dies before the counter hears of it
+    # (a bare transaction runs nothing after its commit)
+    with w.app.store.transaction() as tx:
+        ordering.confirm(tx, w.app, first["id"], wang, "pickup:centre", now)
+    # And 林奶奶's order is begun in the counter near her hold's end, but never commits
+    w.travel(minutes=9, seconds=50)
+    with pytest.raises(RuntimeError), w.app.unit() as tx:
+        stock.take(tx, w.app, second["id"], lin, w.app.clock.now())
+        raise RuntimeError("the process died here")
+    assert w.app.holds.get(second["id"])["status"] == "confirming"  # type: ignore[index]
+    # When the holds' time passes: his is settled as the order it is, nobody is told "lapsed"
+    told = w.travel(minutes=1, seconds=10)
+    assert w.app.holds.get(first["id"]) is None
+    assert "已经放回去了" not in texts(told, "wang")
+    # And hers waits for its grace, in case its order still comes
+    assert w.app.holds.get(second["id"]) is not None
+    assert w.accounting(ORANGE_TITLE) == {"stock": 100, "available": 97, "held": 1, "ordered": 2}
+    # Then once the grace is past too, her unit comes back, once, and she is told kindly
+    told = w.travel(minutes=3)
+    assert "已经放回去了" in texts(told, "lin")
+    assert w.app.holds.get(second["id"]) is None
+    assert w.accounting(ORANGE_TITLE) == {"stock": 100, "available": 98, "held": 0, "ordered": 2}

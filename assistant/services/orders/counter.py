@@ -44,8 +44,8 @@ Record = dict[str, Any]
 
 HELD = "held"
 CONFIRMING = "confirming"
-"""A hold whose order is being written: it lapses only once both its time and the grace are past
-(the grace: seconds its order's unit of work may take; a crashed one is found by the sweep)."""
+"""A hold whose order is being written: it is given back only once both its time and the grace
+(``until``: the seconds its order's unit of work may take) are past."""
 
 
 class Mirror(NamedTuple):
@@ -121,7 +121,8 @@ class Counter(Protocol):
         ...
 
     def due(self, now: float, limit: int = 500) -> list[Record]:
-        """Holds past their time (``confirming`` ones past the grace), oldest first."""
+        """Holds past their time, oldest first (``confirming`` ones too: the sweep looks for
+        their order, and gives them back only after the grace)."""
         ...
 
     def sync(
@@ -270,8 +271,8 @@ class MemoryCounter:
 
     def due(self, now: float, limit: int = 500) -> list[Record]:
         with self._lock:
-            late = [dict(r) for r in self._holds.values() if _deadline(r) <= now]
-        return sorted(late, key=_deadline)[:limit]
+            late = [dict(r) for r in self._holds.values() if float(r["expires"]) <= now]
+        return sorted(late, key=lambda r: float(r["expires"]))[:limit]
 
     def sync(
         self, listing_id: str, mirror: Mirror, household: str = "", quota: Quota | None = None
@@ -386,7 +387,6 @@ if rec.status == 'held' then
   rec['until'] = tonumber(ARGV[3]) + tonumber(ARGV[4])
   raw = cjson.encode(rec)
   redis.call('HSET', 'stock:holds', ARGV[1], raw)
-  redis.call('ZADD', 'stock:expiry', math.max(rec.expires, rec['until']), ARGV[1])
 end
 return {'ok', raw}
 """

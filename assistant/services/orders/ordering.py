@@ -26,11 +26,13 @@ from assistant.services.orders import announce, gathering, stock
 from assistant.services.orders.notify import order_title, tell, tell_order
 from assistant.services.orders.records import (
     CANCELLABLE,
+    LISTINGS,
     LIVE_ORDERS,
     ORDERS,
     PICKUP_PREFIX,
     BadFulfilment,
     Delivery,
+    HoldLapsed,
     Listing,
     NotChangeable,
     NotYours,
@@ -65,12 +67,15 @@ def confirm(tx: Tx, app: App, hold_id: str, actor_id: str, fulfilment: str, now:
     """Turn a live hold into an order, once; return the order.
 
     Raises:
-        HoldLapsed: the hold ran out (its units went back).
+        HoldLapsed: the hold ran out (its units went back), or its listing is gone.
         AlreadyOrdered: this hold is already an order (a second press).
         BadFulfilment: a way of delivery the listing does not offer.
     """
     preview = stock.live_hold(tx, app, hold_id, actor_id, now)
-    listing = Listing.from_doc(stock.require_listing(tx, preview["listing_id"]))
+    found = app.store.read(LISTINGS, preview["listing_id"])  # its row is taken last, below
+    if found is None:
+        raise HoldLapsed()
+    listing = Listing.from_doc(found)
     if fulfilment not in fulfilments(listing):
         raise BadFulfilment()
     held = stock.take(tx, app, hold_id, actor_id, now)
@@ -99,12 +104,13 @@ def confirm(tx: Tx, app: App, hold_id: str, actor_id: str, fulfilment: str, now:
         "updated_at": to_iso(now),
         "history": [{"status": OrderStatus.CONFIRMED.value, "at": to_iso(now)}],
     }
-    stock.confirmed(tx, app, held, order_id, now)
     tx.put(ORDERS, order_id, order)
     order["id"] = order_id
     if order["by"] != order["person_id"]:
         tell_order(tx, app, order, "orders.note_ordered_for_you", now, skip=order["by"])
     announce.order_changed(tx, app, order, now)
+    # last: the listing's row is what every order of the sale waits for, until this commits
+    stock.confirmed(tx, app, held, order_id, listing.limit, now)
     log.info("order %s confirmed on %s", order_id, listing.id)
     return order
 

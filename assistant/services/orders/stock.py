@@ -44,6 +44,7 @@ minute is written before the first hold of that minute).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -227,17 +228,34 @@ def hold(
     Raises:
         BadQuantity, SaleEnded, NotOnSale, NotYours, OverLimit, SoldOut, NotEnough.
     """
-    units = check_quantity(quantity)
-    doc = require_listing(tx, listing_id)
-    listing = Listing.from_doc(doc)
-    check_on_sale(listing, now)
-    person = tx.get(people.PEOPLE, person_id)
-    if person is None or person.get("forgotten"):
-        raise NotYours()
-    household = household_key(person)
     expires = now + timedelta(minutes=hold_minutes(app))
     if timer:
         lapse_timer(tx, listing_id, expires, now)
+    return _hold(tx.get, app, listing_id, person_id, by, quantity, now, expires, waitlist_id)
+
+
+def _hold(
+    get: Callable[[str, str], Doc | None],
+    app: App,
+    listing_id: str,
+    person_id: str,
+    by: str,
+    quantity: object,
+    now: datetime,
+    expires: datetime,
+    waitlist_id: str | None,
+) -> Doc:
+    """The hold, with documents read by ``get`` (each alone: every figure has its version)."""
+    units = check_quantity(quantity)
+    doc = get(LISTINGS, listing_id)
+    if doc is None:
+        raise SaleEnded()
+    listing = Listing.from_doc(doc)
+    check_on_sale(listing, now)
+    person = get(people.PEOPLE, person_id)
+    if person is None or person.get("forgotten"):
+        raise NotYours()
+    household = household_key(person)
     record: Record = {
         "id": new_id("hd"),
         "listing_id": listing_id,
@@ -250,10 +268,11 @@ def hold(
         "created_at": to_iso(now),
         "waitlist_id": waitlist_id or "",
     }
-    quota = quota_of(_quota_doc(tx, listing_id, household))
+    quota = quota_of(get(QUOTA, f"{listing_id}|{household}"))
     outcome = app.holds.hold(record, mirror_of(doc), quota, listing.limit)
     if outcome.kind != "ok":
-        _refuse(tx, listing, person, by, outcome.kind, outcome.left)
+        asker = (get(people.PEOPLE, by) if by != person_id else person) or person
+        _refuse(listing, asker, outcome.kind, outcome.left)
     if outcome.released:
         log.info("hold %s given back for a new one", outcome.released)
     log.info("hold %s of %d on %s", record["id"], units, listing_id)
@@ -263,11 +282,14 @@ def hold(
 def hold_now(
     app: App, listing_id: str, person_id: str, by: str, quantity: object, now: datetime
 ) -> Doc:
-    """:func:`hold` from chat: read from a snapshot, decided by the counter, no store commit.
+    """:func:`hold` from chat: three documents read, decided by the counter, no store commit.
 
-    Only the first hold of a listing's minute writes: the lapse timer of that
-    minute, in a unit of work of its own, before the hold (so a process killed
-    right after holding leaves its timer behind).
+    Each document is read on its own (``Store.read``: one statement on
+    PostgreSQL); they need not agree with each other, since the counter takes
+    each figure by its own version. Only the first hold of a listing's minute
+    writes: the lapse timer of that minute, in a unit of work of its own,
+    before the hold (so a process killed right after holding leaves its timer
+    behind).
     """
     expires = now + timedelta(minutes=hold_minutes(app))
     due = _lapse_due(expires)
@@ -275,13 +297,11 @@ def hold_now(
         with app.unit() as tx:
             lapse_timer(tx, listing_id, expires, now)
         app.holds.note_timer(listing_id, to_iso(due), int((due - now).total_seconds()) + 3600)
-    with app.store.snapshot() as tx:
-        return hold(tx, app, listing_id, person_id, by, quantity, now, timer=False)
+    return _hold(app.store.read, app, listing_id, person_id, by, quantity, now, expires, None)
 
 
-def _refuse(tx: Tx, listing: Listing, person: Doc, by: str, kind: str, left: int) -> None:
+def _refuse(listing: Listing, asker: Doc, kind: str, left: int) -> None:
     """Raise the refusal the counter decided, in the asker's words for the unit."""
-    asker = tx.get(people.PEOPLE, by) or person
     chinese = str(asker.get("language", "zh_CN")) != "en"
     if kind == "over":
         raise OverLimit(left=left, limit=listing.limit, unit=listing.unit_in(chinese, left))
@@ -349,8 +369,12 @@ def take(tx: Tx, app: App, hold_id: str, actor_id: str, now: datetime) -> Doc:
     return record
 
 
-def confirmed(tx: Tx, app: App, held: Doc, order_id: str, now: datetime) -> None:
+def confirmed(tx: Tx, app: App, held: Doc, order_id: str, limit: int, now: datetime) -> None:
     """The hold's units become the order's: checked again and counted in the store.
+
+    The household's count is taken first and the listing last (the order of
+    every unit of work that takes both, so none waits for another in a
+    circle), ``limit`` being the listing's.
 
     Raises:
         HoldLapsed: only when the counter had lost its memory (the store says no
@@ -359,11 +383,10 @@ def confirmed(tx: Tx, app: App, held: Doc, order_id: str, now: datetime) -> None
     """
     listing_id, household = held["listing_id"], held["household"]
     units = int(held["quantity"])
-    doc = require_listing(tx, listing_id)
     try:
-        mirror = _available_add(tx, doc, -units)
-        quota = _quota_add(tx, listing_id, household, units, limit=int(doc["limit"]))
-    except (SoldOut, OverLimit):
+        quota = _quota_add(tx, listing_id, household, units, limit=limit)
+        mirror = _available_add(tx, require_listing(tx, listing_id), -units)
+    except (SoldOut, OverLimit, SaleEnded):
         app.holds.release(held["id"], any_state=True)
         log.warning("hold %s refused at its order: the counter had lost count", held["id"])
         raise HoldLapsed() from None
@@ -403,6 +426,9 @@ def lapse_job(tx: Tx, app: App, listing_id: str, due: str = "") -> int:
         order = tx.get(ORDERS, order_id_for(record["id"]))
         if order is not None:  # its process died between the order's commit and settling
             _settle_found(tx, app, record)
+        elif record["status"] == CONFIRMING and now.timestamp() < float(record["until"]):
+            until = datetime.fromtimestamp(float(record["until"]), tz=now.tzinfo)
+            lapse_timer(tx, record["listing_id"], until, now)  # its order may still come
         else:
             lapsed += lapse_hold(tx, app, record, now)
     return lapsed
