@@ -35,9 +35,10 @@ GROUP = "jx1-group"
 class World(ConsoleWorld):
     """Residents, volunteers, vendor staff and the coordinator of the demo community."""
 
-    def __init__(self, app: App | None = None, settings: Any = None) -> None:
+    def __init__(self, app: App | None = None, settings: Any = None, **ports: Any) -> None:
+        """``ports``: a store and a hold counter in place of the in-memory ones."""
         self.clock = FakeClock(MONDAY_9)
-        app = app or build_for_tests(settings, clock=self.clock)
+        app = app or build_for_tests(settings, clock=self.clock, **ports)
         demo.load(app.store, "2026-06-01T00:00:00+00:00")
         super().__init__(app, build_engine(app))
         orders_demo.announce_now(self.app)  # the sale goes live: announcements, group lists
