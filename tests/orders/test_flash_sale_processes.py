@@ -8,8 +8,9 @@ Given / When / Then:
   every household ends with exactly its limit;
 - a process SIGKILLed between holding and confirming loses no unit: its hold lapses and gives the
   unit back exactly once, however often the lapse job runs;
-- Redis (the hold counter and the broker) stopped in the middle of the sale and started again: no
-  confirmed order is lost and nothing is oversold.
+- Redis (the hold counter and the broker) stopped in the middle of the sale and started again,
+  with its data or empty: no confirmed order is lost and nothing is oversold, for the racers'
+  own order steps and for residents going through the product's engine as in chat.
 
 Every process shares the hold counter in the test's real Redis; the accounting reads the store
 under its lock and the counter's holds in one atomic step.
@@ -219,13 +220,14 @@ def test_a_killed_process_loses_no_unit_its_hold_lapses_and_returns_once(
     assert len(told) == 1, told
 
 
-def race_through_a_redis_restart(tmp_path: Path, empty: bool) -> None:
+def race_through_a_redis_restart(tmp_path: Path, empty: bool, mode: str = "race") -> None:
     """300 residents order 100 units in two processes while their Redis stops and starts again.
 
     The racers' hold counter and their units' hand-outs are on that Redis. ``empty``: it comes
     back without its data (a new server on the same port), so every live hold and the counter's
     copy of the store's figures are gone: the store's own check at each order still oversells
-    nothing, and the next hold brings the counter the store's figures again.
+    nothing, and the next hold brings the counter the store's figures again. ``mode`` ``chat``:
+    the residents go through the product's engine, as in chat.
     """
     redis = EmbeddedRedis(tmp_path / "redis")
     url = redis.start()
@@ -235,7 +237,8 @@ def race_through_a_redis_restart(tmp_path: Path, empty: bool) -> None:
     listing_id, ids = make_sale(store_dir, residents=300, units=100)
     store = TinyDbStore(store_dir, shards=SHARDED)
     holds = redis_counter(url)
-    racers = start_racers(store_dir, listing_id, ids, [(0, 150), (150, 150)], url, queue="broker")
+    shares = [(0, 150), (150, 150)]
+    racers = start_racers(store_dir, listing_id, ids, shares, url, mode=mode, queue="broker")
     try:
         go(racers)
         # When Redis stops once a few orders are in, and starts again a moment later
@@ -252,16 +255,25 @@ def race_through_a_redis_restart(tmp_path: Path, empty: bool) -> None:
         # Then every order a racer was told of is in the store, and nothing was oversold
         counts = checked(store, holds, listing_id)
         with store.snapshot() as tx:
-            found = {o["id"] for o in tx.all(orders.ORDERS) if o["status"] == "confirmed"}
+            confirmed = [o for o in tx.all(orders.ORDERS) if o["status"] == "confirmed"]
+        found = {o["person_id" if mode == "chat" else "id"] for o in confirmed}
         told = {i for s in seen for i in s["confirmed"]}
-        assert told <= found
+        assert told <= found, seen
+        assert sum(s.get("retried", 0) for s in seen) > 0  # the outage was felt
+        assert sum(s["sold_out"] for s in seen) > 0  # and the sale went on to sell out
         assert counts["ordered"] == len(found) <= 100
         assert counts["held"] + counts["ordered"] + counts["available"] == 100
         assert counts["available"] >= 0
-        # And a neighbour who comes later is decided on the store's figures again
+        # And a neighbour who comes later is decided on the store's figures again. A hold whose
+        # order committed while Redis was away still counts in the counter until the sweep
+        # settles it at the hold's time: a unit may wait that long, never be sold twice
         late = build_for_tests(store=store, clock=SystemClock(), holds=holds)
         last = ids[-1]
-        has_one = last in {h["person_id"] for h in holds.holds()}  # given back for the new one
+        live = holds.holds()
+        has_one = last in {h["person_id"] for h in live}  # given back for the new one
+        with store.snapshot() as tx:
+            ordered_holds = {o.get("hold_id") for o in tx.all(orders.ORDERS)}
+        unsettled = sum(int(h["quantity"]) for h in live if h["id"] in ordered_holds)
         try:
             stock.hold_now(late, listing_id, last, last, 1, late.clock.now())
             got = True
@@ -269,8 +281,10 @@ def race_through_a_redis_restart(tmp_path: Path, empty: bool) -> None:
             got = False
         except orders.OverLimit:  # they ordered their one already
             got = None
-        if got is not None:
-            assert got == (counts["available"] > 0 or has_one), counts
+        if got is True:
+            assert counts["available"] > unsettled or has_one, counts
+        elif got is False:
+            assert counts["available"] <= unsettled and not has_one, (counts, unsettled)
     finally:
         redis.stop()
 
@@ -281,3 +295,8 @@ def test_redis_restarted_in_the_middle_loses_no_confirmed_order(tmp_path: Path) 
 
 def test_redis_restarted_empty_in_the_middle_still_oversells_nothing(tmp_path: Path) -> None:
     race_through_a_redis_restart(tmp_path, empty=True)
+
+
+@pytest.mark.parametrize("empty", [False, True], ids=["with its data", "empty"])
+def test_redis_restarted_in_the_middle_of_a_sale_in_chat(tmp_path: Path, empty: bool) -> None:
+    race_through_a_redis_restart(tmp_path, empty=empty, mode="chat")
