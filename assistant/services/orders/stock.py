@@ -213,24 +213,21 @@ def hold(
     quantity: object,
     now: datetime,
     waitlist_id: str | None = None,
-    *,
-    timer: bool = True,
 ) -> Doc:
-    """Hold ``quantity`` units for ``person_id`` (asked by ``by``) for a few minutes.
+    """Hold ``quantity`` units for ``person_id`` (asked by ``by``) in a unit of work.
 
-    ``tx`` is only read (a snapshot will do with ``timer=False``), but for the
-    lapse timer of the minute, written in it (``timer``: a job's or a form's
-    unit of work). Its listing must be as committed: a unit of work that
-    changed the listing's counts offers them with :func:`offer_later`. A live
-    hold the same person already had on this listing is given back in the same
-    step, so choosing another quantity never holds twice.
+    For the waiting list's offers (chat holds with :func:`hold_now`). ``tx`` is
+    read, and the lapse timer of the minute written in it. Its listing must be
+    as committed: a unit of work that changed the listing's counts offers them
+    with :func:`offer_later`. A live hold the same person already had on this
+    listing is given back in the same step, so choosing another quantity never
+    holds twice.
 
     Raises:
         BadQuantity, SaleEnded, NotOnSale, NotYours, OverLimit, SoldOut, NotEnough.
     """
     expires = now + timedelta(minutes=hold_minutes(app))
-    if timer:
-        lapse_timer(tx, listing_id, expires, now)
+    lapse_timer(tx, listing_id, expires, now)
     return _hold(tx.get, app, listing_id, person_id, by, quantity, now, expires, waitlist_id)
 
 
