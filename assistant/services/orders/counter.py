@@ -340,11 +340,13 @@ end
 _HOLD = (
     _PRELUDE
     + """
-local rec = cjson.decode(ARGV[1])
-local limit = tonumber(ARGV[6])
-local key, household, quantity = L(rec.listing_id), rec.household, rec.quantity
-sync(rec.listing_id, ARGV[2], ARGV[3], household, ARGV[4], ARGV[5])
-local own = 'own:' .. rec.by .. '|' .. rec.person_id
+-- ARGV: the record (JSON, status held), its id, listing, household, quantity, by, person,
+-- expires; then the store's ver and available, the household's ver and units, the limit
+local id, listing, household = ARGV[2], ARGV[3], ARGV[4]
+local quantity, limit = tonumber(ARGV[5]), tonumber(ARGV[13])
+local key = L(listing)
+sync(listing, ARGV[9], ARGV[10], household, ARGV[11], ARGV[12])
+local own = 'own:' .. ARGV[6] .. '|' .. ARGV[7]
 local earlier_id = redis.call('HGET', key, own)
 local earlier = nil
 if earlier_id then
@@ -366,12 +368,11 @@ if earlier then
   released = earlier_id
   drop(earlier_id, earlier)
 end
-rec.status = 'held'
-redis.call('HSET', HOLDS, rec.id, cjson.encode(rec))
-redis.call('ZADD', EXPIRY, rec.expires, rec.id)
+redis.call('HSET', HOLDS, id, ARGV[1])
+redis.call('ZADD', EXPIRY, ARGV[8], id)
 redis.call('HINCRBY', key, 'held', quantity)
 redis.call('HINCRBY', key, 'hh:' .. household, quantity)
-redis.call('HSET', key, own, rec.id)
+redis.call('HSET', key, own, id)
 return {'ok', left - quantity, released}
 """
 )
@@ -460,11 +461,16 @@ class RedisCounter:
 
     def hold(self, record: Record, mirror: Mirror, quota: Quota, limit: int) -> Outcome:
         args: list[str | int] = [
-            _dump(record),
-            mirror.ver,
-            mirror.available,
-            quota.ver,
-            quota.units,
+            _dump(dict(record, status=HELD)),  # stored as it is: the script decodes no JSON
+            record["id"],
+            record["listing_id"],
+            record["household"],
+            int(record["quantity"]),
+            record["by"],
+            record["person_id"],
+            repr(float(record["expires"])),
+            *mirror,
+            *quota,
             limit,
         ]
         kind, left, released = self._hold(args=args)

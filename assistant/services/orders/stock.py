@@ -87,6 +87,8 @@ log = logging.getLogger(__name__)
 
 LAPSE_JOB = "orders.lapse"
 OFFER_JOB = "orders.offer"
+SWEEP = 200
+"""Holds one lapse sweep handles in its unit of work; a fuller sweep hands the rest on."""
 CONFIRM_GRACE = 120.0
 """Seconds a ``confirming`` hold waits for its order's commit before the sweep looks at it."""
 
@@ -185,7 +187,16 @@ def _available_add(tx: Tx, listing: Doc, change: int, stock_change: int = 0) -> 
     listing["available"], listing["stock"] = available, stock
     listing["ver"] = int(listing.get("ver", 0)) + 1
     tx.put(LISTINGS, listing["id"], listing)
+    changed = getattr(tx, _CHANGED, None)
+    if changed is None:
+        changed = set()
+        setattr(tx, _CHANGED, changed)
+    changed.add(listing["id"])
     return mirror_of(listing)
+
+
+_CHANGED = "_listing_counts_changed"
+"""The listings whose counts this unit of work changed: not committed yet, so not for the counter."""
 
 
 def _sync_after_commit(
@@ -419,7 +430,10 @@ def lapse_job(tx: Tx, app: App, listing_id: str, due: str = "") -> int:
     lapsed = 0
     for legacy in tx.find(HOLDS, listing_id=listing_id, status=HoldStatus.HELD):
         lapsed += _lapse_stored(tx, app, legacy, now)
-    for record in app.holds.due(now.timestamp()):
+    late = app.holds.due(now.timestamp(), SWEEP)
+    if len(late) == SWEEP:  # more than one unit of work should carry: the rest in the next
+        timers.schedule(tx, LAPSE_JOB, [listing_id, ""], now, now)
+    for record in late:
         order = tx.get(ORDERS, order_id_for(record["id"]))
         if order is not None:  # its process died between the order's commit and settling
             _settle_found(tx, app, record)
@@ -557,7 +571,14 @@ def waiting_position(tx: Tx, entry: Doc) -> int:
 
 
 def offer_waiting(tx: Tx, app: App, listing_id: str, now: datetime) -> int:
-    """Offer available units to the waiting list in order, each offer a hold; how many offers."""
+    """Offer available units to the waiting list in order, each offer a hold; how many offers.
+
+    In a unit of work that changed the listing's counts, the offers wait for its
+    commit (:func:`offer_later`): a hold is decided on committed figures only.
+    """
+    if listing_id in getattr(tx, _CHANGED, ()):
+        offer_later(tx, app, listing_id, now)
+        return 0
     doc = tx.get(LISTINGS, listing_id)
     if doc is None:
         return 0
