@@ -1,4 +1,5 @@
-"""/activity → name → kind → days → time → place → capacity → price → confirm; /attendance.
+"""/activity → name → kind → days → time → place → capacity → who → (age) → price → confirm;
+/attendance.
 
 Coordinators define the centre's activities in chat and mark who came. The
 right is checked again on the server inside each change.
@@ -32,6 +33,8 @@ DAY_SETS = {
 }
 TIMES = ("08:30", "09:30", "11:30", "14:30", "16:00", "19:00")
 MAX_PRICE = Decimal("1000")
+AGES = (60, 65, 70, 80)
+"""The ages an activity for older residents may start at (or none: any older resident)."""
 
 
 def stop_row(ctx: Ctx) -> tuple[Choice, ...]:
@@ -146,11 +149,44 @@ async def ask_capacity(ctx: Ctx) -> list[Reply]:
 
 
 async def got_capacity(ctx: Ctx) -> Turn:
-    """Record the capacity; ask the price."""
+    """Record the capacity; ask who may come."""
     capacity = typed_number(ctx.text, max_digits=3)
     if capacity is None or not 1 <= capacity <= 500:
         raise Unexpected("activity.capacity_invalid")
     ctx.data["capacity"] = capacity
+    return go("activity.who")
+
+
+async def ask_who(ctx: Ctx) -> list[Reply]:
+    """Every resident, children, or older residents."""
+    who = [Choice(ctx.t(f"activity.who_{w.value}"), w.value) for w in activities.Who]
+    return [Reply(ctx.t("activity.ask_who"), choices=rows(*who, width=3) + (stop_row(ctx),))]
+
+
+async def got_who(ctx: Ctx) -> Turn:
+    """Record who; for older residents ask from what age, else the price."""
+    try:
+        ctx.data["who"] = activities.Who(ctx.press).value
+    except ValueError:
+        raise Unexpected() from None
+    ctx.data["min_age"] = 0
+    return go("activity.age" if ctx.data["who"] == activities.Who.ELDERS else "activity.price")
+
+
+async def ask_age(ctx: Ctx) -> list[Reply]:
+    """From what age (checked against the birth year at sign-up), or any age."""
+    ages = [Choice(ctx.t("activity.age_over", age=age), f"age:{age}") for age in AGES]
+    anyone = Choice(ctx.t("activity.age_any"), "age:0")
+    choices = rows(*ages, width=2) + ((anyone,), stop_row(ctx))
+    return [Reply(ctx.t("activity.ask_min_age"), choices=choices)]
+
+
+async def got_age(ctx: Ctx) -> Turn:
+    """Record the age; ask the price."""
+    allowed = {f"age:{age}": age for age in (0, *AGES)}
+    if ctx.press not in allowed:
+        raise Unexpected()
+    ctx.data["min_age"] = allowed[ctx.press]
     return go("activity.price")
 
 
@@ -185,8 +221,18 @@ def _plan(ctx: Ctx) -> activities.Plan:
         at=ctx.data["at"],
         weekdays=tuple(ctx.data.get("weekdays", ())),
         day=ctx.data.get("day", ""),
+        who=activities.Who(ctx.data.get("who", activities.Who.ANYONE)),
         price=ctx.data["price"],
+        min_age=int(ctx.data.get("min_age", 0)),
     )
+
+
+def _who_text(ctx: Ctx) -> str:
+    who = activities.Who(ctx.data.get("who", activities.Who.ANYONE))
+    age = int(ctx.data.get("min_age", 0))
+    if who is activities.Who.ELDERS and age:
+        return ctx.t("activity.who_elders_over", age=age)
+    return ctx.t(f"activity.who_{who.value}")
 
 
 async def ask_confirm(ctx: Ctx) -> list[Reply]:
@@ -198,6 +244,7 @@ async def ask_confirm(ctx: Ctx) -> list[Reply]:
         capacity=ctx.data["capacity"],
         at=ctx.data["at"],
         price=ctx.data["price"],
+        who=_who_text(ctx),
     )
     return [Reply(text, choices=((Choice(ctx.t("activity.add"), "yes"),), stop_row(ctx)))]
 
@@ -226,6 +273,8 @@ DEFINE = Flow(
         "activity.time": State(ask_time, stoppable(got_time)),
         "activity.place": State(ask_place, stoppable(got_place)),
         "activity.capacity": State(ask_capacity, stoppable(got_capacity)),
+        "activity.who": State(ask_who, stoppable(got_who)),
+        "activity.age": State(ask_age, stoppable(got_age)),
         "activity.price": State(ask_price, stoppable(got_price)),
         "activity.confirm": State(ask_confirm, stoppable(got_confirm)),
     },

@@ -9,7 +9,10 @@ import pytest
 from notices_world import World, texts, to
 
 from assistant.conversation.buttons import ActivityButton, ActivityVerb
+from assistant.i18n import translator
 from assistant.services import activities
+
+ZH = translator("zh_CN")
 
 
 def _signups(w: World) -> list[dict[str, object]]:
@@ -134,3 +137,50 @@ async def test_a_bad_capacity_is_answered_kindly(typed: str) -> None:
     await w.say("grid", "中心三楼")
     answer = await w.say("grid", typed)
     assert "1 到 500" in texts(to(answer, "grid"))
+
+
+async def test_a_coordinator_defines_an_activity_for_older_residents_from_an_age() -> None:
+    w = World()
+    # Given a coordinator who fills in the whole /activity form
+    await w.say("grid", "/activity")
+    await w.say("grid", "太极拳")
+    await w.press("grid", "每周固定几天")
+    await w.press("grid", "周末")
+    await w.press("grid", "09:30")
+    await w.say("grid", "中心广场")
+    who = await w.say("grid", "20")
+    assert "哪些人可以报名" in texts(to(who, "grid"))
+    age = await w.press("grid", "老人家")
+    assert "多大年纪以上" in texts(to(age, "grid"))
+    wrong = await w.say("grid", "六十")  # typed, where a button is asked
+    assert "多大年纪以上" in texts(to(wrong, "grid"))
+    await w.press("grid", "65岁以上")
+    summary = await w.press("grid", "免费")
+    assert "对象：65岁以上的老人家" in texts(to(summary, "grid"))
+    added = await w.press("grid", "添加活动")
+    assert "活动加好了" in texts(to(added, "grid"))
+    with w.app.store.snapshot() as tx:
+        [taiji] = [a for a in tx.all(activities.ACTIVITIES) if a["name_zh"] == "太极拳"]
+    assert (taiji["who"], taiji["min_age"], taiji["capacity"]) == ("elders", 65, 20)
+
+    # When a resident whose birth year is not on record, then one too young, try to sign up
+    async def sign_up(user: str) -> str:
+        await w.say(user, "/activities")
+        [label] = [x for x in w.labels(user) if x.startswith("太极拳")]
+        await w.press(user, label)
+        await w.press(user, w.labels(user)[0])  # the first session
+        return texts(to(await w.press(user, "确认报名"), user))
+
+    unknown = await sign_up("wang")
+    with w.app.store.transaction() as tx:
+        wang = tx.require("people", w.person("wang")["id"])
+        tx.put("people", wang["id"], {**wang, "birth_year": 1990})
+    young = await sign_up("wang")
+    with w.app.store.transaction() as tx:
+        wang = tx.require("people", w.person("wang")["id"])
+        tx.put("people", wang["id"], {**wang, "birth_year": 1950})
+    old_enough = await sign_up("wang")
+    # Then each is told kindly, and the one old enough is signed up
+    assert ZH.t("activity.age_unknown", age=65) in unknown, unknown
+    assert ZH.t("activity.too_young", age=65) in young, young
+    assert "报上了" in old_enough, old_enough
