@@ -136,6 +136,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "reminder_hour": Key(int, 18, minimum=0),
         "canteen_cutoff_hour": Key(int, 20, minimum=0),
         "days_ahead": Key(int, 7, minimum=1),
+        "keep_days": Key(float, 30.0, minimum=1),
         "programme": Key(list, []),
     },
     "orders": {

@@ -94,6 +94,14 @@ async def test_a_coordinator_marks_attendance_and_exports_it() -> None:
     assert rows[0][:5] == ["activity", "date", "time", "name", "status"]
     assert rows[1][3:5] == ["快递员小张", "attended"]
     assert shown
+    # When [activities] keep_days (30) have passed since the evening
+    w.travel(days=30, hours=9)
+    # Then the session and its sign-up have left the hot files, and the export still has them
+    with w.app.store.snapshot() as tx:
+        assert tx.all(activities.SESSIONS) == [] and tx.all(activities.SIGNUPS) == []
+        assert [a["id"] for a in tx.archived(activities.SIGNUPS)] == [signup["id"]]
+        later = activities.export_csv(tx, w.app, "ac-nanyin")
+    assert list(csv.reader(io.StringIO(later)))[1][3:5] == ["快递员小张", "attended"]
 
 
 async def test_the_canteen_takes_tomorrows_meals_until_the_cutoff_and_counts_them() -> None:

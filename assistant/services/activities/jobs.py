@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 JOBS: dict[str, JobSpec] = {
     signups.REMIND: JobSpec(signups.remind_job, max_retries=5, in_unit=True),
+    signups.ARCHIVE: JobSpec(signups.archive_session_job, max_retries=5, in_unit=True),
 }
 
 

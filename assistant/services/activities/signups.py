@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REMIND = "activities.remind"
+ARCHIVE = "activities.archive_session"
 
 
 def setting(app: App, key: str) -> Any:
@@ -168,8 +169,31 @@ def sign_up(
     signup["id"] = signup_id
     if status is SignupStatus.BOOKED:
         _schedule_reminder(tx, app, signup, now)
+    keep = timedelta(days=float(setting(app, "keep_days")))
+    at = from_iso(session["start"]) + keep
+    timers.schedule(tx, ARCHIVE, [sid], at, now, key=f"act-archive:{sid}")
     log.info("sign-up %s for %s: %s", signup_id, sid, status.value)
     return signup
+
+
+def archive_session_job(tx: Tx, app: App, sid: str) -> int:
+    """``activities.archive_session``: a session long past and its sign-ups leave the hot files.
+
+    ``[activities] keep_days`` after it began; attendance and payment are marked before
+    that, and the attendance export reads the archive too. How many sign-ups moved.
+    """
+    moved = 0
+    for signup in tx.find(SIGNUPS, session_id=sid):
+        if signup["status"] in LIVE:  # a session that has not happened: never archived early
+            start = from_iso(signup["start"])
+            if start + timedelta(days=float(setting(app, "keep_days"))) > app.clock.now():
+                return 0
+        tx.archive(SIGNUPS, signup["id"])
+        moved += 1
+    if tx.get(SESSIONS, sid) is not None:
+        tx.archive(SESSIONS, sid)
+    log.info("session %s archived with %d sign-ups", sid, moved)
+    return moved
 
 
 def _schedule_reminder(tx: Tx, app: App, signup: Doc, now: datetime) -> None:
@@ -347,10 +371,9 @@ def sessions_on(tx: Tx, day: date) -> list[Doc]:
 
 def meal_counts(tx: Tx, activity_id: str) -> dict[str, int]:
     """Meals booked per day, for the kitchen."""
-    return {
-        s["day"]: int(s["count"])
-        for s in sorted(tx.find(SESSIONS, activity_id=activity_id), key=lambda s: s["day"])
-    }
+    past = (s for s in tx.archived(SESSIONS) if s.get("activity_id") == activity_id)
+    found = [*tx.find(SESSIONS, activity_id=activity_id), *past]
+    return {s["day"]: int(s["count"]) for s in sorted(found, key=lambda s: s["day"])}
 
 
 CSV_COLUMNS = (
