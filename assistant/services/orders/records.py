@@ -2,17 +2,19 @@
 
 Everything else on the orders side builds on this module and nothing here
 calls back. Records are JSON documents at the store edge and frozen
-dataclasses where they are read (:class:`Listing`, :class:`Hold`,
+dataclasses where they are read (:class:`Listing`,
 :class:`Order`); money is :class:`~decimal.Decimal`, stored as a string
 (``"12.80"``), never a float.
 
 Collections::
 
     vendors          a vendor: names, kind, staff addresses, pickup points, delivers itself
-    listings         one listing: titles, vendor, unit, prices, stock, available, limit,
-                     sale window, delivery options, pickup points, paused / ended_at
-    holds            stock held for a resident for a few minutes (archived once closed)
-    order_quota      units held or ordered per listing and household (``<listing>|<household>``)
+    listings         one listing: titles, vendor, unit, prices, stock, available (units not in
+                     an order) and its ``ver``, limit, sale window, delivery options, pickup
+                     points, paused / ended_at
+    holds            holds kept by an earlier version (live holds are in the hold counter,
+                     :mod:`~.counter`); swept by the next lapse of their listing
+    order_quota      units ordered per listing and household (``<listing>|<household>``), ``ver``
     orders           a confirmed order (archived once finished)
     waitlist         residents waiting for a sold-out listing, in order
     sale_lists       the 接龙 list of a listing in one grid's group (``<listing>|<grid>``)
@@ -22,7 +24,7 @@ Collections::
 
 Statuses::
 
-    hold:   held ─► confirmed | lapsed | released
+    hold:   held ─► confirming ─► (settled: an order) | lapsed | released   (in the counter)
     order:  confirmed ─► packed ─► handed_over ─► picked_up | delivered (─► received)
                └──────────┴─► cancelled            └─ not home: back to a pickup point
 """
@@ -356,6 +358,7 @@ class Listing:
     sale_price: Decimal
     stock: int
     available: int
+    """Units not in an order (the store's count); what is left to hold is :func:`~.stock.left_now`."""
     limit: int
     starts_at: datetime
     ends_at: datetime
@@ -409,38 +412,6 @@ class Listing:
 
 
 _LISTING_FIELDS = frozenset(f.name for f in fields(Listing)) - {"extra"}
-
-
-@dataclass(frozen=True)
-class Hold:
-    """Stock held for a resident until ``expires_at``."""
-
-    id: str
-    listing_id: str
-    person_id: str
-    by: str
-    household: str
-    quantity: int
-    status: HoldStatus
-    expires_at: datetime
-    order_id: str | None = None
-    waitlist_id: str | None = None
-
-    @classmethod
-    def from_doc(cls, doc: Mapping[str, Any]) -> Hold:
-        """The hold of a stored document."""
-        return cls(
-            id=str(doc["id"]),
-            listing_id=str(doc["listing_id"]),
-            person_id=str(doc["person_id"]),
-            by=str(doc["by"]),
-            household=str(doc["household"]),
-            quantity=int(doc["quantity"]),
-            status=HoldStatus(doc["status"]),
-            expires_at=from_iso(doc["expires_at"]),
-            order_id=doc.get("order_id"),
-            waitlist_id=doc.get("waitlist_id"),
-        )
 
 
 def household_key(person: Mapping[str, Any]) -> str:
