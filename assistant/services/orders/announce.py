@@ -71,9 +71,9 @@ def card_text(app: App, listing: Listing, tr: Translator) -> str:
     )
 
 
-def quantity_buttons(listing: Listing, tr: Translator) -> tuple[tuple[Choice, ...], ...]:
-    """``1箱 2箱 3箱`` (within the limit and what is left) and "another quantity"."""
-    most = max(1, min(listing.limit, QUICK_QUANTITIES, max(listing.available, 1)))
+def quantity_buttons(listing: Listing, tr: Translator, left: int) -> tuple[tuple[Choice, ...], ...]:
+    """``1箱 2箱 3箱`` (within the limit and the ``left`` to hold) and "another quantity"."""
+    most = max(1, min(listing.limit, QUICK_QUANTITIES, max(left, 1)))
     quick = [
         Choice(
             tr.t("orders.qty_button", quantity=n, unit=listing.unit_in(tr.is_chinese, n)),
@@ -91,7 +91,8 @@ def card(app: App, listing: Listing, tr: Translator, lead_key: str = "") -> Repl
     text = card_text(app, listing, tr)
     if lead_key:
         text = tr.t(lead_key) + "\n" + text
-    return Reply(text, choices=quantity_buttons(listing, tr), image=listing.photo)
+    buttons = quantity_buttons(listing, tr, stock.left_now(app, listing))
+    return Reply(text, choices=buttons, image=listing.photo)
 
 
 # -- subscribers -----------------------------------------------------------------------------
