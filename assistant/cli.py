@@ -104,9 +104,9 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    """Import households or volunteers from a CSV file."""
+    """Import households, residents, volunteers, places or listings from a CSV file."""
     from assistant.bootstrap import build
-    from assistant.services.people import imports
+    from assistant.services.people import imports, residents_import
 
     settings = _settings(args)
     app = build(settings)
@@ -118,6 +118,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             return _import_listings(args, text)
         if args.what == "households":
             summary = str(imports.import_households(app.store, text))
+        elif args.what == "residents":
+            summary = str(residents_import.import_residents(app.store, text, _now(settings)))
         else:
             summary = str(imports.import_volunteers(app.store, text, _now(settings)))
     except imports.ImportError_ as error:
@@ -569,7 +571,9 @@ def parser() -> argparse.ArgumentParser:
     worker.add_argument("--threads", type=int, default=None, help="worker threads")
     add("scheduler", cmd_scheduler)
     importing = add("import", cmd_import)
-    importing.add_argument("what", choices=("households", "volunteers", "places", "listings"))
+    importing.add_argument(
+        "what", choices=("households", "residents", "volunteers", "places", "listings")
+    )
     importing.add_argument("file", help="CSV file")
     add("demo-data", cmd_demo_data)
     exporting = add("export", cmd_export)

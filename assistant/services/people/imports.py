@@ -1,4 +1,4 @@
-"""Importing households and volunteers from CSV files.
+"""Importing households and volunteers from CSV files (residents: :mod:`.residents_import`).
 
 A file is checked whole before anything is written: an error names the row
 and the column, and a bad file imports nothing. Importing the same file again
@@ -38,21 +38,23 @@ def _count(number: int, one: str, many: str) -> str:
 
 @dataclass(frozen=True)
 class ImportResult:
-    """What a volunteers import did, counted in volunteers."""
+    """What a volunteers (or residents) import did, counted in people."""
 
     added: int
     changed: int
     unchanged: int
+    noun: tuple[str, str] = ("volunteer", "volunteers")
 
     def __str__(self) -> str:
+        one, many = self.noun
         parts = []
         if self.added:
-            parts.append("added " + _count(self.added, "volunteer", "volunteers"))
+            parts.append("added " + _count(self.added, one, many))
         if self.changed:
-            parts.append("updated " + _count(self.changed, "volunteer", "volunteers"))
+            parts.append("updated " + _count(self.changed, one, many))
         if self.unchanged:
-            parts.append(_count(self.unchanged, "volunteer", "volunteers") + " already up to date")
-        return "; ".join(parts) or "the file holds no volunteers"
+            parts.append(_count(self.unchanged, one, many) + " already up to date")
+        return "; ".join(parts) or f"the file holds no {many}"
 
 
 @dataclass(frozen=True)
@@ -94,13 +96,15 @@ class HouseholdsResult:
         return "; ".join(parts) or "the file holds no households"
 
 
-def _rows(text: str, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+def csv_rows(
+    text: str, columns: tuple[str, ...], optional: tuple[str, ...] = OPTIONAL_COLUMNS
+) -> Iterator[tuple[int, dict[str, str]]]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [name.strip() for name in (reader.fieldnames or [])]
     missing = [name for name in columns if name not in header]
     if missing:
         raise ImportError_(f"row 1: missing column(s) {', '.join(missing)}")
-    unknown = [name for name in header if name not in columns + OPTIONAL_COLUMNS]
+    unknown = [name for name in header if name not in columns + optional]
     if unknown:
         raise ImportError_(f"row 1: unknown column(s) {', '.join(unknown)}")
     for number, row in enumerate(reader, start=2):
@@ -112,7 +116,7 @@ def _rows(text: str, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, 
         yield number, cleaned
 
 
-def _need(number: int, row: dict[str, str], column: str) -> str:
+def need(number: int, row: dict[str, str], column: str) -> str:
     value = row.get(column, "")
     if not value:
         raise ImportError_(f"row {number}, column {column}: empty")
@@ -136,13 +140,13 @@ def parse_households(text: str) -> tuple[dict[str, Doc], dict[str, Doc]]:
     grids: dict[str, Doc] = {}
     units: dict[str, Doc] = {}
     totals: dict[str, int] = {}
-    for number, row in _rows(text, HOUSEHOLD_COLUMNS):
-        grid_id = _need(number, row, "grid_id")
-        grid_name = _need(number, row, "grid_name")
-        complex_name = _need(number, row, "complex")
-        building = _need(number, row, "building")
-        unit = _need(number, row, "unit")
-        count_text = _need(number, row, "households")
+    for number, row in csv_rows(text, HOUSEHOLD_COLUMNS):
+        grid_id = need(number, row, "grid_id")
+        grid_name = need(number, row, "grid_name")
+        complex_name = need(number, row, "complex")
+        building = need(number, row, "building")
+        unit = need(number, row, "unit")
+        count_text = need(number, row, "households")
         if not is_digits(count_text) or int(count_text) <= 0:
             raise ImportError_(
                 f"row {number}, column households: {count_text!r} is not a whole number above 0"
@@ -231,20 +235,11 @@ def parse_volunteers(text: str, known_grids: set[str]) -> list[Doc]:
     """Check a volunteers file."""
     out: list[Doc] = []
     seen: set[str] = set()
-    for number, row in _rows(text, VOLUNTEER_COLUMNS):
-        name = _need(number, row, "name")
-        raw_address = _need(number, row, "address")
-        try:
-            address = parse_address(raw_address)
-        except BadAddress:
-            raise ImportError_(
-                f"row {number}, column address: {raw_address!r} is not a chat address "
-                "like telegram:123456 or matrix:@name:server"
-            ) from None
-        if address in seen:
-            raise ImportError_(f"row {number}, column address: {address} appears twice")
-        seen.add(address)
-        grid_id = _need(number, row, "grid_id")
+    for number, row in csv_rows(text, VOLUNTEER_COLUMNS):
+        name = need(number, row, "name")
+        need(number, row, "address")
+        address = check_address(number, row, seen)
+        grid_id = need(number, row, "grid_id")
         if grid_id not in known_grids:
             raise ImportError_(f"row {number}, column grid_id: no micro-grid {grid_id!r}")
         skills = [s.strip() for s in row.get("skills", "").split(";") if s.strip()]
@@ -256,9 +251,7 @@ def parse_volunteers(text: str, known_grids: set[str]) -> list[Doc]:
                     f"row {number}, column skills: {skill!r} is not one of {', '.join(SKILLS)}"
                 )
         teams = [t.strip() for t in row.get("teams", "").split(";") if t.strip()]
-        phone = row.get("phone", "")
-        if phone and not phone.replace("+", "").replace("-", "").replace(" ", "").isdigit():
-            raise ImportError_(f"row {number}, column phone: not a phone number")
+        phone = check_phone(number, row)
         out.append(
             {
                 "name": name,
@@ -267,13 +260,39 @@ def parse_volunteers(text: str, known_grids: set[str]) -> list[Doc]:
                 "skills": skills,
                 "teams": teams,
                 "phone": phone,
-                **_birth_year(number, row),
+                **birth_year(number, row),
             }
         )
     return out
 
 
-def _birth_year(number: int, row: dict[str, str]) -> dict[str, int]:
+def check_phone(number: int, row: dict[str, str]) -> str:
+    """The optional ``phone`` column: empty, or digits with ``+``, ``-`` and spaces."""
+    phone = row.get("phone", "")
+    if phone and not phone.replace("+", "").replace("-", "").replace(" ", "").isdigit():
+        raise ImportError_(f"row {number}, column phone: not a phone number")
+    return phone
+
+
+def check_address(number: int, row: dict[str, str], seen: set[str]) -> str:
+    """A chat address column, once in the file (empty when ``row`` has none)."""
+    raw = row.get("address", "")
+    if not raw:
+        return ""
+    try:
+        address = parse_address(raw)
+    except BadAddress:
+        raise ImportError_(
+            f"row {number}, column address: {raw!r} is not a chat address "
+            "like telegram:123456 or matrix:@name:server"
+        ) from None
+    if address in seen:
+        raise ImportError_(f"row {number}, column address: {address} appears twice")
+    seen.add(address)
+    return address
+
+
+def birth_year(number: int, row: dict[str, str]) -> dict[str, int]:
     """``{"birth_year": 1950}`` when the optional column holds a year, ``{}`` when empty."""
     text = row.get("birth_year", "")
     if not text:
@@ -338,4 +357,4 @@ def import_volunteers(store: Store, text: str, now: str) -> ImportResult:
             else:
                 tx.put(people.PEOPLE, person["id"], person)
                 counts["changed"] += 1
-    return ImportResult(**counts)
+    return ImportResult(counts["added"], counts["changed"], counts["unchanged"])
