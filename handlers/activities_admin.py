@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from assistant.conversation.buttons import ActivityButton, ActivityVerb
@@ -69,18 +70,29 @@ async def got_name(ctx: Ctx) -> Turn:
     return go("activity.kind")
 
 
+def _one_of(ctx: Ctx, choices: type[StrEnum], key: str, width: int) -> list[Reply]:
+    """A question answered by one value of ``choices`` (``activity.<key>_<value>`` labels)."""
+    buttons = [Choice(ctx.t(f"activity.{key}_{c.value}"), c.value) for c in choices]
+    ask = ctx.t(f"activity.ask_{key}")
+    return [Reply(ask, choices=rows(*buttons, width=width) + (stop_row(ctx),))]
+
+
+def _pressed(ctx: Ctx, choices: type[StrEnum]) -> str:
+    """The value of ``choices`` pressed, or the kind "please use the buttons"."""
+    try:
+        return choices(ctx.press).value
+    except ValueError:
+        raise Unexpected() from None
+
+
 async def ask_kind(ctx: Ctx) -> list[Reply]:
     """Every week on some days, once, or the canteen's meal."""
-    kinds = [Choice(ctx.t(f"activity.kind_{k.value}"), k.value) for k in activities.Kind]
-    return [Reply(ctx.t("activity.ask_kind"), choices=rows(*kinds, width=1) + (stop_row(ctx),))]
+    return _one_of(ctx, activities.Kind, "kind", width=1)
 
 
 async def got_kind(ctx: Ctx) -> Turn:
     """Record the kind; ask the days."""
-    try:
-        ctx.data["kind"] = activities.Kind(ctx.press).value
-    except ValueError:
-        raise Unexpected() from None
+    ctx.data["kind"] = _pressed(ctx, activities.Kind)
     return go("activity.days")
 
 
@@ -159,16 +171,12 @@ async def got_capacity(ctx: Ctx) -> Turn:
 
 async def ask_who(ctx: Ctx) -> list[Reply]:
     """Every resident, children, or older residents."""
-    who = [Choice(ctx.t(f"activity.who_{w.value}"), w.value) for w in activities.Who]
-    return [Reply(ctx.t("activity.ask_who"), choices=rows(*who, width=3) + (stop_row(ctx),))]
+    return _one_of(ctx, activities.Who, "who", width=3)
 
 
 async def got_who(ctx: Ctx) -> Turn:
     """Record who; for older residents ask from what age, else the price."""
-    try:
-        ctx.data["who"] = activities.Who(ctx.press).value
-    except ValueError:
-        raise Unexpected() from None
+    ctx.data["who"] = _pressed(ctx, activities.Who)
     ctx.data["min_age"] = 0
     return go("activity.age" if ctx.data["who"] == activities.Who.ELDERS else "activity.price")
 

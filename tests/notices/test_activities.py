@@ -134,15 +134,20 @@ async def test_cancelling_is_refused_close_to_the_start() -> None:
     assert "快开始了" in texts(refused, "zhang")
 
 
-@pytest.mark.parametrize("typed", ["0", "-1", "1000000000", "很多", "12.5"])
-async def test_a_bad_capacity_is_answered_kindly(typed: str) -> None:
-    w = World()
+async def form_up_to_capacity(w: World, name: str, place: str) -> None:
+    """The coordinator's /activity: a weekend class at 09:30, up to the capacity question."""
     await w.say("grid", "/activity")
-    await w.say("grid", "书法班")
+    await w.say("grid", name)
     await w.press("grid", "每周固定几天")
     await w.press("grid", "周末")
     await w.press("grid", "09:30")
-    await w.say("grid", "中心三楼")
+    await w.say("grid", place)
+
+
+@pytest.mark.parametrize("typed", ["0", "-1", "1000000000", "很多", "12.5"])
+async def test_a_bad_capacity_is_answered_kindly(typed: str) -> None:
+    w = World()
+    await form_up_to_capacity(w, "书法班", "中心三楼")
     answer = await w.say("grid", typed)
     assert "1 到 500" in texts(to(answer, "grid"))
 
@@ -150,12 +155,7 @@ async def test_a_bad_capacity_is_answered_kindly(typed: str) -> None:
 async def test_a_coordinator_defines_an_activity_for_older_residents_from_an_age() -> None:
     w = World()
     # Given a coordinator who fills in the whole /activity form
-    await w.say("grid", "/activity")
-    await w.say("grid", "太极拳")
-    await w.press("grid", "每周固定几天")
-    await w.press("grid", "周末")
-    await w.press("grid", "09:30")
-    await w.say("grid", "中心广场")
+    await form_up_to_capacity(w, "太极拳", "中心广场")
     who = await w.say("grid", "20")
     assert "哪些人可以报名" in texts(to(who, "grid"))
     age = await w.press("grid", "老人家")
