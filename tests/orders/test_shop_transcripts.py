@@ -365,22 +365,14 @@ async def test_leaving_the_form_gives_a_held_unit_back_at_once() -> None:
     # And an order placed is not given back by leaving afterwards
     await w.say("lin", "/cancel")
     assert w.accounting(RICE)["held"] == 0
-    await w.say("lin", "/shop")
-    await w.press("lin", ORANGES)
-    await w.press("lin", "2箱")
-    await w.press("lin", "自提：幸福邻里中心")
-    await w.press("lin", "确认下单")
+    await order_oranges(w, "lin", "2箱", "自提：幸福邻里中心")
     await w.say("lin", "/cancel")
     assert w.accounting(ORANGE_TITLE)["ordered"] == 2
 
 
 async def test_a_button_of_another_kind_mid_question_keeps_the_question_whole() -> None:
     w = World()
-    await w.say("lin", "/shop")
-    await w.press("lin", ORANGES)
-    await w.press("lin", "2箱")
-    await w.press("lin", "自提：幸福邻里中心")
-    await w.press("lin", "确认下单")
+    await order_oranges(w, "lin", "2箱", "自提：幸福邻里中心")
     await w.say("lin", "/orders")
     sure = await w.press("lin", "取消第1单")
     question = sure[-1]["text"]
