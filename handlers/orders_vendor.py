@@ -235,7 +235,8 @@ async def ask_listing(ctx: Ctx) -> list[Reply]:
         if listing.on_sale(now)
         else ctx.t("orders.not_started")
     )
-    text = announce.card_text(ctx.app, listing, ctx.tr) + "\n" + state
+    left = stock.left_now(ctx.app, listing)
+    text = announce.card_text(ctx.app, listing, ctx.tr, left) + "\n" + state
     toggle = (
         (ListingVerb.RESUME, "orders.resume")
         if listing.paused

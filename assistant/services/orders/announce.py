@@ -58,13 +58,13 @@ ON_STREAM_GAP = timedelta(minutes=2)
 # -- the item card ---------------------------------------------------------------------------
 
 
-def card_text(app: App, listing: Listing, tr: Translator) -> str:
-    """Title, price and sale price, units left, limit, and until when."""
+def card_text(app: App, listing: Listing, tr: Translator, left: int) -> str:
+    """Title, price and sale price, the ``left`` units to hold, limit, and until when."""
     return tr.t(
         "orders.card",
         title=listing.title(tr.is_chinese),
         price=price_line(listing, tr),
-        left=(left := stock.left_now(app, listing)),
+        left=left,
         unit=listing.unit_in(tr.is_chinese, left),
         limit=listing.limit,
         until=when_text(app, listing.closes_at(), tr),
@@ -88,10 +88,11 @@ def quantity_buttons(listing: Listing, tr: Translator, left: int) -> tuple[tuple
 def card(app: App, listing: Listing, tr: Translator, lead_key: str = "") -> Reply:
     """The item card with its quantity buttons, after an optional first line; the listing's
     photo (if it has one) is the card's picture, the text its caption."""
-    text = card_text(app, listing, tr)
+    left = stock.left_now(app, listing)  # one read: the text and the buttons agree
+    text = card_text(app, listing, tr, left)
     if lead_key:
         text = tr.t(lead_key) + "\n" + text
-    buttons = quantity_buttons(listing, tr, stock.left_now(app, listing))
+    buttons = quantity_buttons(listing, tr, left)
     return Reply(text, choices=buttons, image=listing.photo)
 
 

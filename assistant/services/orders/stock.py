@@ -136,8 +136,13 @@ def mirror_of(doc: Doc) -> Mirror:
     return Mirror(int(doc.get("ver", 0)), int(doc["available"]))
 
 
+def _quota_id(listing_id: str, household: str) -> str:
+    """A household's ``order_quota`` document of a listing: ``<listing>|<household>``."""
+    return f"{listing_id}|{household}"
+
+
 def _quota_doc(tx: Tx, listing_id: str, household: str) -> Doc | None:
-    return tx.get(QUOTA, f"{listing_id}|{household}")
+    return tx.get(QUOTA, _quota_id(listing_id, household))
 
 
 def quota_of(doc: Doc | None) -> Quota:
@@ -165,7 +170,7 @@ def quota_used(tx: Tx, app: App, listing_id: str, household: str) -> int:
 
 def _quota_add(tx: Tx, listing_id: str, household: str, change: int, limit: int = 0) -> Quota:
     """Change a household's ordered units; with ``limit``, refuse to pass it (:class:`OverLimit`)."""
-    doc_id = f"{listing_id}|{household}"
+    doc_id = _quota_id(listing_id, household)
     doc = tx.get(QUOTA, doc_id) or {"listing_id": listing_id, "units": 0, "ver": 0}
     units = max(0, int(doc["units"]) + change)
     if limit and change > 0 and units > limit:
@@ -276,7 +281,7 @@ def _hold(
         "created_at": to_iso(now),
         "waitlist_id": waitlist_id or "",
     }
-    quota = quota_of(get(QUOTA, f"{listing_id}|{household}"))
+    quota = quota_of(get(QUOTA, _quota_id(listing_id, household)))
     outcome = app.holds.hold(record, mirror_of(doc), quota, listing.limit)
     if outcome.kind != "ok":
         asker = (get(people.PEOPLE, by) if by != person_id else person) or person
