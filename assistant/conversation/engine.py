@@ -28,17 +28,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from assistant.conversation import buttons, menus
-from assistant.conversation.flow import (
-    Action,
-    Ctx,
-    Flow,
-    State,
-    Topic,
-    Turn,
-    Unexpected,
-    write,
-    writers_of,
-)
+from assistant.conversation.flow import Action, Ctx, Flow, State, Topic, Turn, Unexpected, write
 from assistant.conversation.keywords import GUESS_ACTION, Intents, guess_value, is_stop
 from assistant.conversation.menus import MENU_PREFIX
 from assistant.conversation.records import Records, implied, same
@@ -128,9 +118,7 @@ class Engine:
         loaded = await asyncio.to_thread(self.records.load, incoming.sender)
         conversation, person = loaded.conversation, loaded.person
         if loaded.switched and not incoming.is_group:
-            await write(
-                functools.partial(self.records.note_use, incoming.sender), writers_of(self.app)
-            )
+            await write(self.app, functools.partial(self.records.note_use, incoming.sender))
         if conversation.get("decided_in"):
             log.info("the last turn in %s committed but ended early", conversation["decided_in"])
         language = self._language(conversation, person, incoming)
@@ -163,9 +151,7 @@ class Engine:
             replies.append(Reply(ctx.t("core.done")))
         ctx.decided = None
         if ctx.erase:
-            await write(
-                functools.partial(self.records.purge, incoming.sender), writers_of(self.app)
-            )
+            await write(self.app, functools.partial(self.records.purge, incoming.sender))
             return self._outs(ctx, replies)
         record = self.records.record(turn.state, ctx.data, offered, ctx.language)
         unchanged = same(conversation, record) or (
@@ -173,7 +159,7 @@ class Engine:
         )
         if decided or loaded.unreachable or not unchanged:
             save = functools.partial(self.records.save, incoming.sender, record, loaded.unreachable)
-            await write(save, writers_of(self.app))
+            await write(self.app, save)
         return self._outs(ctx, replies)
 
     async def _left(self, ctx: Ctx, conversation: Mapping[str, Any], now: str | None) -> None:

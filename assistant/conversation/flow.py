@@ -50,13 +50,9 @@ def _writer(threads: int) -> ThreadPoolExecutor:
     return _WRITER[2]
 
 
-def writers_of(app: App) -> int:
-    """How many store transactions of one process may run side by side."""
-    return max(1, int(getattr(app.store, "concurrent_writers", 1)))
-
-
-async def write(work: Callable[[], T], writers: int = 1) -> T:
-    """Run a blocking store transaction on a writer thread, off the event loop."""
+async def write(app: App, work: Callable[[], T]) -> T:
+    """Run a blocking transaction of ``app``'s store on a writer thread, off the event loop."""
+    writers = max(1, int(getattr(app.store, "concurrent_writers", 1)))
     context = contextvars.copy_context()
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(_writer(writers), functools.partial(context.run, work))
@@ -169,7 +165,7 @@ class Ctx:
                     self.decided(tx)
                 return result
 
-        return await write(work, writers_of(self.app))
+        return await write(self.app, work)
 
     async def run(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run blocking service code off the event loop."""
