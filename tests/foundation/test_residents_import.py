@@ -124,3 +124,19 @@ def test_an_elder_living_alone_from_the_file_is_in_the_wellbeing_round() -> None
         picked = wellbeing.chosen(tx, app, coordinator, wellbeing.ALONE)
     rooms = [h.get("home", {}).get("room") for found in picked.values() for _, h in found]
     assert rooms == ["302"]  # 何奶奶, and not 周爷爷, who does not live alone
+
+
+def test_a_new_resident_with_a_telegram_address_waits_to_be_reachable() -> None:
+    store = store_with_units()
+    row = (
+        "name,grid_id,complex,building,unit,room,address\n何奶奶,ssw-1,山水湾,6,1,302,telegram:55\n"
+    )
+    assert str(residents_import.import_residents(store, row, NOW)) == "added 1 resident"
+    assert (
+        str(residents_import.import_residents(store, row, NOW)) == "1 resident already up to date"
+    )
+    with store.snapshot() as tx:
+        found = people.person_at(tx, "telegram:55")
+        link = tx.get(people.ADDRESSES, "telegram:55")
+    assert found is not None and found["addresses"] == ["telegram:55"]
+    assert link is not None and link["reachable"] is False  # until she opens the bot

@@ -118,37 +118,26 @@ def import_residents(store: Store, text: str, now: str) -> ImportResult:
     with store.transaction() as tx:
         for row in rows:
             person = _existing(tx, row)
+            added = person is None
             if person is None:
                 person = people.create_person(
                     tx,
                     name=row["name"],
-                    address=row["address"] or None,
+                    address=None,  # linked below, as for a resident found again
                     language=row["language"],
                     now=now,
                     grid_id=row["grid_id"],
                     household=row["household"],
                     phone=row.get("phone", ""),
                 )
-                person.update(_fields(row))
-                tx.put(people.PEOPLE, person["id"], person)
-                if row["address"] and network_of(row["address"]) == "telegram":
-                    people.set_reachable(tx, row["address"], False)  # until they open the bot
-                counts["added"] += 1
-                continue
+            before = dict(person)
             if row["address"] and row["address"] not in person.get("addresses", []):
-                telegram = network_of(row["address"]) == "telegram"
+                telegram = network_of(row["address"]) == "telegram"  # until they open the bot
                 people.link_address(tx, person["id"], row["address"], reachable=not telegram)
                 person = tx.require(people.PEOPLE, person["id"])
-                counts["changed"] += 1
-                person.update(_fields(row))
-                tx.put(people.PEOPLE, person["id"], person)
-                continue
-            before = dict(person)
             person.update(_fields(row))
-            if person == before:
-                counts["unchanged"] += 1
-            else:
+            if added or person != before:
                 tx.put(people.PEOPLE, person["id"], person)
-                counts["changed"] += 1
+            counts["added" if added else "changed" if person != before else "unchanged"] += 1
     noun = ("resident", "residents")
     return ImportResult(counts["added"], counts["changed"], counts["unchanged"], noun)
